@@ -1,0 +1,47 @@
+/**
+ * The contract between the Pulumi stack (`infra/`) and the commands and token
+ * provider (`bootstrap/`): default secret names, public-cloud endpoints and the
+ * lifetimes both sides rely on. Keep this file free of imports so both sides can
+ * load it cheaply.
+ */
+
+/** Names of the vault secrets, as exported in the stack output `secretNames`. */
+export interface SecretNames {
+  clientId: string;
+  clientSecret: string;
+  tenantId: string;
+  refreshToken: string;
+}
+
+/** Default secret names; the stack exports the names it actually used. */
+export const DEFAULT_SECRET_NAMES: Readonly<SecretNames> = Object.freeze({
+  clientId: "partnercenter-client-id",
+  clientSecret: "partnercenter-client-secret",
+  tenantId: "partnercenter-tenant-id",
+  refreshToken: "partnercenter-refresh-token",
+});
+
+/** The public Microsoft Entra ID authority host. */
+export const PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com";
+
+/** The public Partner Center REST endpoint. */
+export const PUBLIC_PARTNER_CENTER_ENDPOINT = "https://api.partnercenter.microsoft.com";
+
+/** Default loopback redirect URI registered on the app. */
+export const DEFAULT_REDIRECT_URI = "http://localhost:8400/";
+
+/** A refresh token dies after this many days without use. */
+export const REFRESH_TOKEN_LIFETIME_DAYS = 90;
+
+/** Content type of the refresh-token secret. */
+export const REFRESH_TOKEN_CONTENT_TYPE = "application/x-refresh-token";
+
+/** The delegated scope Partner Center App+User calls need. */
+export function partnerCenterScope(partnerCenterEndpoint: string): string {
+  return `${partnerCenterEndpoint.replace(/\/+$/, "")}/user_impersonation`;
+}
+
+/** Where a tenant admin grants consent for the whole organisation. */
+export function adminConsentUrl(authorityHost: string, tenantId: string, clientId: string): string {
+  return `${authorityHost.replace(/\/+$/, "")}/${tenantId}/adminconsent?client_id=${clientId}`;
+}
