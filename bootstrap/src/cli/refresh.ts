@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { ExitCode } from "../errors";
+import { partnerCenterScope } from "../contract";
+import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center";
+import { RefreshTokenRotator } from "../refresh-token-rotator";
+import { VaultStore } from "../vault-store";
+import { checkTargetFlags, OptionProblems, resolveTarget, type TargetFlags } from "./options";
+import { exitWith, runCommand } from "./run-command";
+import { addTargetOptions } from "./target-options";
+
+interface RefreshFlags extends TargetFlags {
+  accessWait?: string;
+  verify: boolean;
+  json?: boolean;
+}
+
+/** `npm run refresh`: redeem the stored refresh token and store the rotated one. */
+export function refreshCommand(): Command {
+  return addTargetOptions(
+    new Command("npm run refresh --").description(
+      "Redeem the refresh token stored in Key Vault and store the new one it returns, so the token stays alive.\n" +
+        "Finds the vault through the stack outputs, or through --vault-uri alone (for jobs without the Pulumi CLI).",
+    ),
+  )
+    .option("--access-wait <seconds>", "keep retrying Key Vault 403/429/5xx answers this long (default 60)")
+    .option("--no-verify", "skip the Partner Center call that checks the new access token")
+    .option("--json", "print one JSON document with the result on stdout; progress goes to stderr");
+}
+
+/** Runs the refresh command line and resolves to the exit code. */
+export function main(argv: string[]): Promise<number> {
+  return runCommand<RefreshFlags>(refreshCommand(), argv, async (flags, reporter) => {
+    const problems = new OptionProblems();
+    const accessWait = problems.integer("--access-wait", flags.accessWait, 60, 0, 3600);
+    const target = checkTargetFlags(flags, problems);
+    problems.throwIfAny();
+
+    const where = await resolveTarget(target);
+    const store = new VaultStore({
+      keyVaultUri: where.keyVaultUri,
+      secretNames: where.secretNames,
+      accessWaitMs: accessWait * 1000,
+      onWait: (message) => reporter.note(message),
+    });
+    reporter.step(`Redeeming the refresh token stored in ${where.keyVaultUri}`);
+    const rotator = new RefreshTokenRotator({ store, authorityHost: where.authorityHost });
+    const redemption = await rotator.redeem([partnerCenterScope(where.partnerCenterEndpoint)]);
+    reporter.protect(redemption.accessToken);
+    reporter.step(`Stored the rotated refresh token as a new version of "${where.secretNames.refreshToken}".`);
+
+    let organization: OrganizationProfile | null = null;
+    if (flags.verify) {
+      reporter.step(`Verifying the new token with Partner Center (${where.partnerCenterEndpoint}).`);
+      organization = await fetchOrganizationProfile(where.partnerCenterEndpoint, redemption.accessToken);
+    }
+    const document = {
+      ok: true,
+      keyVaultUri: where.keyVaultUri,
+      secretName: where.secretNames.refreshToken,
+      version: redemption.storedVersion ?? null,
+      refreshedAt: redemption.tags.refreshedAt,
+      refreshTokenExpiresOn: redemption.refreshTokenExpiresOn.toISOString(),
+      accessTokenExpiresOn: redemption.expiresOn.toISOString(),
+      consentedBy: redemption.tags.consentedBy,
+      consentedAt: redemption.tags.consentedAt,
+      mfa: redemption.tags.mfa === "true",
+      verified: organization !== null,
+      organization,
+    };
+    reporter.result(
+      [
+        `✔ Refreshed: the new refresh token is stored (version ${document.version ?? "?"}) and expires on ${document.refreshTokenExpiresOn} unless used again.`,
+        `  Consented by ${document.consentedBy} on ${document.consentedAt}.`,
+        organization ? `  Partner Center organization: ${organization.companyName} (${organization.id}).` : "  Partner Center check skipped (--no-verify).",
+      ],
+      document,
+    );
+    return ExitCode.Ok;
+  });
+}
+
+if (require.main === module) exitWith(main(process.argv));

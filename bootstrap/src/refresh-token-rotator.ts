@@ -1,0 +1,117 @@
+import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
+import { explainEntraError } from "./entra-errors";
+import { ServiceError } from "./errors";
+import { readJwtClaims } from "./jwt-claims";
+import { createMsalApp, refreshTokenFromCache } from "./msal-app";
+import type { AppCredentials, RefreshTokenTags, VaultStore } from "./vault-store";
+
+/** Options for {@link RefreshTokenRotator}. */
+export interface RefreshTokenRotatorOptions {
+  store: VaultStore;
+  /** Entra ID authority host, e.g. https://login.microsoftonline.com. */
+  authorityHost: string;
+  /** Clock, for tags and expiry. */
+  now?: () => Date;
+}
+
+/** The result of one redemption. */
+export interface Redemption {
+  accessToken: string;
+  /** When the access token expires. */
+  expiresOn: Date;
+  scopes: string[];
+  /** The user the token belongs to, from the token or the stored tags. */
+  user?: string;
+  /** The refresh-token secret version written for the rotated token. */
+  storedVersion?: string;
+  /** When the stored refresh token expires if it is not used again. */
+  refreshTokenExpiresOn: Date;
+  tags: RefreshTokenTags;
+}
+
+/**
+ * Redeems the refresh token stored in the vault and stores the rotated one
+ * before returning: the core of `npm run refresh` and of the token provider.
+ * If anything fails before the write, the stored token is left as it was.
+ */
+export class RefreshTokenRotator {
+  private readonly store: VaultStore;
+  private readonly authorityHost: string;
+  private readonly now: () => Date;
+  private credentials?: Promise<AppCredentials>;
+  private app?: { credentials: AppCredentials; client: ConfidentialClientApplication };
+
+  constructor(options: RefreshTokenRotatorOptions) {
+    this.store = options.store;
+    this.authorityHost = options.authorityHost;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Redeems the stored refresh token for `scopes` and writes the rotated token back. */
+  async redeem(scopes: string[]): Promise<Redemption> {
+    const stored = await this.store.readRefreshToken();
+    let credentials = await this.appCredentials();
+    let result: AuthenticationResult | null;
+    try {
+      result = await this.acquire(credentials, stored.value, scopes);
+    } catch (error) {
+      // A rotated client secret: read the vault again once and retry with the new one.
+      if (!/AADSTS7000215/.test(String((error as { errorMessage?: string }).errorMessage ?? ""))) throw this.explain(error);
+      this.credentials = undefined;
+      credentials = await this.appCredentials();
+      result = await this.acquire(credentials, stored.value, scopes).catch((retryError: unknown) => {
+        throw this.explain(retryError);
+      });
+    }
+    if (!result?.account) {
+      throw new ServiceError("no_account", "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.", undefined, {
+        hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
+      });
+    }
+    const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
+    if (!rotated) {
+      throw new ServiceError("no_refresh_token", "Entra ID did not return a new refresh token; the stored one was kept.", undefined, {
+        hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again.",
+      });
+    }
+    const claims = readJwtClaims(result.accessToken);
+    const now = this.now();
+    const tags: RefreshTokenTags = {
+      consentedAt: stored.tags.consentedAt ?? "unknown",
+      consentedBy: stored.tags.consentedBy ?? result.account.username,
+      mfa: stored.tags.mfa ?? "false",
+      tenantId: credentials.tenantId,
+      clientId: credentials.clientId,
+      refreshedAt: now.toISOString(),
+    };
+    const written = await this.store.writeRefreshToken(rotated, tags, now);
+    return {
+      accessToken: result.accessToken,
+      expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
+      scopes: result.scopes,
+      user: result.account.username || tags.consentedBy,
+      storedVersion: written.version,
+      refreshTokenExpiresOn: written.expiresOn,
+      tags,
+    };
+  }
+
+  private appCredentials(): Promise<AppCredentials> {
+    this.credentials ??= this.store.readAppCredentials().catch((error: unknown) => {
+      this.credentials = undefined;
+      throw error;
+    });
+    return this.credentials;
+  }
+
+  private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[]): Promise<AuthenticationResult | null> {
+    if (this.app?.credentials !== credentials) {
+      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost) };
+    }
+    return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
+  }
+
+  private explain(error: unknown): unknown {
+    return explainEntraError(error, { phase: "refresh" });
+  }
+}

@@ -1,0 +1,104 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "./contract";
+import { RefreshTokenRotator } from "./refresh-token-rotator";
+import { trimTrailingSlash } from "./validate";
+import { VaultStore } from "./vault-store";
+
+/** Options for {@link createTokenProvider}. Only `keyVaultUri` is required. */
+export interface TokenProviderOptions {
+  /** The stack's `keyVaultUri` output, e.g. https://kv-name.vault.azure.net/. */
+  keyVaultUri: string;
+  /** The stack's `secretNames` output; defaults to the stack's default names. */
+  secretNames?: Partial<SecretNames>;
+  /** Credential for Key Vault; defaults to DefaultAzureCredential. */
+  credential?: TokenCredential;
+  /** Entra ID authority host; defaults to AZURE_AUTHORITY_HOST or the public cloud. */
+  authorityHost?: string;
+  /** Partner Center endpoint, for the default scope; defaults to the public endpoint. */
+  partnerCenterEndpoint?: string;
+  /** Access tokens are reused until this long before they expire (ms). Default 5 minutes. */
+  expiryMarginMs?: number;
+}
+
+interface CachedToken {
+  token: string;
+  /** Reuse until this time (ms since epoch). */
+  reuseUntil: number;
+}
+
+/**
+ * Hands out Partner Center (or other delegated) access tokens to automation code.
+ * Each redemption writes the rotated refresh token back to the vault; access
+ * tokens are cached per scope set; concurrent callers share one redemption.
+ */
+export class TokenProvider {
+  /** The scope `getAccessToken()` uses when called without scopes. */
+  readonly defaultScopes: readonly string[];
+  private readonly rotator: RefreshTokenRotator;
+  private readonly expiryMarginMs: number;
+  private readonly cache = new Map<string, CachedToken>();
+  private readonly inFlight = new Map<string, Promise<string>>();
+  /** Redemptions run one after another: each one needs the token the previous one stored. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: TokenProviderOptions) {
+    if (!options?.keyVaultUri) throw new TypeError("createTokenProvider: keyVaultUri is required (the stack's keyVaultUri output).");
+    const endpoint = trimTrailingSlash(options.partnerCenterEndpoint ?? PUBLIC_PARTNER_CENTER_ENDPOINT);
+    this.defaultScopes = Object.freeze([partnerCenterScope(endpoint)]);
+    this.expiryMarginMs = options.expiryMarginMs ?? 5 * 60 * 1000;
+    const store = new VaultStore({
+      keyVaultUri: options.keyVaultUri,
+      secretNames: { ...DEFAULT_SECRET_NAMES, ...options.secretNames },
+      credential: options.credential,
+      accessWaitMs: 30_000,
+    });
+    this.rotator = new RefreshTokenRotator({
+      store,
+      authorityHost: options.authorityHost ?? process.env.AZURE_AUTHORITY_HOST ?? PUBLIC_AUTHORITY_HOST,
+    });
+  }
+
+  /**
+   * Resolves to an access token for `scopes` (default: Partner Center's
+   * user_impersonation). Throws ConsentRequiredError when a new interactive
+   * consent is needed.
+   */
+  getAccessToken(scopes: readonly string[] = this.defaultScopes): Promise<string> {
+    const key = scopeKey(scopes);
+    const cached = this.cache.get(key);
+    if (cached && cached.reuseUntil > Date.now()) return Promise.resolve(cached.token);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const redemption = this.enqueue(() => this.redeem(key, [...scopes])).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, redemption);
+    return redemption;
+  }
+
+  /** Forgets cached access tokens, so the next call redeems again. */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private async redeem(key: string, scopes: string[]): Promise<string> {
+    const cached = this.cache.get(key);
+    if (cached && cached.reuseUntil > Date.now()) return cached.token;
+    const result = await this.rotator.redeem(scopes);
+    this.cache.set(key, { token: result.accessToken, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
+    return result.accessToken;
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** Creates a {@link TokenProvider}; only `keyVaultUri` is required. */
+export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
+  return new TokenProvider(options);
+}
+
+function scopeKey(scopes: readonly string[]): string {
+  return scopes.length === 1 ? scopes[0]! : [...scopes].sort().join(" ");
+}
