@@ -22,6 +22,7 @@ export function refreshCommand(): Command {
       "Redeem the refresh token stored in Key Vault and store the new one it returns, so the token stays alive.\n" +
         "Finds the vault through the stack outputs, or through --vault-uri alone (for jobs without the Pulumi CLI).",
     ),
+    true,
   )
     .option("--access-wait <seconds>", "keep retrying Key Vault 403/429/5xx answers this long (default 60)")
     .option("--no-verify", "skip the Partner Center call that checks the new access token")

@@ -20,6 +20,7 @@ export function statusCommand(): Command {
       "Report whether the vault is reachable and when the client secret and the refresh token expire.\n" +
         "Reads secret metadata only: redeems nothing and writes nothing. Exits 3 when something needs attention.",
     ),
+    false,
   )
     .option("--warn-days <days>", "treat a secret expiring within this many days (inclusive) as needing attention (default 14)")
     .option("--access-wait <seconds>", "keep retrying Key Vault 403/429/5xx answers this long (default 0)")
