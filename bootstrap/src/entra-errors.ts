@@ -18,7 +18,9 @@ export function aadstsCode(text: string | undefined): string | undefined {
 /** The first sentence of an Entra error description, without trace and correlation ids. */
 export function shortDescription(text: string | undefined): string {
   if (!text) return "";
-  const firstLine = text.split(/\r?\n/)[0]!.replace(/\s*(Trace ID|Correlation ID|Timestamp):.*$/i, "");
+  // msal-node wraps the server's text: "Error(s): 70008 - Timestamp: … - Description: AADSTS70008: … - Correlation ID: …".
+  const described = text.match(/ - Description: (.*)/s)?.[1] ?? text;
+  const firstLine = described.split(/\r?\n/)[0]!.replace(/\s*(?:-\s*)?(Trace ID|Correlation ID|Timestamp):.*$/i, "");
   return firstLine.trim();
 }
 
