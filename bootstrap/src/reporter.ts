@@ -11,7 +11,7 @@ export interface ReporterOptions {
 const REDACTED = "[redacted]";
 /** Anything shaped like a JWT, and OAuth parameters that carry secrets. */
 const JWT = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
-const SECRET_PARAM = /\b(code|refresh_token|access_token|id_token|client_secret|code_verifier)=([^&\s"']+)/gi;
+const SECRET_PARAM = /\b(code|refresh_token|access_token|id_token|client_secret|code_verifier)=([A-Za-z0-9._~%+/=-]{6,})/gi;
 
 /**
  * Writes a command's progress and result. Progress goes to stderr, the result
