@@ -10,6 +10,11 @@ export interface LoopbackRedirectServerOptions {
   path: string;
   /** Ports tried, in order, when the preferred one is busy. Default 8400–8999. */
   fallbackPorts?: { first: number; last: number };
+  /**
+   * After redirecting the browser, how long {@link LoopbackRedirectServer.close}
+   * waits for it to fetch the "sign-in complete" page (ms). Default 2000.
+   */
+  followUpGraceMs?: number;
 }
 
 const PAGE_STYLE = "font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;line-height:1.5";
@@ -34,12 +39,17 @@ export class LoopbackRedirectServer {
   readonly redirectUri: string;
   private readonly server: Server;
   private readonly path: string;
+  private readonly followUpGraceMs: number;
   private collector?: AuthorizationResponseCollector;
+  /** Set once the browser was redirected; settles when it has fetched the final page. */
+  private followUp?: Promise<void>;
+  private followedUp?: () => void;
 
-  private constructor(server: Server, port: number, path: string) {
+  private constructor(server: Server, port: number, path: string, followUpGraceMs: number) {
     this.server = server;
     this.port = port;
     this.path = path;
+    this.followUpGraceMs = followUpGraceMs;
     this.redirectUri = `http://localhost:${port}${path}`;
     server.on("request", (req, res) => this.handle(req, res));
   }
@@ -55,7 +65,7 @@ export class LoopbackRedirectServer {
         server.once("error", (error: NodeJS.ErrnoException) => (error.code === "EADDRINUSE" || error.code === "EACCES" ? resolve(false) : reject(error)));
         server.listen({ port, host: "127.0.0.1", exclusive: true }, () => resolve(true));
       });
-      if (bound) return new LoopbackRedirectServer(server, port, options.path);
+      if (bound) return new LoopbackRedirectServer(server, port, options.path, options.followUpGraceMs ?? 2000);
     }
     throw new UsageError("no_free_port", `No free port for the sign-in redirect: ${options.preferredPort} and ${range.first}–${range.last} are all in use.`, {
       hint: "Close programs listening on those ports, or use --no-browser and paste the redirected address.",
@@ -67,8 +77,17 @@ export class LoopbackRedirectServer {
     this.collector = collector;
   }
 
-  /** Stops listening and drops open connections. */
+  /**
+   * Stops listening and drops open connections — after the browser, if it was
+   * just redirected, has fetched the "sign-in complete" page (or the grace
+   * period ran out), so it does not show a connection error instead.
+   */
   async close(): Promise<void> {
+    if (this.followUp) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.followUp, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.followUpGraceMs)))]);
+      clearTimeout(timer);
+    }
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -78,6 +97,7 @@ export class LoopbackRedirectServer {
     if (url.pathname !== this.path) return this.send(res, 404, page("Not found", "This address is only used to finish the partner-center-sam sign-in."));
     if (req.method !== "GET") return this.send(res, 405, page("Method not allowed", "Only GET is accepted here."));
     if (this.collector?.finished && !url.searchParams.has("state")) {
+      if (this.followedUp) res.once("finish", this.followedUp);
       return this.send(res, 200, page("Sign-in complete", "You can close this window and return to the terminal."));
     }
     if (!this.collector) return this.send(res, 400, page("Not ready", "No sign-in is running."));
@@ -89,6 +109,7 @@ export class LoopbackRedirectServer {
         return this.send(res, 200, page("Sign-in failed", `${escapeHtml(outcome.message)} You can close this window; the terminal says what to do next.`));
       case "code":
         // Redirect to the bare redirect URI so the code does not stay in the address bar or history.
+        this.followUp = new Promise((resolve) => (this.followedUp = resolve));
         res.writeHead(302, { Location: this.redirectUri, "Cache-Control": "no-store" });
         res.end();
     }

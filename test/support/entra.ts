@@ -335,6 +335,7 @@ export class EntraStandIn {
   private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   private readonly tokenFaults: TokenFault[] = [];
   private readonly authorizeFaults: AuthorizeFault[] = [];
+  private readonly issued: string[] = [];
   private clockOffsetMs = 0;
   private managedIdentityTenant?: string;
 
@@ -450,6 +451,15 @@ export class EntraStandIn {
       count++;
     }
     return count;
+  }
+
+  /**
+   * Every secret value this stand-in handed out, oldest first: authorization
+   * codes, access tokens (user and app), id tokens and refresh tokens — for
+   * tests that check no such value is ever printed.
+   */
+  issuedSecrets(): string[] {
+    return [...this.issued];
   }
 
   /** True while `token` would be accepted by the refresh_token grant (ignoring scope and consent). */
@@ -754,6 +764,7 @@ export class EntraStandIn {
     if (form.get("action") === "accept") {
       this.recordConsent(session.app, user, session.scopes.filter((s) => !OIDC_SCOPES.has(s)));
       const code = `1.A${randomToken(72)}`;
+      this.issued.push(code);
       const now = this.now();
       this.codes.set(code, {
         tenantId,
@@ -970,6 +981,7 @@ export class EntraStandIn {
       },
       this.key,
     );
+    this.issued.push(accessToken);
     const body: Record<string, unknown> = {
       token_type: "Bearer",
       scope: apiScopes.length ? granted.map((n) => `${resource.id}/${n}`).join(" ") : granted.join(" "),
@@ -998,6 +1010,7 @@ export class EntraStandIn {
         },
         this.key,
       );
+      this.issued.push(body.id_token as string);
     }
     if (wantClientInfo) body.client_info = clientInfo(user);
     return body;
@@ -1005,6 +1018,7 @@ export class EntraStandIn {
 
   private newRefreshToken(app: StoredApp, user: EntraUser, amr: string[], authTime: number): string {
     const token = `1.A${randomToken(96)}`;
+    this.issued.push(token);
     const now = this.now();
     this.refreshTokens.set(sha256(token), {
       tenantId: app.tenantId,
@@ -1089,6 +1103,7 @@ export class EntraStandIn {
       },
       this.key,
     );
+    this.issued.push(token);
     return { token, exp };
   }
 

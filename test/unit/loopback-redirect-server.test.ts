@@ -46,7 +46,7 @@ function tryConnect(host: string, port: number): Promise<string> {
 const opened: Array<{ close(): unknown }> = [];
 
 async function start(options: Partial<LoopbackRedirectServerOptions> = {}): Promise<LoopbackRedirectServer> {
-  const server = await LoopbackRedirectServer.start({ preferredPort: FIRST_PORT, path: "/", fallbackPorts: { first: FIRST_PORT, last: LAST_PORT }, ...options });
+  const server = await LoopbackRedirectServer.start({ preferredPort: FIRST_PORT, path: "/", fallbackPorts: { first: FIRST_PORT, last: LAST_PORT }, followUpGraceMs: 300, ...options });
   opened.push(server);
   return server;
 }
@@ -155,6 +155,31 @@ describe("LoopbackRedirectServer", () => {
       expect(page.status).toBe(200);
       expect(page.body).toContain("Sign-in complete");
       expect(page.body).not.toContain(code);
+    });
+
+    it("on close, first lets the redirected browser fetch the sign-in-complete page, then stops listening", async () => {
+      const { server } = await serving();
+      expect((await send(server.port, `/?code=the-code&state=${STATE}`)).status).toBe(302);
+      const closing = server.close();
+      const page = await send(server.port, "/");
+      expect(page.body).toContain("Sign-in complete");
+      await closing;
+      expect(await tryConnect("127.0.0.1", server.port)).toBe("ECONNREFUSED");
+    });
+
+    it("on close, waits no longer than the grace period for a browser that never comes back", async () => {
+      const { server } = await serving();
+      expect((await send(server.port, `/?code=the-code&state=${STATE}`)).status).toBe(302);
+      const started = Date.now();
+      await server.close();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(await tryConnect("127.0.0.1", server.port)).toBe("ECONNREFUSED");
+
+      const idle = await start({ preferredPort: FIRST_PORT + 6, followUpGraceMs: 10_000 });
+      const idleStarted = Date.now();
+      await idle.close(); // no browser was redirected: nothing to wait for
+      expect(Date.now() - idleStarted).toBeLessThan(1000);
     });
 
     it("shows the identity provider's error, HTML-escaped, and ends the wait with it", async () => {
