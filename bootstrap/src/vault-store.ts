@@ -108,6 +108,11 @@ export class VaultStore {
           hint: "Run `npm run bootstrap` to sign in once with MFA and store the first refresh token.",
         });
       }
+      if (isDisabled(error)) {
+        throw new ConsentRequiredError(`The latest version of the refresh-token secret "${name}" is disabled.`, {
+          hint: "Run `npm run bootstrap` to store a new refresh token (or enable that version again in the vault).",
+        });
+      }
       throw error;
     });
     if (!secret.value || secret.properties.enabled === false) {
@@ -155,6 +160,11 @@ export class VaultStore {
       if (!secret.value) throw new VaultError("secret_empty", `The secret "${name}" in ${this.keyVaultUri} is empty.`, { hint: "Run `pulumi up` to write it again." });
       return secret.value;
     } catch (error) {
+      if (isDisabled(error)) {
+        throw new VaultError("secret_disabled", `The secret "${name}" in ${this.keyVaultUri} is disabled.`, {
+          hint: "Enable its latest version in the vault, or run `pulumi up` to write it again.",
+        });
+      }
       if (isNotFound(error)) {
         throw new VaultError("secret_missing", `The secret "${name}" was not found in ${this.keyVaultUri}.`, {
           hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and client secret to the vault.",
@@ -169,7 +179,7 @@ export class VaultStore {
     try {
       return await retryWithBackoff(operation, {
         maxWaitMs: this.accessWaitMs,
-        isRetryable: (error) => [403, 429, 500, 502, 503, 504].includes(statusOf(error) ?? 0),
+        isRetryable: (error) => [403, 429, 500, 502, 503, 504].includes(statusOf(error) ?? 0) && !isDisabled(error),
         onRetry: ({ delayMs, error }) =>
           this.onWait?.(
             statusOf(error) === 403
@@ -183,7 +193,7 @@ export class VaultStore {
   }
 
   private explain(error: unknown, access: Access, name: string): unknown {
-    if (error instanceof SamError || isNotFound(error)) return error;
+    if (error instanceof SamError || isNotFound(error) || isDisabled(error)) return error;
     const status = statusOf(error);
     const role = ROLE_FOR[access];
     if (status === 403) {
@@ -236,6 +246,12 @@ function statusOf(error: unknown): number | undefined {
 
 function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404;
+}
+
+/** Key Vault answers 403 with inner code SecretDisabled for a disabled version: no role or wait fixes that. */
+function isDisabled(error: unknown): boolean {
+  const body = (error as { details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } } | null)?.details?.error;
+  return statusOf(error) === 403 && (body?.innerError?.code ?? body?.innererror?.code) === "SecretDisabled";
 }
 
 function isCredentialError(error: unknown): boolean {

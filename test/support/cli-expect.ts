@@ -1,0 +1,17 @@
+/** Assertions on command output shared by the end-to-end command tests (vitest only). */
+import { expect } from "vitest";
+import { leakedSecrets } from "./fixtures";
+import { transcript, type CliResult } from "./run-cli";
+import type { StandIns } from "./stand-ins";
+
+/** The one JSON document a `--json` run printed on stdout; fails the test with both streams if it is not one. */
+export function jsonStdout(result: CliResult): Record<string, unknown> {
+  expect(() => JSON.parse(result.stdout), `stdout is one JSON document:\n${result.stdout}\nstderr:\n${result.stderr}`).not.toThrow();
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+/** Everything the commands printed in this worker contains no secret of any of `standIns`, and nothing token-shaped. */
+export function expectNoSecretPrinted(standIns: readonly StandIns[]): void {
+  expect(transcript.length).toBeGreaterThan(0);
+  expect(standIns.flatMap((s) => leakedSecrets(s, transcript))).toEqual([]);
+}
