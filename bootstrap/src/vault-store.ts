@@ -139,7 +139,7 @@ export class VaultStore {
     const stored = await this.call("write", name, () =>
       this.client.setSecret(name, value, { contentType: REFRESH_TOKEN_CONTENT_TYPE, expiresOn, tags: { ...tags } }),
     );
-    return { version: stored.properties.version, expiresOn };
+    return { version: stored.properties.version, expiresOn: stored.properties.expiresOn ?? expiresOn };
   }
 
   /** Lists the metadata (never the values) of the secrets named in the contract. */
