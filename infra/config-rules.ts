@@ -1,0 +1,210 @@
+/**
+ * The rules configuration values must follow. Each rule parses the raw text
+ * Pulumi hands the program and returns the normalised value, or the rule the
+ * text breaks; each carries an example of a good value for the error message.
+ */
+
+/** The outcome of parsing one value. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; rule: string };
+
+/** How one configuration value is parsed, and a value that passes. */
+export interface Rule<T> {
+  readonly example: string;
+  parse(text: string): Parsed<T>;
+}
+
+const pass = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(rule: string): Parsed<T> => ({ ok: false, rule });
+
+/** Non-empty text of at most `maxLength` characters, trimmed. */
+export function nonEmptyText(example: string, maxLength = 256): Rule<string> {
+  return {
+    example,
+    parse: (text) =>
+      text.trim() && text.trim().length <= maxLength
+        ? pass(text.trim())
+        : fail(`must be non-empty text of at most ${maxLength} characters`),
+  };
+}
+
+/** A whole number between `min` and `max` inclusive. */
+export function wholeNumber(min: number, max: number, example: number): Rule<number> {
+  return {
+    example: String(example),
+    parse: (text) => {
+      const value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+      return value >= min && value <= max ? pass(value) : fail(`must be a whole number from ${min} to ${max}`);
+    },
+  };
+}
+
+/** `true` or `false`. */
+export const flag: Rule<boolean> = {
+  example: "true",
+  parse: (text) => (/^(true|false)$/.test(text) ? pass(text === "true") : fail("must be true or false")),
+};
+
+/** An Azure region name. */
+export const azureLocation: Rule<string> = {
+  example: "westeurope",
+  parse: (text) =>
+    /^[A-Za-z0-9][A-Za-z0-9 ]*$/.test(text) ? pass(text) : fail("must be an Azure region name such as westeurope"),
+};
+
+/** An Azure resource group name: 1–90 letters, digits, `_`, `-`, `.`, `(`, `)`, not ending with `.`. */
+export const resourceGroupName: Rule<string> = {
+  example: "rg-partner-center",
+  parse: (text) =>
+    /^[-\w.()]{0,89}[-\w()]$/.test(text)
+      ? pass(text)
+      : fail("must be 1–90 letters, digits, `_`, `-`, `.`, `(` or `)`, not ending with `.`"),
+};
+
+/** A Key Vault name: 3–24 characters, starts with a letter, letters/digits/hyphens, no `--`, ends with a letter or digit. */
+export const keyVaultName: Rule<string> = {
+  example: "kv-partnercenter-prod",
+  parse: (text) =>
+    /^[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]$/.test(text)
+      ? pass(text)
+      : fail(
+          "must be 3–24 characters: letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no `--`",
+        ),
+};
+
+/** `http://localhost[:port]/…` (loopback) or an `https://` URL; no fragment, at most 256 characters. */
+export const redirectUri: Rule<string> = {
+  example: "http://localhost:8400/",
+  parse: (text) => {
+    const rule = "must be http://localhost[:port]/… or an https:// URL, without a fragment, at most 256 characters";
+    if (text.length > 256 || /[\s#*]/.test(text)) return fail(rule);
+    const loopback = /^http:\/\/localhost(?::(\d{1,5}))?\/.*$/.exec(text);
+    if (loopback) {
+      const port = loopback[1] === undefined ? 80 : Number(loopback[1]);
+      return port >= 1 && port <= 65535 ? pass(text) : fail(rule);
+    }
+    const url = parseUrl(text);
+    return url && text.startsWith("https://") && url.hostname && !url.username && !url.password ? pass(text) : fail(rule);
+  },
+};
+
+/** An https URL with no path, query or fragment; normalised to its origin (no trailing slash). */
+export function httpsOrigin(example: string): Rule<string> {
+  return {
+    example,
+    parse: (text) => {
+      const url = parseUrl(text);
+      const bare = url && url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+      return url?.protocol === "https:" && bare && !text.includes("#")
+        ? pass(url.origin)
+        : fail("must be an https:// URL with no path, query or fragment");
+    },
+  };
+}
+
+/** A GitHub repository as `owner/name`. */
+export const githubRepository: Rule<string> = {
+  example: "contoso/partner-center-automation",
+  parse: (text) => {
+    const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(text);
+    return match && match[2] !== "." && match[2] !== ".."
+      ? pass(text)
+      : fail("must be a GitHub repository as owner/name (owner: letters, digits, hyphens; name: letters, digits, `.`, `_`, `-`)");
+  },
+};
+
+/** A GitHub deployment environment name. */
+export const githubEnvironment: Rule<string> = {
+  example: "production",
+  parse: (text) =>
+    /^[A-Za-z0-9_.-]{1,255}$/.test(text)
+      ? pass(text)
+      : fail("must be a GitHub environment name of 1–255 letters, digits, `.`, `_` or `-`"),
+};
+
+/** How one item of a list is checked; returns the normalised item or why it fails. */
+export interface ItemRule {
+  /** Plural description, e.g. "Entra object ids (GUIDs)". */
+  readonly describe: string;
+  check(item: string): Parsed<string>;
+}
+
+/**
+ * A list (YAML/JSON array of strings) whose items all pass `item`; duplicates
+ * are dropped. The rule names every failing item.
+ */
+export function listOf(item: ItemRule, example: string[]): Rule<string[]> {
+  return {
+    example: JSON.stringify(example),
+    parse: (text) => {
+      const items = parseStringArray(text);
+      if (!items) return fail(`must be a list of ${item.describe}`);
+      const values: string[] = [];
+      const reasons: string[] = [];
+      for (const raw of items) {
+        const result = item.check(raw);
+        if (result.ok) values.push(result.value);
+        else reasons.push(`${JSON.stringify(raw)} ${result.rule}`);
+      }
+      return reasons.length
+        ? fail(`must be a list of ${item.describe}; ${reasons.join("; ")}`)
+        : pass([...new Set(values)]);
+    },
+  };
+}
+
+/** An Entra object id; normalised to lower case. */
+export const objectId: ItemRule = {
+  describe: "Entra object ids (GUIDs)",
+  check: (item) =>
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item)
+      ? pass(item.toLowerCase())
+      : fail("is not a GUID"),
+};
+
+/** An IPv4 address or CIDR range whose host bits are zero. */
+export const ipv4Range: ItemRule = {
+  describe: "IPv4 addresses or CIDR ranges",
+  check: (item) => {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(item);
+    const octets = match ? match.slice(1, 5).map(Number) : [];
+    const prefix = match?.[5] === undefined ? 32 : Number(match[5]);
+    const wellFormed =
+      match !== null &&
+      octets.every((o, i) => o <= 255 && String(o) === match[i + 1]) &&
+      prefix <= 32 &&
+      (match[5] === undefined || String(prefix) === match[5]);
+    if (!wellFormed) return fail("is not an IPv4 address or CIDR range");
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const size = 2 ** (32 - prefix);
+    const network = Math.floor(address / size) * size;
+    if (network !== address) return fail(`has host bits set (the range is ${formatIpv4(network)}/${prefix})`);
+    return pass(item);
+  },
+};
+
+/** A delegated Microsoft Graph scope name such as `DelegatedAdminRelationship.ReadWrite.All`. */
+export const graphScopeName: ItemRule = {
+  describe: "Microsoft Graph delegated scope names",
+  check: (item) => (/^[A-Za-z][A-Za-z0-9_.-]*$/.test(item) ? pass(item) : fail("is not a scope name")),
+};
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseStringArray(text: string): string[] | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatIpv4(address: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+}

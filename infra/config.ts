@@ -1,0 +1,167 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_REDIRECT_URI, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../bootstrap/src/contract";
+import { ConfigProblem, ConfigValidationError } from "./config-error";
+import { GRAPH_SIGN_IN_SCOPES } from "./constants";
+import * as rules from "./config-rules";
+import { defaultAppDisplayName, defaultResourceGroupName } from "./naming";
+
+/** The stack's settings, validated and with defaults applied. */
+export interface StackConfig {
+  project: string;
+  stack: string;
+  /** `azure-native:location`: region of the resource group and the vault. */
+  location: string;
+  /** The resource group holding the vault. */
+  resourceGroupName: string;
+  /** True when `resourceGroupName` was configured: the group exists and is not managed by the stack. */
+  useExistingResourceGroup: boolean;
+  /** The configured vault name; undefined means "derive one with a stable random suffix". */
+  keyVaultName?: string;
+  appDisplayName: string;
+  redirectUri: string;
+  clientSecretRotationDays: number;
+  grantAdminConsent: boolean;
+  /** Extra delegated Graph scope names, without the sign-in scopes (openid, profile, offline_access). */
+  graphScopes: string[];
+  secretReaders: string[];
+  secretWriters: string[];
+  allowedIpRanges: string[];
+  /** Normalised to an origin without trailing slash. */
+  authorityHost: string;
+  /** Normalised to an origin without trailing slash. */
+  partnerCenterEndpoint: string;
+  softDeleteRetentionDays: number;
+  purgeProtection: boolean;
+  /** Set when `githubRepository` and `githubEnvironment` are configured. */
+  githubRefresher?: { repository: string; environment: string };
+}
+
+/** The fully qualified key of the required Azure region. */
+export const LOCATION_KEY = "azure-native:location";
+
+/** Every setting of this project (namespace = project name), with its default as the CLI passes it. */
+export const PROJECT_SETTINGS = {
+  resourceGroupName: "",
+  keyVaultName: "",
+  appDisplayName: "",
+  redirectUri: DEFAULT_REDIRECT_URI,
+  clientSecretRotationDays: 180,
+  grantAdminConsent: false,
+  graphScopes: [] as string[],
+  secretReaders: [] as string[],
+  secretWriters: [] as string[],
+  allowedIpRanges: [] as string[],
+  authorityHost: PUBLIC_AUTHORITY_HOST,
+  partnerCenterEndpoint: PUBLIC_PARTNER_CENTER_ENDPOINT,
+  softDeleteRetentionDays: 90,
+  purgeProtection: true,
+  githubRepository: "",
+  githubEnvironment: "",
+} as const;
+
+type SettingName = keyof typeof PROJECT_SETTINGS;
+
+const SIGN_IN_SCOPE_NAMES = new Set(GRAPH_SIGN_IN_SCOPES.map((scope) => scope.name));
+
+/**
+ * Reads and validates the whole stack configuration before any resource is
+ * declared. Throws one {@link ConfigValidationError} listing every problem.
+ */
+export function readStackConfig(): StackConfig {
+  return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), pulumi.getStack());
+}
+
+/**
+ * Validates a configuration map (fully qualified keys, values as the Pulumi
+ * CLI passes them: text, lists as JSON) for the given project and stack.
+ */
+export function parseStackConfig(values: Record<string, string | undefined>, project: string, stack: string): StackConfig {
+  const problems: ConfigProblem[] = [];
+  const key = (name: SettingName) => `${project}:${name}`;
+
+  function read<T>(fullKey: string, rule: rules.Rule<T>): T | undefined {
+    const text = values[fullKey];
+    if (text === undefined || text === "") return undefined;
+    const parsed = rule.parse(text);
+    if (parsed.ok) return parsed.value;
+    problems.push({ key: fullKey, value: text, rule: parsed.rule, example: rule.example });
+    return undefined;
+  }
+  function setting<T>(name: SettingName, rule: rules.Rule<T>): T | undefined {
+    return read(key(name), rule);
+  }
+  function missing(fullKey: string, rule: string, example: string): void {
+    problems.push({ key: fullKey, value: undefined, rule, example });
+  }
+
+  const location = read(LOCATION_KEY, rules.azureLocation);
+  if (values[LOCATION_KEY] === undefined || values[LOCATION_KEY] === "") {
+    missing(LOCATION_KEY, "is required: the Azure region for the resource group and the Key Vault", rules.azureLocation.example);
+  }
+  const resourceGroupName = setting("resourceGroupName", rules.resourceGroupName);
+  const keyVaultName = setting("keyVaultName", rules.keyVaultName);
+  const appDisplayName = setting("appDisplayName", rules.nonEmptyText("Partner Center SAM (production)"));
+  const config = {
+    redirectUri: setting("redirectUri", rules.redirectUri),
+    clientSecretRotationDays: setting("clientSecretRotationDays", rules.wholeNumber(1, 730, 180)),
+    grantAdminConsent: setting("grantAdminConsent", rules.flag),
+    graphScopes: setting("graphScopes", rules.listOf(rules.graphScopeName, ["DelegatedAdminRelationship.ReadWrite.All"])),
+    secretReaders: setting("secretReaders", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
+    secretWriters: setting("secretWriters", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
+    allowedIpRanges: setting("allowedIpRanges", rules.listOf(rules.ipv4Range, ["203.0.113.0/24", "198.51.100.7"])),
+    authorityHost: setting("authorityHost", rules.httpsOrigin("https://login.microsoftonline.us")),
+    partnerCenterEndpoint: setting("partnerCenterEndpoint", rules.httpsOrigin(PUBLIC_PARTNER_CENTER_ENDPOINT)),
+    softDeleteRetentionDays: setting("softDeleteRetentionDays", rules.wholeNumber(7, 90, 90)),
+    purgeProtection: setting("purgeProtection", rules.flag),
+  };
+  const repository = setting("githubRepository", rules.githubRepository);
+  const environment = setting("githubEnvironment", rules.githubEnvironment);
+  const repositorySet = Boolean(values[key("githubRepository")]);
+  const environmentSet = Boolean(values[key("githubEnvironment")]);
+  if (repositorySet && !environmentSet) {
+    missing(key("githubEnvironment"), `must be set together with ${key("githubRepository")}`, rules.githubEnvironment.example);
+  }
+  if (environmentSet && !repositorySet) {
+    missing(key("githubRepository"), `must be set together with ${key("githubEnvironment")}`, rules.githubRepository.example);
+  }
+  problems.push(...unknownSettings(values, project));
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  return {
+    project,
+    stack,
+    location: location as string,
+    resourceGroupName: resourceGroupName ?? defaultResourceGroupName(project, stack),
+    useExistingResourceGroup: resourceGroupName !== undefined,
+    ...(keyVaultName === undefined ? {} : { keyVaultName }),
+    appDisplayName: appDisplayName ?? defaultAppDisplayName(stack),
+    redirectUri: config.redirectUri ?? PROJECT_SETTINGS.redirectUri,
+    clientSecretRotationDays: config.clientSecretRotationDays ?? PROJECT_SETTINGS.clientSecretRotationDays,
+    grantAdminConsent: config.grantAdminConsent ?? PROJECT_SETTINGS.grantAdminConsent,
+    graphScopes: (config.graphScopes ?? []).filter((name) => !SIGN_IN_SCOPE_NAMES.has(name)),
+    secretReaders: config.secretReaders ?? [],
+    secretWriters: config.secretWriters ?? [],
+    allowedIpRanges: config.allowedIpRanges ?? [],
+    authorityHost: config.authorityHost ?? PROJECT_SETTINGS.authorityHost,
+    partnerCenterEndpoint: config.partnerCenterEndpoint ?? PROJECT_SETTINGS.partnerCenterEndpoint,
+    softDeleteRetentionDays: config.softDeleteRetentionDays ?? PROJECT_SETTINGS.softDeleteRetentionDays,
+    purgeProtection: config.purgeProtection ?? PROJECT_SETTINGS.purgeProtection,
+    ...(repository && environment ? { githubRefresher: { repository, environment } } : {}),
+  };
+}
+
+function unknownSettings(values: Record<string, string | undefined>, project: string): ConfigProblem[] {
+  const known = Object.keys(PROJECT_SETTINGS);
+  return Object.keys(values)
+    .filter((k) => k.startsWith(`${project}:`) && !known.includes(k.slice(project.length + 1)))
+    .map((k) => {
+      const name = k.slice(project.length + 1);
+      const match = known.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
+      return {
+        key: k,
+        value: values[k],
+        rule: `is not a setting of this project${match ? ` (did you mean ${project}:${match}?)` : ""}`,
+        example: `\`pulumi config rm ${k}\`; settings: ${known.join(", ")}`,
+      };
+    });
+}

@@ -1,0 +1,130 @@
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
+import {
+  GRAPH_SIGN_IN_SCOPES,
+  MICROSOFT_GRAPH_APP_ID,
+  PARTNER_CENTER_APP_ID,
+  PARTNER_CENTER_USER_IMPERSONATION,
+} from "./constants";
+import { DelegatedScope, resolveDelegatedScopes } from "./graph-scopes";
+import { clientSecretEndDate } from "./secret-rotation";
+
+/** Arguments of {@link PartnerCenterApp}. */
+export interface PartnerCenterAppArgs {
+  displayName: string;
+  /** The web redirect URI the bootstrap's sign-in returns to. */
+  redirectUri: string;
+  /** Object id of the deploying identity, the app's owner. */
+  ownerObjectId: pulumi.Input<string>;
+  /** Extra delegated Microsoft Graph scope names, resolved to ids at deploy time. */
+  graphScopes: string[];
+  /** Grant the delegated permissions for all users, so sign-in shows no consent prompt. */
+  grantAdminConsent: boolean;
+  /** Days between client secret rotations. */
+  clientSecretRotationDays: number;
+}
+
+/**
+ * The single-tenant app registration for Partner Center "App + User"
+ * authentication: delegated Partner Center and Graph permissions, its service
+ * principal, optional admin consent, and a client secret that rotates through
+ * ordinary stack updates.
+ */
+export class PartnerCenterApp extends pulumi.ComponentResource {
+  readonly clientId: pulumi.Output<string>;
+  readonly applicationObjectId: pulumi.Output<string>;
+  readonly servicePrincipalObjectId: pulumi.Output<string>;
+  /** The current client secret (a Pulumi secret). */
+  readonly clientSecret: pulumi.Output<string>;
+  /** RFC 3339 end date of the current client secret. */
+  readonly clientSecretExpiresAt: pulumi.Output<string>;
+
+  constructor(name: string, args: PartnerCenterAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("partner-center-sam:index:PartnerCenterApp", name, {}, opts);
+    const child = { parent: this };
+    // First-party service principals are shared by the whole tenant: adopt them, never delete them.
+    const shared = { parent: this, retainOnDelete: true };
+
+    const partnerCenter = new azuread.ServicePrincipal(
+      "partner-center",
+      { clientId: PARTNER_CENTER_APP_ID, useExisting: true },
+      shared,
+    );
+    const graph = new azuread.ServicePrincipal("microsoft-graph", { clientId: MICROSOFT_GRAPH_APP_ID, useExisting: true }, shared);
+    const graphScopes: pulumi.Output<DelegatedScope[]> = graph.oauth2PermissionScopeIds.apply((published) => [
+      ...GRAPH_SIGN_IN_SCOPES,
+      ...resolveDelegatedScopes(published, args.graphScopes, "Microsoft Graph"),
+    ]);
+
+    const app = new azuread.Application(
+      "app",
+      {
+        displayName: args.displayName,
+        signInAudience: "AzureADMyOrg",
+        owners: [args.ownerObjectId],
+        web: { redirectUris: [args.redirectUri] },
+        requiredResourceAccesses: [
+          {
+            resourceAppId: PARTNER_CENTER_APP_ID,
+            resourceAccesses: [{ id: PARTNER_CENTER_USER_IMPERSONATION.id, type: "Scope" }],
+          },
+          {
+            resourceAppId: MICROSOFT_GRAPH_APP_ID,
+            resourceAccesses: graphScopes.apply((scopes) => scopes.map(({ id }) => ({ id, type: "Scope" }))),
+          },
+        ],
+      },
+      child,
+    );
+    const servicePrincipal = new azuread.ServicePrincipal("app", { clientId: app.clientId, owners: [args.ownerObjectId] }, child);
+
+    if (args.grantAdminConsent) {
+      new azuread.ServicePrincipalDelegatedPermissionGrant(
+        "partner-center-admin-consent",
+        {
+          servicePrincipalObjectId: servicePrincipal.objectId,
+          resourceServicePrincipalObjectId: partnerCenter.objectId,
+          claimValues: [PARTNER_CENTER_USER_IMPERSONATION.name],
+        },
+        child,
+      );
+      new azuread.ServicePrincipalDelegatedPermissionGrant(
+        "microsoft-graph-admin-consent",
+        {
+          servicePrincipalObjectId: servicePrincipal.objectId,
+          resourceServicePrincipalObjectId: graph.objectId,
+          claimValues: graphScopes.apply((scopes) => scopes.map(({ name }) => name)),
+        },
+        child,
+      );
+    }
+
+    // The timer's id changes when it expires (seen at refresh), which replaces the password:
+    // the new one is created first, the vault secret updated, then the old one deleted.
+    const rotation = new time.Rotating("client-secret-rotation", { rotationDays: args.clientSecretRotationDays }, child);
+    const password = new azuread.ApplicationPassword(
+      "client-secret",
+      {
+        applicationId: app.id,
+        displayName: `Managed by Pulumi; rotates every ${args.clientSecretRotationDays} days`,
+        endDate: rotation.rotationRfc3339.apply((next) => clientSecretEndDate(next)),
+        rotateWhenChanged: { rotation: rotation.id },
+      },
+      { parent: this, deleteBeforeReplace: false },
+    );
+
+    this.clientId = app.clientId;
+    this.applicationObjectId = app.objectId;
+    this.servicePrincipalObjectId = servicePrincipal.objectId;
+    this.clientSecret = pulumi.secret(password.value);
+    this.clientSecretExpiresAt = password.endDate;
+
+    this.registerOutputs({
+      clientId: this.clientId,
+      applicationObjectId: this.applicationObjectId,
+      servicePrincipalObjectId: this.servicePrincipalObjectId,
+      clientSecretExpiresAt: this.clientSecretExpiresAt,
+    });
+  }
+}

@@ -1,0 +1,105 @@
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_SECRET_NAMES, SecretNames, adminConsentUrl, partnerCenterScope } from "../bootstrap/src/contract";
+import { StackConfig } from "./config";
+import { GitHubRefresher } from "./github-refresher";
+import { KeyVault } from "./key-vault";
+import { keyVaultNamePrefix, stackTags } from "./naming";
+import { PartnerCenterApp } from "./partner-center-app";
+import { VaultSecrets } from "./vault-secrets";
+
+/** The stack outputs: the contract `npm run bootstrap` and the refresh tooling read. No value is secret. */
+export interface StackOutputs {
+  tenantId: pulumi.Output<string>;
+  clientId: pulumi.Output<string>;
+  applicationObjectId: pulumi.Output<string>;
+  servicePrincipalObjectId: pulumi.Output<string>;
+  redirectUri: string;
+  keyVaultName: pulumi.Output<string>;
+  keyVaultUri: pulumi.Output<string>;
+  secretNames: SecretNames;
+  scopes: string[];
+  authorityHost: string;
+  partnerCenterEndpoint: string;
+  /** RFC 3339 end date of the current client secret. */
+  clientSecretExpiresAt: pulumi.Output<string>;
+  adminConsentUrl: pulumi.Output<string>;
+  /** Client id of the GitHub Actions refresher identity; only when `githubRepository` is configured. */
+  refresherClientId?: pulumi.Output<string>;
+}
+
+/** Declares every resource of the stack for a validated configuration and returns the stack outputs. */
+export function definePartnerCenterSam(config: StackConfig): StackOutputs {
+  const azure = authorization.getClientConfigOutput();
+  const entra = azuread.getClientConfigOutput();
+  const tags = stackTags(config.project, config.stack);
+  const secretNames: SecretNames = { ...DEFAULT_SECRET_NAMES };
+
+  const vault = new KeyVault("key-vault", {
+    location: config.location,
+    resourceGroupName: config.resourceGroupName,
+    useExistingResourceGroup: config.useExistingResourceGroup,
+    ...(config.keyVaultName === undefined ? {} : { vaultName: config.keyVaultName }),
+    namePrefix: keyVaultNamePrefix(config.project, config.stack),
+    tenantId: azure.tenantId,
+    subscriptionId: azure.subscriptionId,
+    deployerObjectId: azure.objectId,
+    secretWriters: config.secretWriters,
+    secretReaders: config.secretReaders,
+    allowedIpRanges: config.allowedIpRanges,
+    softDeleteRetentionDays: config.softDeleteRetentionDays,
+    purgeProtection: config.purgeProtection,
+    tags,
+  });
+
+  const app = new PartnerCenterApp("partner-center-app", {
+    displayName: config.appDisplayName,
+    redirectUri: config.redirectUri,
+    ownerObjectId: entra.objectId,
+    graphScopes: config.graphScopes,
+    grantAdminConsent: config.grantAdminConsent,
+    clientSecretRotationDays: config.clientSecretRotationDays,
+  });
+
+  new VaultSecrets("vault-secrets", {
+    resourceGroupName: vault.resourceGroupName,
+    vaultName: vault.vaultName,
+    secretNames,
+    clientId: app.clientId,
+    tenantId: entra.tenantId,
+    clientSecret: app.clientSecret,
+    clientSecretExpiresAt: app.clientSecretExpiresAt,
+    tags,
+  });
+
+  const refresher = config.githubRefresher
+    ? new GitHubRefresher("github-refresher", {
+        repository: config.githubRefresher.repository,
+        environment: config.githubRefresher.environment,
+        displayName: `${config.appDisplayName} - GitHub token refresher`,
+        ownerObjectId: entra.objectId,
+        vaultId: vault.vaultId,
+        subscriptionId: azure.subscriptionId,
+      })
+    : undefined;
+
+  return {
+    tenantId: entra.tenantId,
+    clientId: app.clientId,
+    applicationObjectId: app.applicationObjectId,
+    servicePrincipalObjectId: app.servicePrincipalObjectId,
+    redirectUri: config.redirectUri,
+    keyVaultName: vault.vaultName,
+    keyVaultUri: vault.vaultUri,
+    secretNames,
+    scopes: [partnerCenterScope(config.partnerCenterEndpoint)],
+    authorityHost: config.authorityHost,
+    partnerCenterEndpoint: config.partnerCenterEndpoint,
+    clientSecretExpiresAt: app.clientSecretExpiresAt,
+    adminConsentUrl: pulumi
+      .all([entra.tenantId, app.clientId])
+      .apply(([tenantId, clientId]) => adminConsentUrl(config.authorityHost, tenantId, clientId)),
+    ...(refresher ? { refresherClientId: refresher.clientId } : {}),
+  };
+}

@@ -1,0 +1,261 @@
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { ConfigProblem, ConfigValidationError } from "../../infra/config-error";
+import { StackConfig, parseStackConfig, readStackConfig } from "../../infra/config";
+import { installStandIn } from "./pulumi-mocks";
+
+const P = "partner-center-sam";
+const LOCATION = { "azure-native:location": "westeurope" };
+
+/** The problems parseStackConfig reports for these values (project partner-center-sam, stack dev). */
+function problemsOf(values: Record<string, string>): ConfigProblem[] {
+  try {
+    parseStackConfig(values, P, "dev");
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+describe("stack configuration", () => {
+  it("needs only the Azure region and fills in every default", () => {
+    const expected: StackConfig = {
+      project: P,
+      stack: "dev",
+      location: "westeurope",
+      resourceGroupName: "rg-partner-center-sam-dev",
+      useExistingResourceGroup: false,
+      appDisplayName: "Partner Center SAM (dev)",
+      redirectUri: "http://localhost:8400/",
+      clientSecretRotationDays: 180,
+      grantAdminConsent: false,
+      graphScopes: [],
+      secretReaders: [],
+      secretWriters: [],
+      allowedIpRanges: [],
+      authorityHost: "https://login.microsoftonline.com",
+      partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
+      softDeleteRetentionDays: 90,
+      purgeProtection: true,
+    };
+    expect(parseStackConfig(LOCATION, P, "dev")).toEqual(expected);
+  });
+
+  it("treats the empty defaults Pulumi.yaml declares as 'derive it'", () => {
+    const config = parseStackConfig(
+      {
+        ...LOCATION,
+        [`${P}:resourceGroupName`]: "",
+        [`${P}:keyVaultName`]: "",
+        [`${P}:appDisplayName`]: "",
+        [`${P}:githubRepository`]: "",
+        [`${P}:githubEnvironment`]: "",
+        [`${P}:graphScopes`]: "[]",
+        [`${P}:clientSecretRotationDays`]: "180",
+        [`${P}:purgeProtection`]: "true",
+      },
+      P,
+      "staging",
+    );
+    expect(config.resourceGroupName).toBe("rg-partner-center-sam-staging");
+    expect(config.useExistingResourceGroup).toBe(false);
+    expect(config.keyVaultName).toBeUndefined();
+    expect(config.appDisplayName).toBe("Partner Center SAM (staging)");
+    expect(config.githubRefresher).toBeUndefined();
+  });
+
+  it("normalises values: URLs to their origin, object ids to lower case without duplicates, sign-in scopes dropped", () => {
+    const id = "ABCDEF01-2345-4678-89AB-CDEF01234567";
+    const config = parseStackConfig(
+      {
+        ...LOCATION,
+        [`${P}:authorityHost`]: "https://login.microsoftonline.us/",
+        [`${P}:partnerCenterEndpoint`]: "https://api.partnercenter.microsoft.com:443/",
+        [`${P}:secretReaders`]: JSON.stringify([id, id.toLowerCase()]),
+        [`${P}:graphScopes`]: JSON.stringify(["openid", "User.Read", "User.Read", "offline_access", "profile"]),
+        [`${P}:resourceGroupName`]: "rg-existing",
+        [`${P}:githubRepository`]: "contoso/pc.automation",
+        [`${P}:githubEnvironment`]: "prod",
+      },
+      P,
+      "dev",
+    );
+    expect(config.authorityHost).toBe("https://login.microsoftonline.us");
+    expect(config.partnerCenterEndpoint).toBe("https://api.partnercenter.microsoft.com");
+    expect(config.secretReaders).toEqual([id.toLowerCase()]);
+    expect(config.graphScopes).toEqual(["User.Read"]);
+    expect(config.useExistingResourceGroup).toBe(true);
+    expect(config.githubRefresher).toEqual({ repository: "contoso/pc.automation", environment: "prod" });
+  });
+
+  const cases: Array<[key: string, value: string | undefined, rule: string, example: string]> = [
+    ["azure-native:location", undefined, "is required: the Azure region for the resource group and the Key Vault", "westeurope"],
+    ["azure-native:location", "west-europe!", "must be an Azure region name such as westeurope", "westeurope"],
+    [`${P}:resourceGroupName`, "rg/identity", "must be 1–90 letters, digits, `_`, `-`, `.`, `(` or `)`, not ending with `.`", "rg-partner-center"],
+    [`${P}:appDisplayName`, "   ", "must be non-empty text of at most 256 characters", "Partner Center SAM (production)"],
+    [`${P}:clientSecretRotationDays`, "0", "must be a whole number from 1 to 730", "180"],
+    [`${P}:clientSecretRotationDays`, "731", "must be a whole number from 1 to 730", "180"],
+    [`${P}:clientSecretRotationDays`, "90.5", "must be a whole number from 1 to 730", "180"],
+    [`${P}:grantAdminConsent`, "yes", "must be true or false", "true"],
+    [`${P}:graphScopes`, "User.Read", "must be a list of Microsoft Graph delegated scope names", '["DelegatedAdminRelationship.ReadWrite.All"]'],
+    [`${P}:graphScopes`, '["User Read"]', 'must be a list of Microsoft Graph delegated scope names; "User Read" is not a scope name', '["DelegatedAdminRelationship.ReadWrite.All"]'],
+    [`${P}:secretReaders`, '["alice@contoso.com"]', 'must be a list of Entra object ids (GUIDs); "alice@contoso.com" is not a GUID', '["00000000-0000-0000-0000-000000000000"]'],
+    [`${P}:secretWriters`, '["1234", "5678"]', 'must be a list of Entra object ids (GUIDs); "1234" is not a GUID; "5678" is not a GUID', '["00000000-0000-0000-0000-000000000000"]'],
+    [`${P}:allowedIpRanges`, '["10.0.0.5/24"]', 'must be a list of IPv4 addresses or CIDR ranges; "10.0.0.5/24" has host bits set (the range is 10.0.0.0/24)', '["203.0.113.0/24","198.51.100.7"]'],
+    [`${P}:allowedIpRanges`, '["256.1.1.1", "2001:db8::/32", "10.0.0.0/33"]', 'must be a list of IPv4 addresses or CIDR ranges; "256.1.1.1" is not an IPv4 address or CIDR range; "2001:db8::/32" is not an IPv4 address or CIDR range; "10.0.0.0/33" is not an IPv4 address or CIDR range', '["203.0.113.0/24","198.51.100.7"]'],
+    [`${P}:authorityHost`, "http://login.microsoftonline.com", "must be an https:// URL with no path, query or fragment", "https://login.microsoftonline.us"],
+    [`${P}:authorityHost`, "https://login.microsoftonline.com/organizations", "must be an https:// URL with no path, query or fragment", "https://login.microsoftonline.us"],
+    [`${P}:partnerCenterEndpoint`, "api.partnercenter.microsoft.com", "must be an https:// URL with no path, query or fragment", "https://api.partnercenter.microsoft.com"],
+    [`${P}:softDeleteRetentionDays`, "6", "must be a whole number from 7 to 90", "90"],
+    [`${P}:softDeleteRetentionDays`, "91", "must be a whole number from 7 to 90", "90"],
+    [`${P}:purgeProtection`, "off", "must be true or false", "true"],
+  ];
+  it.each(cases)("rejects %s = %j: %s", (key, value, rule, example) => {
+    const values: Record<string, string> = key === "azure-native:location" ? {} : { ...LOCATION };
+    if (value !== undefined) values[key] = value;
+    expect(problemsOf(values)).toEqual([{ key, value, rule, example }]);
+  });
+
+  const vaultRule =
+    "must be 3–24 characters: letters, digits and hyphens, starting with a letter, ending with a letter or digit, with no `--`";
+  it.each(["kv", "1-vault", "kv--double", "vault-", "kv_underscore", "a-key-vault-name-of-25-ch"])(
+    "rejects the Key Vault name %j",
+    (name) => {
+      expect(problemsOf({ ...LOCATION, [`${P}:keyVaultName`]: name })).toEqual([
+        { key: `${P}:keyVaultName`, value: name, rule: vaultRule, example: "kv-partnercenter-prod" },
+      ]);
+    },
+  );
+
+  it.each(["kv1", "a-key-vault-name-of-24ch", "KV-Partner-01"])("accepts the Key Vault name %j", (name) => {
+    expect(parseStackConfig({ ...LOCATION, [`${P}:keyVaultName`]: name }, P, "dev").keyVaultName).toBe(name);
+  });
+
+  const redirectRule = "must be http://localhost[:port]/… or an https:// URL, without a fragment, at most 256 characters";
+  it.each([
+    "http://example.com/callback",
+    "http://localhost:8400",
+    "http://127.0.0.1:8400/",
+    "http://localhost:70000/",
+    "ftp://localhost/",
+    "https://contoso.com/callback#done",
+    "https://*.contoso.com/",
+    `https://contoso.com/${"a".repeat(240)}`,
+  ])("rejects the redirect URI %j", (uri) => {
+    expect(problemsOf({ ...LOCATION, [`${P}:redirectUri`]: uri })).toEqual([
+      { key: `${P}:redirectUri`, value: uri, rule: redirectRule, example: "http://localhost:8400/" },
+    ]);
+  });
+
+  it.each(["http://localhost/", "http://localhost:8400/", "http://localhost:3000/auth/callback", "https://admin.contoso.com/cb"])(
+    "accepts the redirect URI %j",
+    (uri) => {
+      expect(parseStackConfig({ ...LOCATION, [`${P}:redirectUri`]: uri }, P, "dev").redirectUri).toBe(uri);
+    },
+  );
+
+  it("checks the GitHub refresher settings' formats", () => {
+    expect(
+      problemsOf({ ...LOCATION, [`${P}:githubRepository`]: "contoso", [`${P}:githubEnvironment`]: "prod env" }),
+    ).toEqual([
+      {
+        key: `${P}:githubRepository`,
+        value: "contoso",
+        rule: "must be a GitHub repository as owner/name (owner: letters, digits, hyphens; name: letters, digits, `.`, `_`, `-`)",
+        example: "contoso/partner-center-automation",
+      },
+      {
+        key: `${P}:githubEnvironment`,
+        value: "prod env",
+        rule: "must be a GitHub environment name of 1–255 letters, digits, `.`, `_` or `-`",
+        example: "production",
+      },
+    ]);
+  });
+
+  it("needs githubRepository and githubEnvironment together", () => {
+    expect(problemsOf({ ...LOCATION, [`${P}:githubRepository`]: "contoso/automation" })).toEqual([
+      {
+        key: `${P}:githubEnvironment`,
+        value: undefined,
+        rule: `must be set together with ${P}:githubRepository`,
+        example: "production",
+      },
+    ]);
+    expect(problemsOf({ ...LOCATION, [`${P}:githubEnvironment`]: "production" })).toEqual([
+      {
+        key: `${P}:githubRepository`,
+        value: undefined,
+        rule: `must be set together with ${P}:githubEnvironment`,
+        example: "contoso/partner-center-automation",
+      },
+    ]);
+  });
+
+  it("rejects keys of this project it does not know, suggesting the intended one", () => {
+    const [problem] = problemsOf({ ...LOCATION, [`${P}:keyvaultname`]: "kv-x" });
+    expect(problem?.key).toBe(`${P}:keyvaultname`);
+    expect(problem?.value).toBe("kv-x");
+    expect(problem?.rule).toBe(`is not a setting of this project (did you mean ${P}:keyVaultName?)`);
+    expect(problem?.example).toMatch(/^`pulumi config rm partner-center-sam:keyvaultname`; settings: resourceGroupName, keyVaultName, /);
+  });
+
+  it("ignores other namespaces' keys", () => {
+    expect(problemsOf({ ...LOCATION, "azure-native:subscriptionId": "x", "azuread:tenantId": "y" })).toEqual([]);
+  });
+
+  it("reports every invalid key at once, in one message naming key, value, rule and example", () => {
+    let error: unknown;
+    try {
+      parseStackConfig(
+        {
+          [`${P}:keyVaultName`]: "9vault",
+          [`${P}:clientSecretRotationDays`]: "1000",
+          [`${P}:allowedIpRanges`]: '["10.1.2.3/16"]',
+        },
+        P,
+        "dev",
+      );
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(pulumi.RunError.isInstance(error)).toBe(true);
+    expect((error as ConfigValidationError).problems.map((p) => p.key)).toEqual([
+      "azure-native:location",
+      `${P}:keyVaultName`,
+      `${P}:clientSecretRotationDays`,
+      `${P}:allowedIpRanges`,
+    ]);
+    expect((error as Error).message).toBe(
+      [
+        "The stack configuration has 4 invalid settings; nothing was deployed.",
+        "  - azure-native:location = (not set): is required: the Azure region for the resource group and the Key Vault. Example: westeurope",
+        `  - ${P}:keyVaultName = "9vault": ${vaultRule}. Example: kv-partnercenter-prod`,
+        `  - ${P}:clientSecretRotationDays = "1000": must be a whole number from 1 to 730. Example: 180`,
+        `  - ${P}:allowedIpRanges = "[\\"10.1.2.3/16\\"]": must be a list of IPv4 addresses or CIDR ranges; "10.1.2.3/16" has host bits set (the range is 10.1.0.0/16). Example: ["203.0.113.0/24","198.51.100.7"]`,
+        "Fix them with `pulumi config set <key> <value>` (list items: `pulumi config set --path '<key>[0]' <value>`) and run `pulumi up` again.",
+      ].join("\n"),
+    );
+  });
+
+  it("is read from the stack's Pulumi configuration, for the current project and stack", () => {
+    installStandIn("partner-center-sam", "production");
+    pulumi.runtime.setAllConfig({
+      "azure-native:location": "northeurope",
+      [`${P}:clientSecretRotationDays`]: "365",
+      [`${P}:secretWriters`]: '["33333333-4444-4555-8666-777777777777"]',
+    });
+    const config = readStackConfig();
+    expect([config.stack, config.location, config.clientSecretRotationDays, config.secretWriters, config.resourceGroupName]).toEqual([
+      "production",
+      "northeurope",
+      365,
+      ["33333333-4444-4555-8666-777777777777"],
+      "rg-partner-center-sam-production",
+    ]);
+    pulumi.runtime.setAllConfig({ [`${P}:purgeProtection`]: "nope" });
+    expect(() => readStackConfig()).toThrow(/azure-native:location = \(not set\)[\s\S]*purgeProtection = "nope": must be true or false/);
+  });
+});
