@@ -3,39 +3,25 @@
  * Vault and Partner Center stand-ins, as a child process with its own
  * DefaultAzureCredential (the stand-in's managed identity).
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/contract";
 import {
   DAY_MS,
   documentedFlags,
   refreshTokenSnapshot,
-  removeScratchDirs,
   scratchDir,
   seedRefreshToken,
   vaultUriArgs,
   writeOutputsFile,
   type SeededRefreshToken,
 } from "../support/fixtures";
-import { expectNoSecretPrinted, jsonStdout } from "../support/cli-expect";
+import { expectNoSecretPrinted, freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
 import { runCli, type CliResult } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;
 /** Every stand-in set this file started, for the final "no secret printed" check. */
-const allStandIns: StandIns[] = [];
-
-beforeEach(async () => {
-  s = await startStandIns();
-  allStandIns.push(s);
-});
-
-afterEach(async () => {
-  await s.stop();
-});
-
-afterAll(() => {
-  removeScratchDirs();
-});
+const allStandIns = freshStandInsPerTest((started) => (s = started));
 
 const refreshTokenName = () => s.outputs.secretNames.refreshToken;
 

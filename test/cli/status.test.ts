@@ -3,34 +3,21 @@
  * stand-in's secret metadata, as a child process with the stand-in's managed
  * identity. It must redeem nothing and write nothing.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   DAY_MS,
   documentedFlags,
   readmeSection,
-  removeScratchDirs,
   seedRefreshToken,
   writeOutputsFile,
 } from "../support/fixtures";
-import { expectNoSecretPrinted, jsonStdout } from "../support/cli-expect";
+import { expectNoSecretPrinted, freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
 import { runCli, type CliResult } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;
-const allStandIns: StandIns[] = [];
-
-beforeEach(async () => {
-  s = await startStandIns();
-  allStandIns.push(s);
-});
-
-afterEach(async () => {
-  await s.stop();
-});
-
-afterAll(() => {
-  removeScratchDirs();
-});
+/** Every stand-in set this file started, for the final "no secret printed" check. */
+const allStandIns = freshStandInsPerTest((started) => (s = started));
 
 type Json = Record<string, unknown>;
 

@@ -4,19 +4,17 @@ import { runBootstrap } from "../bootstrap-flow";
 import { ExitCode } from "../errors";
 import { loadStackOutputs } from "../stack-outputs";
 import { trimTrailingSlash } from "../validate";
-import { OptionProblems } from "./options";
+import { OptionProblems, type CommonFlags } from "./options";
 import { exitWith, runCommand } from "./run-command";
 
-interface BootstrapFlags {
+interface BootstrapFlags extends CommonFlags {
   stack?: string;
   outputs?: string;
   browser: boolean;
   timeout?: string;
   loginHint?: string;
-  accessWait?: string;
   allowNoMfa?: boolean;
   verify: boolean;
-  json?: boolean;
 }
 
 /** `npm run bootstrap`: one interactive MFA sign-in that stores the first refresh token in Key Vault. */

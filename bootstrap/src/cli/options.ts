@@ -53,8 +53,14 @@ export interface VaultTarget {
   partnerCenterEndpoint: string;
 }
 
+/** Options every command has. */
+export interface CommonFlags {
+  accessWait?: string;
+  json?: boolean;
+}
+
 /** The options refresh and status share for finding the vault. */
-export interface TargetFlags {
+export interface TargetFlags extends CommonFlags {
   stack?: string;
   outputs?: string;
   vaultUri?: string;

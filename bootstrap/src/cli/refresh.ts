@@ -10,9 +10,7 @@ import { exitWith, runCommand } from "./run-command";
 import { addTargetOptions } from "./target-options";
 
 interface RefreshFlags extends TargetFlags {
-  accessWait?: string;
   verify: boolean;
-  json?: boolean;
 }
 
 /** `npm run refresh`: redeem the stored refresh token and store the rotated one. */

@@ -9,8 +9,6 @@ import { addTargetOptions } from "./target-options";
 
 interface StatusFlags extends TargetFlags {
   warnDays?: string;
-  accessWait?: string;
-  json?: boolean;
 }
 
 /** `npm run status`: report the health of the vault's secrets without changing anything. */
