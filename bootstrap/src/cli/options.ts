@@ -1,7 +1,9 @@
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, type SecretNames } from "../contract";
 import { UsageError } from "../errors";
+import type { Reporter } from "../reporter";
 import { loadStackOutputs, type StackOutputs } from "../stack-outputs";
 import { describeValue, isHttpsUrl, trimTrailingSlash } from "../validate";
+import { VaultStore } from "../vault-store";
 
 /**
  * Collects every problem with the command-line options, so they are reported
@@ -105,4 +107,14 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
     partnerCenterEndpoint: flags.partnerCenterEndpoint ?? outputs.partnerCenterEndpoint,
     outputs,
   };
+}
+
+/** The vault store for a resolved target; waits are explained through the reporter. */
+export function openVaultStore(target: VaultTarget, accessWaitSeconds: number, reporter: Reporter): VaultStore {
+  return new VaultStore({
+    keyVaultUri: target.keyVaultUri,
+    secretNames: target.secretNames,
+    accessWaitMs: accessWaitSeconds * 1000,
+    onWait: (message) => reporter.note(message),
+  });
 }

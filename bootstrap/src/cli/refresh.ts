@@ -4,8 +4,7 @@ import { ExitCode } from "../errors";
 import { partnerCenterScope } from "../contract";
 import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center";
 import { RefreshTokenRotator } from "../refresh-token-rotator";
-import { VaultStore } from "../vault-store";
-import { checkTargetFlags, OptionProblems, resolveTarget, type TargetFlags } from "./options";
+import { checkTargetFlags, openVaultStore, OptionProblems, resolveTarget, type TargetFlags } from "./options";
 import { exitWith, runCommand } from "./run-command";
 import { addTargetOptions } from "./target-options";
 
@@ -36,12 +35,7 @@ export function main(argv: string[]): Promise<number> {
     problems.throwIfAny();
 
     const where = await resolveTarget(target);
-    const store = new VaultStore({
-      keyVaultUri: where.keyVaultUri,
-      secretNames: where.secretNames,
-      accessWaitMs: accessWait * 1000,
-      onWait: (message) => reporter.note(message),
-    });
+    const store = openVaultStore(where, accessWait, reporter);
     reporter.step(`Redeeming the refresh token stored in ${where.keyVaultUri}`);
     const rotator = new RefreshTokenRotator({ store, authorityHost: where.authorityHost });
     const redemption = await rotator.redeem([partnerCenterScope(where.partnerCenterEndpoint)]);

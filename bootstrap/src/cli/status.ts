@@ -2,8 +2,7 @@
 import { Command } from "commander";
 import { ExitCode } from "../errors";
 import { readStatus, type ExpiringSecretStatus, type StatusReport } from "../status-report";
-import { VaultStore } from "../vault-store";
-import { checkTargetFlags, OptionProblems, resolveTarget, type TargetFlags } from "./options";
+import { checkTargetFlags, openVaultStore, OptionProblems, resolveTarget, type TargetFlags } from "./options";
 import { exitWith, runCommand } from "./run-command";
 import { addTargetOptions } from "./target-options";
 
@@ -58,12 +57,7 @@ export function main(argv: string[]): Promise<number> {
     problems.throwIfAny();
 
     const where = await resolveTarget(target);
-    const store = new VaultStore({
-      keyVaultUri: where.keyVaultUri,
-      secretNames: where.secretNames,
-      accessWaitMs: accessWait * 1000,
-      onWait: (message) => reporter.note(message),
-    });
+    const store = openVaultStore(where, accessWait, reporter);
     const report = await readStatus({ store, warnDays });
     reporter.result(humanReport(report), { ok: true, ...report });
     return report.healthy ? ExitCode.Ok : ExitCode.ActionNeeded;
