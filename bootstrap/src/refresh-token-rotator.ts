@@ -12,6 +12,11 @@ export interface RefreshTokenRotatorOptions {
   authorityHost: string;
   /** Clock, for tags and expiry. */
   now?: () => Date;
+  /**
+   * Told every secret value the rotator handles (client secret, stored and
+   * rotated refresh tokens, access token), so a command can keep them off screen.
+   */
+  onSecret?: (value: string) => void;
 }
 
 /** The result of one redemption. */
@@ -38,6 +43,7 @@ export class RefreshTokenRotator {
   private readonly store: VaultStore;
   private readonly authorityHost: string;
   private readonly now: () => Date;
+  private readonly onSecret: (value: string) => void;
   private credentials?: Promise<AppCredentials>;
   private app?: { credentials: AppCredentials; client: ConfidentialClientApplication };
 
@@ -45,11 +51,13 @@ export class RefreshTokenRotator {
     this.store = options.store;
     this.authorityHost = options.authorityHost;
     this.now = options.now ?? (() => new Date());
+    this.onSecret = options.onSecret ?? (() => undefined);
   }
 
   /** Redeems the stored refresh token for `scopes` and writes the rotated token back. */
   async redeem(scopes: string[]): Promise<Redemption> {
     const stored = await this.store.readRefreshToken();
+    this.onSecret(stored.value);
     let credentials = await this.appCredentials();
     let result: AuthenticationResult | null;
     try {
@@ -68,12 +76,14 @@ export class RefreshTokenRotator {
         hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
       });
     }
+    this.onSecret(result.accessToken);
     const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
     if (!rotated) {
       throw new ServiceError("no_refresh_token", "Entra ID did not return a new refresh token; the stored one was kept.", undefined, {
         hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again.",
       });
     }
+    this.onSecret(rotated);
     const claims = readJwtClaims(result.accessToken);
     const now = this.now();
     const tags: RefreshTokenTags = {
@@ -105,6 +115,7 @@ export class RefreshTokenRotator {
   }
 
   private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[]): Promise<AuthenticationResult | null> {
+    this.onSecret(credentials.clientSecret);
     if (this.app?.credentials !== credentials) {
       this.app = { credentials, client: createMsalApp(credentials, this.authorityHost) };
     }

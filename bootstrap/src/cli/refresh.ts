@@ -37,9 +37,8 @@ export function main(argv: string[]): Promise<number> {
     const where = await resolveTarget(target);
     const store = openVaultStore(where, accessWait, reporter);
     reporter.step(`Redeeming the refresh token stored in ${where.keyVaultUri}`);
-    const rotator = new RefreshTokenRotator({ store, authorityHost: where.authorityHost });
+    const rotator = new RefreshTokenRotator({ store, authorityHost: where.authorityHost, onSecret: (value) => reporter.protect(value) });
     const redemption = await rotator.redeem([partnerCenterScope(where.partnerCenterEndpoint)]);
-    reporter.protect(redemption.accessToken);
     reporter.step(`Stored the rotated refresh token as a new version of "${where.secretNames.refreshToken}".`);
 
     let organization: OrganizationProfile | null = null;
