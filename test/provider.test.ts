@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { createTokenProvider, ConsentRequiredError, UsageError, type TokenProvider, type TokenProviderOptions } from "partner-center-sam";
+import { createTokenProvider, ConsentRequiredError, UsageError, VaultError, type TokenProvider, type TokenProviderOptions } from "partner-center-sam";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { refreshTokenSnapshot, seedRefreshToken, type SeededRefreshToken } from "./support/fixtures";
 import { decodeJwt } from "./support/jwt";
@@ -274,5 +274,26 @@ describe("getAccessToken", () => {
     expect(error).toBeInstanceOf(UsageError);
     expect(error).toMatchObject({ code: "invalid_client_secret", aadsts: "7000215", hint: expect.stringContaining("pulumi up") });
     expect(refreshTokenSnapshot(s)).toEqual(before);
+  });
+
+  it("rejects with VaultError naming the role when the vault still refuses access after accessWaitMs", async () => {
+    s.vault.failNext(1, 403);
+    const before = refreshTokenSnapshot(s);
+
+    const error = await provider({ accessWaitMs: 0 }).getAccessToken().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(VaultError);
+    expect(error).toMatchObject({ code: "vault_forbidden", hint: expect.stringContaining("Key Vault Secrets") });
+    expect(redemptions()).toHaveLength(0);
+    expect(refreshTokenSnapshot(s)).toEqual(before);
+  });
+
+  it("keeps retrying a vault 403 within accessWaitMs, as while a new role assignment propagates", async () => {
+    s.vault.failNext(1, 403);
+
+    const token = await provider({ accessWaitMs: 10_000 }).getAccessToken();
+
+    expect(audienceOf(token)).toBe(s.partnerCenter.resource);
+    expect(s.vault.writeCount).toBe(1);
   });
 });

@@ -18,6 +18,8 @@ export interface TokenProviderOptions {
   partnerCenterEndpoint?: string;
   /** Access tokens are reused until this long before they expire (ms). Default 5 minutes. */
   expiryMarginMs?: number;
+  /** How long to keep retrying Key Vault 403 (role propagation), 429 and 5xx answers (ms). Default 30 seconds. */
+  accessWaitMs?: number;
 }
 
 interface CachedToken {
@@ -50,7 +52,7 @@ export class TokenProvider {
       keyVaultUri: options.keyVaultUri,
       secretNames: { ...DEFAULT_SECRET_NAMES, ...options.secretNames },
       credential: options.credential,
-      accessWaitMs: 30_000,
+      accessWaitMs: options.accessWaitMs ?? 30_000,
     });
     this.rotator = new RefreshTokenRotator({
       store,
