@@ -3,6 +3,7 @@
  * Pulumi hands the program and returns the normalised value, or the rule the
  * text breaks; each carries an example of a good value for the error message.
  */
+import { isGuid } from "../bootstrap/src/validate";
 
 /** The outcome of parsing one value. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; rule: string };
@@ -155,10 +156,7 @@ export function listOf(item: ItemRule, example: string[]): Rule<string[]> {
 /** An Entra object id; normalised to lower case. */
 export const objectId: ItemRule = {
   describe: "Entra object ids (GUIDs)",
-  check: (item) =>
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(item)
-      ? pass(item.toLowerCase())
-      : fail("is not a GUID"),
+  check: (item) => (isGuid(item) ? pass(item.toLowerCase()) : fail("is not a GUID")),
 };
 
 /** An IPv4 address or CIDR range whose host bits are zero. */

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_SECRET_NAMES, DEFAULT_REDIRECT_URI, adminConsentUrl, partnerCenterScope, type SecretNames } from "../../bootstrap/src/contract";
-import { EntraStandIn } from "./entra";
+import { EntraStandIn, type EntraUser } from "./entra";
 import { testTls } from "./global-setup";
 import { randomToken } from "./http";
 import { KeyVaultStandIn } from "./key-vault";
@@ -33,16 +33,8 @@ export interface StartStandInsOptions {
   accessTokenLifetimeSeconds?: number;
 }
 
-/** A user the stand-ins know, with the credentials the sign-in pages accept. */
-export interface StandInUser {
-  username: string;
-  password: string;
-  mfa: boolean;
-  /** The MFA page's code ("" for a user without MFA). */
-  mfaCode: string;
-  displayName: string;
-  oid: string;
-}
+/** A user the stand-ins know, with the credentials the sign-in pages accept (mfaCode is "" without MFA). */
+export type StandInUser = Omit<EntraUser, "tenantId">;
 
 /** The stack outputs, exactly as `pulumi stack output --json --show-secrets` prints them. */
 export interface StackOutputs {
