@@ -30,11 +30,11 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** A copy of the project (sharing node_modules) that a test may break. */
 function projectCopy(name: string): string {
   const dir = path.join(scratch, name);
-  mkdirSync(path.join(dir, "bootstrap", "src"), { recursive: true });
-  for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json", "infra"]) {
+  mkdirSync(path.join(dir, "bootstrap"), { recursive: true });
+  // The program imports the contract and validators the commands share from bootstrap/src.
+  for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json", "infra", path.join("bootstrap", "src")]) {
     cpSync(path.join(root, file), path.join(dir, file), { recursive: true });
   }
-  cpSync(path.join(root, "bootstrap", "src", "contract.ts"), path.join(dir, "bootstrap", "src", "contract.ts"));
   symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
   return dir;
 }
