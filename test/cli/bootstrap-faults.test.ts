@@ -95,6 +95,11 @@ describe("a sign-in that does not complete, while no refresh token is stored", (
     expect(s.partnerCenter.calls.length).toBe(calls);
   });
 
+  it("exits 3 and stores nothing when Partner Center rejects the new token", async () => {
+    s.partnerCenter.failNext(1, 401);
+    await h.expectRefused(true, { exitCode: 3, code: "partner_center_rejected", message: [/Partner Center rejected the token/], hint: [/admin agent/] }, async () => (await h.signInAndFinish([...SIGN_IN_ARGS, "--json"])).result);
+  });
+
   it("exits 3 when someone other than the --login-hint account signs in", async () => {
     await h.expectRefused(
       true,
@@ -215,6 +220,14 @@ describe("Key Vault faults", () => {
     }
   });
 
+  it("exits 1 saying to sign in to Azure when no Azure credential is available, before any sign-in", async () => {
+    const requests = s.entra.tokenRequests.length;
+    await h.expectRefused(true, { exitCode: 1, code: "azure_credential_unavailable", message: [/No Azure credential/], hint: [/az login/, /AZURE_TOKEN_CREDENTIALS/] }, () =>
+      h.run(["--json", "--no-browser"], { env: { AZURE_TOKEN_CREDENTIALS: "EnvironmentCredential", IDENTITY_ENDPOINT: undefined, IDENTITY_HEADER: undefined } }),
+    );
+    expect(s.entra.tokenRequests.length).toBe(requests);
+  });
+
   it("exits 1 saying the vault could not be reached when nothing answers at its address", async () => {
     const keyVaultUri = `https://${s.vault.name}.vault.localhost:${await closedPort()}/`;
     await h.expectRefused(true, { exitCode: 1, code: "vault_unreachable", message: [/could not be reached/, literal(keyVaultUri)], hint: [/vault URI/] }, () =>
@@ -230,6 +243,12 @@ describe("stack outputs and options", () => {
       h.run(["--json"], { outputs: h.outputsWithout("keyVaultUri") }),
     );
     expect(s.vault.requests.length).toBe(requests);
+  });
+
+  it("exits 2 before any sign-in when the vault's client id differs from the stack outputs", async () => {
+    await h.expectRefused(true, { exitCode: 2, code: "vault_outputs_mismatch", message: [/clientId differ/], hint: [/same stack|pulumi up/] }, () =>
+      h.run(["--json", "--no-browser"], { outputs: h.outputs({ clientId: "00000000-0000-4000-8000-000000000000" }) }),
+    );
   });
 
   it("exits 2 naming a tenantId output that is not a GUID", async () => {
@@ -280,6 +299,6 @@ describe("stack outputs and options", () => {
 // Runs last (tests in a file run in order): everything the commands above printed.
 describe("what the bootstrap printed in all of the above", () => {
   it("contains no token, code, client secret, password or MFA code", () => {
-    expectNoSecretOnScreen(h, 25);
+    expectNoSecretOnScreen(h, 28);
   });
 });
