@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { SignInError, UsageError } from "./errors";
-import { hasMfaClaim, readJwtClaims, signedInUser } from "./jwt-claims";
+import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "./jwt-claims";
 import { signInInteractively } from "./interactive-sign-in";
 import { createMsalApp } from "./msal-app";
 import { fetchOrganizationProfile, type OrganizationProfile } from "./partner-center";
@@ -87,7 +87,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     adminConsentUrl: outputs.adminConsentUrl,
   });
 
-  const claims = readJwtClaims(signIn.result.accessToken);
+  const claims = readAccessTokenClaims(signIn.result.accessToken);
   const user = signedInUser(claims) ?? signIn.result.account?.username ?? "unknown";
   const mfa = hasMfaClaim(claims);
   reporter.step(`Signed in as ${user}${mfa ? " with MFA" : " without MFA"}.`);
@@ -102,7 +102,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     });
   }
   if (!mfa && !options.allowNoMfa) {
-    throw new SignInError("mfa_missing", "The sign-in did not use multi-factor authentication (no 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.", {
+    throw new SignInError("mfa_missing", "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.", {
       hint: "Run `npm run bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
     });
   }

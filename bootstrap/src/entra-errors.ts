@@ -10,51 +10,123 @@ export interface EntraErrorContext {
   adminConsentUrl?: string;
 }
 
-/** Extracts the AADSTS number from an Entra error message, e.g. "AADSTS70008: …" → "70008". */
-export function aadstsCode(text: string | undefined): string | undefined {
-  return text?.match(/AADSTS(\d+)/)?.[1];
-}
-
-/** The first sentence of an Entra error description, without trace and correlation ids. */
-export function shortDescription(text: string | undefined): string {
-  if (!text) return "";
-  // msal-node wraps the server's text: "Error(s): 70008 - Timestamp: … - Description: AADSTS70008: … - Correlation ID: …".
-  const described = text.match(/ - Description: (.*)/s)?.[1] ?? text;
-  const firstLine = described.split(/\r?\n/)[0]!.replace(/\s*(?:-\s*)?(Trace ID|Correlation ID|Timestamp):.*$/i, "");
-  return firstLine.trim();
+/**
+ * The parts of an Entra ID error that code may act on. Microsoft's error
+ * reference says never to react to `error_description`, so the AADSTS number
+ * comes from structured fields only; the description is kept for display.
+ */
+export interface EntraErrorFields {
+  /** The OAuth error code (`invalid_grant`, `invalid_client`, …), or MSAL's own code (`network_error`); "" when there is none. */
+  error: string;
+  /** The AADSTS number from MSAL's `errorNo` or the response's `error_codes`; undefined when Entra sent none (e.g. an authorize redirect). */
+  aadsts?: string;
+  /** Entra's `suberror` (token endpoint) or `error_subcode` (authorize redirect). */
+  suberror?: string;
+  /** The Conditional Access claims challenge Entra attached, if any. */
+  claims?: string;
+  /** Entra's description (or MSAL's message), for display only. */
+  description: string;
 }
 
 interface ErrorLike {
-  errorCode?: string;
-  errorMessage?: string;
-  message?: string;
-  subError?: string;
+  errorCode?: unknown;
+  error?: unknown;
+  errorNo?: unknown;
+  error_codes?: unknown;
+  subError?: unknown;
+  suberror?: unknown;
+  errorSubcode?: unknown;
+  error_subcode?: unknown;
+  claims?: unknown;
+  errorMessage?: unknown;
+  error_description?: unknown;
+  message?: unknown;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function aadstsNumber(value: unknown): string | undefined {
+  const candidate = Array.isArray(value) ? value[0] : value;
+  const digits = typeof candidate === "number" ? String(candidate) : typeof candidate === "string" ? candidate.trim() : "";
+  return /^[1-9]\d{0,9}$/.test(digits) ? digits : undefined;
+}
+
+/**
+ * Reads an error thrown by msal-node (`ServerError`, `InteractionRequiredAuthError`,
+ * `ClientAuthError`), a parsed token-endpoint error body, or an authorize-redirect
+ * error (`{ errorCode, errorMessage }`), without looking inside the description.
+ */
+export function readEntraError(error: unknown): EntraErrorFields {
+  const e = (typeof error === "object" && error !== null ? error : {}) as ErrorLike;
+  return {
+    error: text(e.errorCode) ?? text(e.error) ?? "",
+    aadsts: aadstsNumber(e.errorNo) ?? aadstsNumber(e.error_codes),
+    suberror: text(e.subError) ?? text(e.suberror) ?? text(e.errorSubcode) ?? text(e.error_subcode),
+    claims: text(e.claims),
+    description: text(e.error_description) ?? text(e.errorMessage) ?? text(e.message) ?? (error === undefined || error === null ? "" : String(error)),
+  };
+}
+
+// CSI/OSC terminal escape sequences, then any remaining C0/C1 control character.
+// eslint-disable-next-line no-control-regex
+const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** The first sentence of an Entra error description, without trace and correlation ids or terminal control characters. */
+export function shortDescription(description: string | undefined): string {
+  if (!description) return "";
+  // msal-node wraps the server's text: "Error(s): 70008 - Timestamp: … - Description: AADSTS70008: … - Correlation ID: …".
+  const described = description.match(/ - Description: (.*)/s)?.[1] ?? description;
+  const firstLine = described.split(/\r?\n/)[0]!.replace(/\s*(?:-\s*)?(Trace ID|Correlation ID|Timestamp):.*$/i, "");
+  return firstLine.replace(TERMINAL_ESCAPES, "").trim();
+}
+
+/**
+ * True when Entra ID refused the app's client secret in a way a fresher copy
+ * from the vault may fix: invalid (AADSTS7000215), expired (AADSTS7000222), or
+ * an `invalid_client` without a number. Callers re-read the vault once, then give up.
+ */
+export function isClientSecretRejection(error: unknown): boolean {
+  const { error: code, aadsts } = readEntraError(error);
+  return aadsts === "7000215" || aadsts === "7000222" || (code === "invalid_client" && aadsts === undefined);
 }
 
 const REFRESH_TOKEN_DEAD: Record<string, string> = {
   "700082": "The stored refresh token expired: it was not used for 90 days.",
   "70008": "The stored refresh token has expired.",
-  "50173": "The stored refresh token was revoked, usually because the user changed their password or an admin revoked their sessions.",
+  "70043": "The stored refresh token is older than the sign-in frequency a Conditional Access policy allows.",
+  "50173": "Entra ID revoked the stored refresh token: it was issued before the user's sessions were revoked (an admin revocation or a password reset does that).",
   "50076": "Entra ID requires a fresh multi-factor sign-in for this user.",
   "50078": "The user's multi-factor authentication has expired or must be re-registered.",
+  "50079": "The user must register for multi-factor authentication before Entra ID issues tokens again.",
   "53003": "A Conditional Access policy blocked the token request.",
   "65001": "The user or an admin has not consented to the app's permissions.",
 };
 
+/** OAuth `error` values after which the stored refresh token cannot be redeemed without a person. */
+const REFRESH_NEEDS_PERSON = new Set(["invalid_grant", "interaction_required", "consent_required", "login_required"]);
+
+function withNumber(error: string, aadsts: string | undefined): string {
+  return aadsts ? `${error}, AADSTS${aadsts}` : error;
+}
+
 /**
- * Turns an error from MSAL (or Entra ID's token endpoint) into a typed error
- * with a message that says what happened and what to do. Unknown errors keep
- * the first sentence of Entra's description.
+ * Turns an error from MSAL (or Entra ID's token endpoint, or an authorize
+ * redirect) into a typed error whose message says what happened and whose hint
+ * says what to do. Decisions use the OAuth error code and the AADSTS number
+ * from structured fields; Entra's description is only quoted.
  */
 export function explainEntraError(error: unknown, context: EntraErrorContext): SamError {
   if (error instanceof SamError) return error;
-  const e = (error ?? {}) as ErrorLike;
-  const description = e.errorMessage ?? e.message ?? String(error);
-  const code = aadstsCode(description);
+  const fields = readEntraError(error);
+  const { aadsts: code, error: oauthError } = fields;
+  const summary = shortDescription(fields.description) || "no description";
   const opts = { aadsts: code, cause: error };
   const consent = context.adminConsentUrl
     ? `An admin can grant consent for the organization at ${context.adminConsentUrl}, or set \`grantAdminConsent: true\` and run \`pulumi up\`.`
     : "An admin must grant consent (set `grantAdminConsent: true` and run `pulumi up`, or use the stack's adminConsentUrl output).";
+  const again = context.phase === "refresh" ? "run the command again" : "run `npm run bootstrap` again";
 
   switch (code) {
     case "50011":
@@ -66,6 +138,11 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
       return new UsageError("invalid_client_secret", "Entra ID rejected the app's client secret (AADSTS7000215): it was rotated, has expired, or a new one has not replicated yet.", {
         ...opts,
         hint: "Wait a minute and try again; if it persists, run `pulumi up` so the vault holds the app's current secret, then `npm run status`.",
+      });
+    case "7000222":
+      return new UsageError("client_secret_expired", "Entra ID says the app's client secret has expired (AADSTS7000222).", {
+        ...opts,
+        hint: `Run \`pulumi up\`: the stack creates a new client secret and stores it in the vault; then ${again}.`,
       });
     case "7000218":
       return new UsageError("client_secret_missing", "Entra ID expected a client secret and got none (AADSTS7000218).", {
@@ -89,8 +166,8 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
     if (code && code in REFRESH_TOKEN_DEAD) {
       return new ConsentRequiredError(`${REFRESH_TOKEN_DEAD[code]} (AADSTS${code})`, opts);
     }
-    if (e.errorCode === "invalid_grant" || e.errorCode === "interaction_required" || e.errorCode === "consent_required") {
-      return new ConsentRequiredError(`Entra ID no longer accepts the stored refresh token: ${shortDescription(description)}`, opts);
+    if (REFRESH_NEEDS_PERSON.has(oauthError)) {
+      return new ConsentRequiredError(`Entra ID no longer accepts the stored refresh token (${withNumber(oauthError, code)}): ${summary}`, opts);
     }
   } else {
     switch (code) {
@@ -103,6 +180,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
         });
       case "50076":
       case "50078":
+      case "50079":
         return new SignInError("mfa_required", `Entra ID requires multi-factor authentication for this sign-in (AADSTS${code}).`, {
           ...opts,
           hint: "Run `npm run bootstrap` again and complete the MFA prompt; the user needs MFA registered.",
@@ -119,19 +197,93 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
           hint: "Run `npm run bootstrap` again and finish the sign-in without long pauses.",
         });
     }
-    if (e.errorCode === "access_denied") {
-      return new SignInError("sign_in_denied", `The sign-in was denied: ${shortDescription(description)}`, {
-        ...opts,
-        hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
-      });
+    switch (oauthError) {
+      case "access_denied":
+        // Entra redirects a cancelled consent as access_denied with error_subcode=cancel.
+        if (fields.suberror === "cancel") {
+          return new SignInError("consent_declined", `The user declined the app's permissions: ${summary}`, {
+            ...opts,
+            hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
+          });
+        }
+        return new SignInError("sign_in_denied", `The sign-in was denied: ${summary}`, {
+          ...opts,
+          hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
+        });
+      case "consent_required":
+        return new SignInError("consent_missing", `The app's permissions have not been consented (${withNumber(oauthError, code)}): ${summary}`, { ...opts, hint: consent });
+      case "interaction_required":
+      case "login_required":
+        return new SignInError("sign_in_incomplete", `Entra ID needs more from the user to finish the sign-in (${withNumber(oauthError, code)}): ${summary}`, {
+          ...opts,
+          hint: "Run `npm run bootstrap` again and complete every prompt in the browser (account, password, MFA, consent).",
+        });
+      case "invalid_grant":
+        return new SignInError("code_rejected", `Entra ID did not accept the authorization code (${withNumber(oauthError, code)}): ${summary}`, {
+          ...opts,
+          hint: "Run `npm run bootstrap` again; each sign-in's code can be redeemed once, within minutes.",
+        });
     }
   }
 
-  const summary = shortDescription(description) || "no description";
-  return new ServiceError("entra_error", `Entra ID returned an error: ${summary}`, ExitCode.Failure, {
+  switch (oauthError) {
+    case "invalid_request":
+      return new UsageError("invalid_request", `Entra ID rejected the request as malformed (${withNumber(oauthError, code)}): ${summary}`, {
+        ...opts,
+        hint: `The request is built from the stack outputs, the vault and --authority-host / AZURE_AUTHORITY_HOST: run \`pulumi up\`, pass fresh outputs, check the authority host, then ${again}.`,
+      });
+    case "invalid_scope":
+      return new UsageError("invalid_scope", `Entra ID rejected the requested scopes (${withNumber(oauthError, code)}): ${summary}`, {
+        ...opts,
+        hint: `Check the stack's scopes output (the Partner Center scope is https://api.partnercenter.microsoft.com/user_impersonation) and that the app registration has that API permission; run \`pulumi up\`, then ${again}.`,
+      });
+    case "unauthorized_client":
+      return new UsageError("unauthorized_client", `Entra ID does not allow this app to make this request (${withNumber(oauthError, code)}): ${summary}`, {
+        ...opts,
+        hint: "Check that the client id is the stack's app registration in this tenant and that the app is enabled; run `pulumi up` and pass fresh outputs.",
+      });
+    case "invalid_client":
+      return new UsageError("invalid_client", `Entra ID could not authenticate the app (${withNumber(oauthError, code)}): ${summary}`, {
+        ...opts,
+        hint: `Run \`pulumi up\` so the vault holds the app's current client id and secret (\`npm run status\` shows the secret's expiry), then ${again}.`,
+      });
+    case "unsupported_grant_type":
+      return new UsageError("unsupported_grant_type", `Entra ID refused the grant type (${withNumber(oauthError, code)}): ${summary}`, {
+        ...opts,
+        hint: "Check that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID (e.g. https://login.microsoftonline.com), then run the command again.",
+      });
+    case "temporarily_unavailable":
+    case "server_error":
+      return new ServiceError(
+        "entra_unavailable",
+        `Entra ID could not process the request right now (${withNumber(oauthError, code)}): ${summary}`,
+        ExitCode.Failure,
+        {
+          ...opts,
+          hint:
+            context.phase === "refresh"
+              ? "Nothing was changed: the stored refresh token was not replaced. Run the command again in a few minutes."
+              : "Nothing was stored. Run `npm run bootstrap` again in a few minutes.",
+        },
+      );
+    case "network_error":
+      return new ServiceError("entra_unreachable", `Could not reach Entra ID: ${summary}`, ExitCode.Failure, {
+        ...opts,
+        hint: "Check the network, any proxy, and --authority-host / AZURE_AUTHORITY_HOST, then run the command again.",
+      });
+    case "token_parsing_error":
+      return new ServiceError("entra_unreadable_answer", `Entra ID's answer could not be read: ${summary}`, ExitCode.Failure, {
+        ...opts,
+        hint: "Check that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID and that no proxy or captive portal answers instead, then run the command again.",
+      });
+  }
+
+  return new ServiceError("entra_error", `Entra ID returned an error${oauthError ? ` (${withNumber(oauthError, code)})` : code ? ` (AADSTS${code})` : ""}: ${summary}`, ExitCode.Failure, {
     ...opts,
     hint: code
       ? `Look up AADSTS${code} in Microsoft's Entra ID error reference; run the command again once it is fixed.`
-      : "Check the network and the authority host, then run the command again.",
+      : oauthError
+        ? `Look up the '${oauthError}' error in Microsoft's Entra ID documentation; run the command again once it is fixed.`
+        : "Check the network and the authority host, then run the command again.",
   });
 }

@@ -1,4 +1,5 @@
 /** Reads the claims of a JWT without verifying it (the issuer already did, over TLS). */
+import { ServiceError } from "./errors";
 
 /** The access-token claims the commands look at. */
 export interface AccessTokenClaims {
@@ -25,9 +26,29 @@ export function readJwtClaims(token: string): AccessTokenClaims | undefined {
   }
 }
 
-/** True when the token says the user completed multi-factor authentication. */
+/**
+ * The claims of an access token Entra ID just issued. Partner Center tokens are
+ * JWTs; one that is not readable cannot be checked for MFA, tenant or user, so
+ * this throws `access_token_unreadable` instead of letting it pass as "no MFA".
+ */
+export function readAccessTokenClaims(token: string): AccessTokenClaims {
+  const claims = readJwtClaims(token);
+  if (!claims) {
+    throw new ServiceError("access_token_unreadable", "Entra ID returned an access token that is not a readable JWT, so its MFA, tenant and user cannot be checked.", undefined, {
+      hint: "Check that the stack's scopes output names the Partner Center API (https://api.partnercenter.microsoft.com/user_impersonation) and that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID, then run `npm run bootstrap` again.",
+    });
+  }
+  return claims;
+}
+
+/**
+ * True when the token says the user completed multi-factor authentication: an
+ * `amr` value containing "mfa" (`mfa`, `ngcmfa`, …), the test Microsoft's own
+ * Partner Center security check applies.
+ */
 export function hasMfaClaim(claims: AccessTokenClaims | undefined): boolean {
-  return Array.isArray(claims?.amr) && claims.amr.includes("mfa");
+  const amr: unknown = claims?.amr;
+  return Array.isArray(amr) && amr.some((value) => typeof value === "string" && value.includes("mfa"));
 }
 
 /** The signed-in user's name as Entra ID reports it (UPN first). */

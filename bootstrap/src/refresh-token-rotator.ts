@@ -1,5 +1,5 @@
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
-import { explainEntraError } from "./entra-errors";
+import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { ServiceError } from "./errors";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache } from "./msal-app";
@@ -63,8 +63,8 @@ export class RefreshTokenRotator {
     try {
       result = await this.acquire(credentials, stored.value, scopes);
     } catch (error) {
-      // A rotated client secret: read the vault again once and retry with the new one.
-      if (!/AADSTS7000215/.test(String((error as { errorMessage?: string }).errorMessage ?? ""))) throw this.explain(error);
+      // A rotated or expired client secret: read the vault again once and retry with the new one.
+      if (!isClientSecretRejection(error)) throw this.explain(error);
       this.credentials = undefined;
       credentials = await this.appCredentials();
       result = await this.acquire(credentials, stored.value, scopes).catch((retryError: unknown) => {
@@ -79,9 +79,13 @@ export class RefreshTokenRotator {
     this.onSecret(result.accessToken);
     const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
     if (!rotated) {
-      throw new ServiceError("no_refresh_token", "Entra ID did not return a new refresh token; the stored one was kept.", undefined, {
-        hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again.",
-      });
+      const until = stored.expiresOn ? ` until ${stored.expiresOn.toISOString()}` : " until its expiry";
+      throw new ServiceError(
+        "no_refresh_token",
+        `Entra ID redeemed the stored refresh token but returned no new one, so nothing was written; the stored refresh token was used and is still valid${until}.`,
+        undefined,
+        { hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again; it uses the stored token." },
+      );
     }
     this.onSecret(rotated);
     const claims = readJwtClaims(result.accessToken);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { hasMfaClaim, readJwtClaims, signedInUser } from "../../bootstrap/src/jwt-claims";
+import { ExitCode, ServiceError } from "../../bootstrap/src/errors";
+import { hasMfaClaim, readAccessTokenClaims, readJwtClaims, signedInUser } from "../../bootstrap/src/jwt-claims";
 
 const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const jwt = (claims: unknown) => `${segment({ alg: "RS256", typ: "JWT" })}.${segment(claims)}.c2lnbmF0dXJl`;
@@ -21,14 +22,44 @@ describe("readJwtClaims", () => {
   });
 });
 
-describe("hasMfaClaim", () => {
-  it("is true when amr contains mfa", () => {
-    expect(hasMfaClaim({ amr: ["pwd", "mfa"] })).toBe(true);
+describe("readAccessTokenClaims", () => {
+  it("returns the claims of a readable JWT", () => {
+    expect(readAccessTokenClaims(jwt({ amr: ["pwd", "mfa"], tid: "t" }))).toEqual({ amr: ["pwd", "mfa"], tid: "t" });
   });
 
-  it("is false when amr lacks mfa, is not an array, or there are no claims", () => {
+  it.each([
+    ["an opaque token", "EwBwA8l6BAAUopaque"],
+    ["a payload that is not JSON", `${segment({ alg: "none" })}.bm90IGpzb24.sig`],
+    ["a JSON payload that is not an object", jwt(42)],
+  ])("reports %s as unreadable (exit 1), not as a token without MFA, and never quotes it", (_case, token) => {
+    let thrown: unknown;
+    try {
+      readAccessTokenClaims(token);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ServiceError);
+    const error = thrown as ServiceError;
+    expect({ code: error.code, exitCode: error.exitCode }).toEqual({ code: "access_token_unreadable", exitCode: ExitCode.Failure });
+    expect(error.message).toContain("not a readable JWT");
+    expect(error.message).not.toMatch(/multi-factor|no MFA/i);
+    expect(error.hint).toContain("npm run bootstrap");
+    expect(`${error.message} ${error.hint}`).not.toContain(token);
+  });
+});
+
+describe("hasMfaClaim", () => {
+  it.each([["mfa"], ["ngcmfa"], ["wiaormfa"]])("is true when an amr value is or contains mfa (%s), as Partner Center's own check accepts", (value) => {
+    expect(hasMfaClaim({ amr: ["pwd", value] })).toBe(true);
+    expect(hasMfaClaim({ amr: [value] })).toBe(true);
+  });
+
+  it("is false when no amr value contains mfa, amr is not an array of strings, or there are no claims", () => {
     expect(hasMfaClaim({ amr: ["pwd"] })).toBe(false);
+    expect(hasMfaClaim({ amr: ["pwd", "rsa", "otp", "fido"] })).toBe(false);
+    expect(hasMfaClaim({ amr: [] })).toBe(false);
     expect(hasMfaClaim({ amr: "mfa" as unknown as string[] })).toBe(false);
+    expect(hasMfaClaim({ amr: [{ mfa: true }, 1] as unknown as string[] })).toBe(false);
     expect(hasMfaClaim({})).toBe(false);
     expect(hasMfaClaim(undefined)).toBe(false);
   });
