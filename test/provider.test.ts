@@ -76,7 +76,7 @@ describe("getAccessToken", () => {
     expect(claims).toMatchObject({ aud: s.partnerCenter.resource, upn: s.users.admin.username, scp: "user_impersonation", amr: ["pwd", "mfa"] });
   });
 
-  it("writes the rotated refresh token back with one vault write per redemption, and the old token stops working", async () => {
+  it("writes the rotated refresh token back with one vault write per redemption, redeeming the stored token once", async () => {
     await provider().getAccessToken();
 
     expect(redemptions()).toHaveLength(1);
@@ -84,7 +84,8 @@ describe("getAccessToken", () => {
     const latest = s.vault.latest(refreshTokenName())!;
     expect(latest.value).not.toBe(seeded.token);
     expect(s.entra.isRefreshTokenValid(latest.value)).toBe(true);
-    expect(s.entra.isRefreshTokenValid(seeded.token)).toBe(false);
+    expect(latest.value).toBe(s.entra.newestRefreshToken(s.clientId, s.users.admin.username));
+    expect(s.entra.refreshTokenUses(seeded.token)).toBe(1);
     expect(latest.tags).toMatchObject({ consentedAt: seeded.tags.consentedAt, consentedBy: seeded.tags.consentedBy, mfa: "true" });
   });
 

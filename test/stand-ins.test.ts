@@ -112,6 +112,13 @@ function expectEntraError(result: TokenResult, status: number, error: string, co
   expect(result.body).toHaveProperty("trace_id");
   expect(result.body).toHaveProperty("correlation_id");
   expect(result.body).toHaveProperty("timestamp");
+  expect(String(result.body.error_uri)).toMatch(new RegExp(`/error\\?code=${code}$`));
+}
+
+/** The Conditional Access challenge Entra attaches to MFA / CA errors: a JSON string naming policy ids. */
+function expectClaimsChallenge(body: Record<string, unknown>): void {
+  expect(typeof body.claims).toBe("string");
+  expect(JSON.parse(String(body.claims))).toEqual({ access_token: { capolids: { essential: true, values: [s.entra.conditionalAccessPolicyId] } } });
 }
 
 function freshRefreshToken(user: StandInUser = s.users.admin): string {
@@ -138,7 +145,7 @@ function claimsOf(token: unknown): Record<string, unknown> {
 // -------------------------------------------------------------------- Entra
 
 describe("Entra stand-in", () => {
-  it("is accepted by msal-node: code with PKCE, then refresh with forceCache rotates the refresh token", async () => {
+  it("is accepted by msal-node: code with PKCE, then refresh with forceCache returns a new refresh token and leaves the used one valid", async () => {
     const authority = `${s.entra.url}/${s.tenantId}`;
     const config = { auth: { clientId: s.clientId, authority, clientSecret: s.clientSecret, knownAuthorities: [new URL(s.entra.url).host] } };
     const cca = new ConfidentialClientApplication(config);
@@ -178,7 +185,9 @@ describe("Entra stand-in", () => {
     const second = refreshTokenIn(later);
     expect(second).not.toBe(first);
     expect(s.entra.isRefreshTokenValid(second)).toBe(true);
-    expect(s.entra.isRefreshTokenValid(first)).toBe(false);
+    expect(s.entra.refreshTokenUses(first)).toBe(1);
+    expect(s.entra.isRefreshTokenValid(first)).toBe(true);
+    expect(s.entra.newestRefreshToken(s.clientId, s.users.admin.username)).toBe(second);
   });
 
   it("publishes OpenID metadata and signing keys for each tenant, and rejects unknown tenants with AADSTS90002", async () => {
@@ -245,7 +254,7 @@ describe("Entra stand-in", () => {
     }
   });
 
-  it("rotates refresh tokens: the new one works and the old one is rejected as superseded", async () => {
+  it("returns a new refresh token on every redemption and, like Entra, keeps the used one valid", async () => {
     const grant = await codeFor(s.users.admin);
     const old = String((await redeemCode(grant)).body.refresh_token);
     const rotated = await redeemRefreshToken(old);
@@ -253,9 +262,74 @@ describe("Entra stand-in", () => {
     const next = String(rotated.body.refresh_token);
     expect(next).not.toBe(old);
     expect(claimsOf(rotated.body.access_token).amr).toEqual(["pwd", "mfa"]);
-    expectEntraError(await redeemRefreshToken(old), 400, "invalid_grant", 70000);
-    expect(s.entra.isRefreshTokenValid(old)).toBe(false);
+    const again = await redeemRefreshToken(old);
+    expect(again.status).toBe(200);
+    expect(again.body.refresh_token).toBeTruthy();
+    expect(s.entra.isRefreshTokenValid(old)).toBe(true);
+    expect(s.entra.refreshTokenUses(old)).toBe(2);
     expect((await redeemRefreshToken(next)).status).toBe(200);
+    expect(s.entra.newestRefreshToken(s.clientId, s.users.admin.username)).not.toBe(next);
+  });
+
+  it("refuses a used refresh token only in its single-use mode, which is stricter than Entra", async () => {
+    const old = freshRefreshToken();
+    s.entra.singleUseRefreshTokens = true;
+    try {
+      const first = await redeemRefreshToken(old);
+      expect(first.status).toBe(200);
+      expectEntraError(await redeemRefreshToken(old), 400, "invalid_grant", 70000);
+      expect(s.entra.isRefreshTokenValid(old)).toBe(false);
+      expect((await redeemRefreshToken(String(first.body.refresh_token))).status).toBe(200);
+    } finally {
+      s.entra.singleUseRefreshTokens = false;
+    }
+    expect(s.entra.isRefreshTokenValid(old)).toBe(true);
+  });
+
+  it("answers an expired client secret with 401 invalid_client AADSTS7000222 and accepts the replacement secret", async () => {
+    const rt = freshRefreshToken();
+    s.entra.expireClientSecret(s.clientId);
+    try {
+      const expired = await redeemRefreshToken(rt);
+      expectEntraError(expired, 401, "invalid_client", 7000222);
+      expect(String(expired.body.error_description)).toContain("client secret keys for app");
+      expectEntraError(await redeemRefreshToken(rt, { client_secret: "not-the-secret" }), 401, "invalid_client", 7000215);
+      s.entra.setClientSecret(s.clientId, s.clientSecret);
+      s.entra.expireClientSecret(s.clientId, "replacement-secret");
+      expectEntraError(await redeemRefreshToken(rt), 401, "invalid_client", 7000222);
+      expect((await redeemRefreshToken(rt, { client_secret: "replacement-secret" })).status).toBe(200);
+    } finally {
+      s.entra.setClientSecret(s.clientId, s.clientSecret);
+    }
+    expect((await redeemRefreshToken(rt)).status).toBe(200);
+  });
+
+  it("leaves refresh_token out of one answer only when a test asks for it", async () => {
+    const rt = freshRefreshToken();
+    s.entra.omitNextRefreshToken();
+    const without = await redeemRefreshToken(rt);
+    expect(without.status).toBe(200);
+    expect(without.body.access_token).toBeTruthy();
+    expect(without.body).not.toHaveProperty("refresh_token");
+    expect((await redeemRefreshToken(rt)).body.refresh_token).toBeTruthy();
+  });
+
+  it("attaches Entra's suberror and Conditional Access claims challenge to injected MFA and policy errors", async () => {
+    const rt = freshRefreshToken();
+    s.entra.failNextToken({ error: "invalid_grant", code: 50076, description: "Due to a configuration change made by your administrator, you must use multi-factor authentication." });
+    const mfa = await redeemRefreshToken(rt);
+    expectEntraError(mfa, 400, "invalid_grant", 50076);
+    expect(mfa.body.suberror).toBe("basic_action");
+    expectClaimsChallenge(mfa.body);
+    s.entra.failNextToken({ error: "invalid_grant", code: 53003, description: "Access has been blocked by Conditional Access policies.", claims: false });
+    const blocked = await redeemRefreshToken(rt);
+    expect(blocked.body.suberror).toBe("message_only");
+    expect(blocked.body).not.toHaveProperty("claims");
+    s.entra.failNextToken({ error: "temporarily_unavailable", code: 50196, status: 503, description: "The server terminated an operation because it encountered a loop." });
+    const busy = await redeemRefreshToken(rt);
+    expectEntraError(busy, 503, "temporarily_unavailable", 50196);
+    expect(busy.body).not.toHaveProperty("claims");
+    expect(busy.body).not.toHaveProperty("suberror");
   });
 
   it("does not let another client redeem a user's refresh token", async () => {
@@ -267,11 +341,15 @@ describe("Entra stand-in", () => {
   });
 
   it("fails existing refresh tokens with each code given to invalidateRefreshTokens, and only those", async () => {
-    for (const code of [700082, 70008, 50173, 50076, 50078, 53003]) {
+    const suberrors: Record<number, string | undefined> = { 70043: "token_expired", 50076: "basic_action", 50078: "basic_action", 50079: "basic_action", 53003: "message_only" };
+    for (const code of [700082, 70008, 70043, 50173, 50076, 50078, 50079, 53003]) {
       const doomed = freshRefreshToken();
       expect(s.entra.invalidateRefreshTokens({ username: s.users.admin.username, code })).toBeGreaterThan(0);
       const result = await redeemRefreshToken(doomed);
       expectEntraError(result, 400, "invalid_grant", code);
+      expect(result.body.suberror).toBe(suberrors[code]);
+      if ([50076, 50079, 53003].includes(code)) expectClaimsChallenge(result.body);
+      else expect(result.body).not.toHaveProperty("claims");
       expect(s.entra.isRefreshTokenValid(doomed)).toBe(false);
       expect((await redeemRefreshToken(freshRefreshToken())).status).toBe(200);
     }

@@ -1,3 +1,4 @@
+import { authorizeRedirectError } from "./entra-errors";
 import type { SamError } from "./errors";
 
 /** The authorization response the identity provider sent to the redirect URI. */
@@ -44,7 +45,7 @@ export class AuthorizationResponseCollector {
     const error = params.get("error");
     if (error) {
       const description = params.get("error_description") ?? error;
-      this.settle(() => this.reject(Object.assign(new Error(description), { errorCode: error, errorMessage: description })));
+      this.settle(() => this.reject(authorizeRedirectError(params)));
       return { kind: "error", message: description.split(/\r?\n/)[0]!.replace(/\s*Trace ID:.*$/, "") };
     }
     const code = params.get("code");

@@ -69,6 +69,23 @@ export function readEntraError(error: unknown): EntraErrorFields {
   };
 }
 
+/**
+ * The error an authorize redirect carries. Entra's redirect has only `error`,
+ * `error_description`, `error_subcode` and `state` — no `error_codes` — so the
+ * AADSTS number is read here, once, from the `AADSTSn:` that starts the
+ * description, and handed on as `errorNo` like msal-node's errors.
+ */
+export function authorizeRedirectError(params: URLSearchParams): Error & { errorCode: string; errorMessage: string; errorNo?: string; errorSubcode?: string } {
+  const errorCode = params.get("error") ?? "";
+  const errorMessage = params.get("error_description") ?? errorCode;
+  return Object.assign(new Error(errorMessage), {
+    errorCode,
+    errorMessage,
+    errorNo: /^AADSTS(\d{1,10}):/.exec(errorMessage)?.[1],
+    errorSubcode: params.get("error_subcode") ?? undefined,
+  });
+}
+
 // CSI/OSC terminal escape sequences, then any remaining C0/C1 control character.
 // eslint-disable-next-line no-control-regex
 const TERMINAL_ESCAPES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;

@@ -29,7 +29,7 @@ function refresh(args: string[], extraEnv: Record<string, string | undefined> = 
   return runCli("refresh", args, s.childEnv(extraEnv));
 }
 
-/** Checks what a successful refresh leaves behind: one new version, the new token live, the old one dead, tags kept. */
+/** Checks what a successful refresh leaves behind: one new version holding the newest token Entra issued, the stored one redeemed once, tags kept. */
 function expectRotated(seeded: SeededRefreshToken, before: ReturnType<typeof refreshTokenSnapshot>, startedAt: number): void {
   const versions = s.vault.versions(refreshTokenName());
   expect(versions).toHaveLength(before.versionCount + 1);
@@ -37,7 +37,8 @@ function expectRotated(seeded: SeededRefreshToken, before: ReturnType<typeof ref
   const latest = versions[versions.length - 1];
   expect(latest.value).not.toBe(seeded.token);
   expect(s.entra.isRefreshTokenValid(latest.value)).toBe(true);
-  expect(s.entra.isRefreshTokenValid(seeded.token)).toBe(false);
+  expect(latest.value).toBe(s.entra.newestRefreshToken(s.clientId, s.users.admin.username));
+  expect(s.entra.refreshTokenUses(seeded.token)).toBe(1);
   expect(latest.contentType).toBe(REFRESH_TOKEN_CONTENT_TYPE);
   expect(latest.tags).toMatchObject({
     consentedAt: seeded.tags.consentedAt,
@@ -158,7 +159,7 @@ describe("npm run refresh", () => {
       expect(result.code, result.stderr).toBe(0);
       expect(jsonStdout(result)).toMatchObject({ secretName: "pc-user-token" });
       expect(custom.vault.versions("pc-user-token")).toHaveLength(2);
-      expect(custom.entra.isRefreshTokenValid(seeded.token)).toBe(false);
+      expect(custom.entra.refreshTokenUses(seeded.token)).toBe(1);
       expect(custom.vault.versions("partnercenter-refresh-token")).toEqual([]);
     } finally {
       await custom.stop();

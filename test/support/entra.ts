@@ -2,9 +2,17 @@
  * A local stand-in for Microsoft Entra ID (v2.0 endpoints), multi-tenant by
  * path, served over HTTPS on loopback. It is as strict as the real service
  * where the product depends on it — client secrets, redirect URIs, PKCE,
- * single-use codes, consent, scopes — and stricter in one place on purpose:
- * every refresh-token redemption rotates the token and the old one stops
- * working, so code that forgets to store the new token fails here.
+ * single-use codes, consent, scopes — and answers errors in Entra's JSON shape
+ * (error, error_description, error_codes, timestamp, trace_id, correlation_id,
+ * error_uri, suberror and, on Conditional Access / MFA challenges, claims).
+ *
+ * Refresh tokens behave like Entra's by default: every redemption returns a new
+ * refresh token, and the old one stays valid until it expires or is revoked
+ * ("doesn't revoke old refresh tokens when used to fetch new access tokens",
+ * Microsoft's refresh-tokens reference). `singleUseRefreshTokens` makes the
+ * stand-in stricter than Entra — a redeemed token is refused — for tests that
+ * must prove a client stored the newest token; {@link EntraStandIn.refreshTokenUses}
+ * and {@link EntraStandIn.newestRefreshToken} prove it without that.
  *
  * Also serves an App Service-style managed-identity endpoint, so an unchanged
  * `DefaultAzureCredential` (with {@link EntraStandIn.managedIdentityEnv}) gets
@@ -33,6 +41,11 @@ export interface EntraStandInOptions {
   tls: ServerTls;
   /** Lifetime of issued access tokens (default 3600). */
   accessTokenLifetimeSeconds?: number;
+  /**
+   * Stricter than Entra: refuse a refresh token once it has been redeemed
+   * (AADSTS70000). Default false — real Entra keeps used refresh tokens valid.
+   */
+  singleUseRefreshTokens?: boolean;
 }
 
 /** An app registration (single-tenant, confidential client). */
@@ -96,7 +109,13 @@ export interface TokenFault {
   code: number;
   /** Text after `AADSTS<code>: ` (the prefix is added when missing). */
   description: string;
+  /** Default: Entra's suberror for a standard `code` (e.g. basic_action for 50076). */
   suberror?: string;
+  /**
+   * The `claims` challenge (a JSON string). Default: a Conditional Access
+   * challenge for 50076, 50079 and 53003, as Entra sends; `false` for none.
+   */
+  claims?: string | false;
 }
 
 /** An error the authorize endpoint redirects with once (see {@link EntraStandIn.failNextAuthorize}). */
@@ -110,7 +129,7 @@ export interface AuthorizeFault {
 export interface RefreshTokenInvalidation {
   /** Only this user's tokens (default: every user's). */
   username?: string;
-  /** 700082 expired, 70008 expired, 50173 revoked, 50076 / 50078 MFA, 53003 Conditional Access, or any other. */
+  /** 700082 expired, 70008 expired, 70043 sign-in frequency, 50173 revoked, 50076 / 50078 / 50079 MFA, 53003 Conditional Access, or any other. */
   code: number;
   /** OAuth error (default `invalid_grant`). */
   error?: string;
@@ -180,6 +199,8 @@ interface Tenant {
 
 interface StoredApp extends EntraApp {
   secret: string;
+  /** Secrets whose end date has passed (AADSTS7000222). */
+  expiredSecrets: string[];
   adminConsented: Set<string>;
 }
 
@@ -234,7 +255,8 @@ interface RefreshTokenRecord {
   authTime: number;
   issuedAt: number;
   lastUsedAt: number;
-  superseded: boolean;
+  /** Successful redemptions of this token. */
+  uses: number;
   failure?: TokenFault;
 }
 
@@ -246,11 +268,16 @@ class OAuthError extends Error {
     readonly code: number,
     readonly text: string,
     readonly suberror?: string,
+    readonly claims?: string,
   ) {
     super(`AADSTS${code}: ${text}`);
   }
 }
 
+/** AADSTS numbers whose real answers carry a Conditional Access `claims` challenge. */
+const CLAIMS_CHALLENGE_CODES = new Set([50076, 50079, 53003]);
+
+/** Entra's answers for refresh tokens it no longer accepts (texts from real responses and Microsoft's error reference). */
 const STANDARD_INVALIDATIONS: Record<number, { error: string; text: string; suberror?: string }> = {
   70008: {
     error: "invalid_grant",
@@ -259,6 +286,11 @@ const STANDARD_INVALIDATIONS: Record<number, { error: string; text: string; sube
   700082: {
     error: "invalid_grant",
     text: "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00.",
+  },
+  70043: {
+    error: "invalid_grant",
+    suberror: "token_expired",
+    text: "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access. The token was issued on {issued} and the maximum allowed lifetime for this request is 36000.",
   },
   50173: {
     error: "invalid_grant",
@@ -273,6 +305,11 @@ const STANDARD_INVALIDATIONS: Record<number, { error: string; text: string; sube
     error: "invalid_grant",
     suberror: "basic_action",
     text: "Presented multi-factor authentication has expired due to policies configured by your administrator, you must refresh your multi-factor authentication to access '{resource}'.",
+  },
+  50079: {
+    error: "invalid_grant",
+    suberror: "basic_action",
+    text: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{resource}'.",
   },
   53003: {
     error: "invalid_grant",
@@ -321,6 +358,13 @@ export class EntraStandIn {
   readonly tokenRequests: TokenRequestRecord[] = [];
   /** Every managed-identity endpoint request, oldest first. */
   readonly managedIdentityRequests: ManagedIdentityRequestRecord[] = [];
+  /**
+   * Stricter than Entra: a redeemed refresh token is refused afterwards
+   * (AADSTS70000). Default false, as real Entra keeps used tokens valid.
+   */
+  singleUseRefreshTokens: boolean;
+  /** The Conditional Access policy id named in `claims` challenges. */
+  readonly conditionalAccessPolicyId = randomUUID();
 
   private readonly server: LoopbackServer;
   private readonly key: SigningKey = createSigningKey();
@@ -336,12 +380,16 @@ export class EntraStandIn {
   private readonly tokenFaults: TokenFault[] = [];
   private readonly authorizeFaults: AuthorizeFault[] = [];
   private readonly issued: string[] = [];
+  /** Newest refresh token per `clientId|username` (lower case). */
+  private readonly newestRefreshTokens = new Map<string, string>();
+  private omitRefreshTokens = 0;
   private clockOffsetMs = 0;
   private managedIdentityTenant?: string;
 
   constructor(options: EntraStandInOptions) {
     this.server = new LoopbackServer((req, res) => this.handle(req, res), options.tls);
     this.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3600;
+    this.singleUseRefreshTokens = options.singleUseRefreshTokens ?? false;
     this.registerResource(GRAPH, GRAPH_SCOPES);
   }
 
@@ -377,6 +425,7 @@ export class EntraStandIn {
       servicePrincipalObjectId: options.servicePrincipalObjectId ?? randomUUID(),
       redirectUris: [...options.redirectUris],
       secret: options.clientSecret,
+      expiredSecrets: [],
       adminConsented: new Set((options.adminConsentedScopes ?? []).map((s) => this.normalizeScope(s))),
     };
     this.apps.set(app.clientId, app);
@@ -394,6 +443,19 @@ export class EntraStandIn {
     const app = this.apps.get(clientId.toLowerCase());
     if (!app) throw new Error(`no app ${clientId}`);
     app.secret = newSecret;
+    app.expiredSecrets = app.expiredSecrets.filter((s) => s !== newSecret);
+  }
+
+  /**
+   * The app's current client secret passes its end date: token requests that
+   * present it get 401 invalid_client AADSTS7000222 from now on. `replacement`
+   * becomes the valid secret (as `pulumi up` adds one); without it none is valid.
+   */
+  expireClientSecret(clientId: string, replacement?: string): void {
+    const app = this.apps.get(clientId.toLowerCase());
+    if (!app) throw new Error(`no app ${clientId}`);
+    app.expiredSecrets.push(app.secret);
+    app.secret = replacement ?? "";
   }
 
   /** Adds a user to a tenant. */
@@ -427,9 +489,22 @@ export class EntraStandIn {
     this.authorizeFaults.push(fault);
   }
 
-  /** The next token request (queued: one fault per request) fails with this error. */
+  /**
+   * The next token request (queued: one fault per request) fails with this
+   * error. A standard `code` gets Entra's suberror and, for 50076 / 50079 /
+   * 53003, its Conditional Access `claims` challenge unless the fault says otherwise.
+   */
   failNextToken(fault: TokenFault): void {
-    this.tokenFaults.push(fault);
+    this.tokenFaults.push({ ...fault, suberror: fault.suberror ?? STANDARD_INVALIDATIONS[fault.code]?.suberror, claims: fault.claims ?? this.standardClaims(fault.code) });
+  }
+
+  /**
+   * Not an answer real Entra is known to give (it returns a new refresh token on
+   * every refresh_token redemption with offline_access): the next successful
+   * refresh_token redemption leaves `refresh_token` out, to test a client's handling.
+   */
+  omitNextRefreshToken(): void {
+    this.omitRefreshTokens++;
   }
 
   /** Every refresh token existing now (of one user, or all) fails from now on with this error. Returns how many. */
@@ -447,6 +522,7 @@ export class EntraStandIn {
         code: options.code,
         description: text,
         suberror: standard?.suberror,
+        claims: this.standardClaims(options.code),
       };
       count++;
     }
@@ -462,10 +538,24 @@ export class EntraStandIn {
     return [...this.issued];
   }
 
-  /** True while `token` would be accepted by the refresh_token grant (ignoring scope and consent). */
+  /**
+   * True while `token` would be accepted by the refresh_token grant (ignoring
+   * scope and consent). A used token stays valid, as in Entra, unless
+   * {@link singleUseRefreshTokens} is on.
+   */
   isRefreshTokenValid(token: string): boolean {
     const record = this.refreshTokens.get(sha256(token));
-    return !!record && !record.superseded && !record.failure && !this.refreshExpired(record);
+    return !!record && !(this.singleUseRefreshTokens && record.uses > 0) && !record.failure && !this.refreshExpired(record);
+  }
+
+  /** How many times `token` was redeemed successfully (0 for an unknown token). */
+  refreshTokenUses(token: string): number {
+    return this.refreshTokens.get(sha256(token))?.uses ?? 0;
+  }
+
+  /** The refresh token most recently issued to `username` for `clientId`, by code or refresh redemption. */
+  newestRefreshToken(clientId: string, username: string): string | undefined {
+    return this.newestRefreshTokens.get(`${clientId.toLowerCase()}|${username.toLowerCase()}`);
   }
 
   /**
@@ -817,7 +907,7 @@ export class EntraStandIn {
     try {
       const fault = this.tokenFaults.shift();
       if (fault) {
-        throw new OAuthError(fault.status ?? 400, fault.error, fault.code, fault.description.replace(new RegExp(`^AADSTS${fault.code}:\\s*`), ""), fault.suberror);
+        throw new OAuthError(fault.status ?? 400, fault.error, fault.code, fault.description.replace(new RegExp(`^AADSTS${fault.code}:\\s*`), ""), fault.suberror, fault.claims || undefined);
       }
       const body = this.redeem(req, form, tenantId);
       sendJson(res, 200, body, { "client-request-id": String(req.headers["client-request-id"] ?? randomUUID()) });
@@ -845,7 +935,10 @@ export class EntraStandIn {
       throw new OAuthError(401, "invalid_client", 700027, "Client assertion failed signature validation.");
     }
     if (!secret) throw new OAuthError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-    if (!safeEqual(secret, app.secret)) {
+    if (app.expiredSecrets.some((expired) => safeEqual(secret, expired))) {
+      throw new OAuthError(401, "invalid_client", 7000222, `The provided client secret keys for app '${app.clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`);
+    }
+    if (!app.secret || !safeEqual(secret, app.secret)) {
       throw new OAuthError(401, "invalid_client", 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`);
     }
     switch (grantType) {
@@ -893,17 +986,21 @@ export class EntraStandIn {
     if (record.failure) {
       const resource = scopes.map(parseScope).find((s) => !OIDC_SCOPES.has(s.raw))?.resource ?? GRAPH;
       const f = record.failure;
-      throw new OAuthError(f.status ?? 400, f.error, f.code, f.description.replace("{resource}", resource), f.suberror);
+      throw new OAuthError(f.status ?? 400, f.error, f.code, f.description.replace("{resource}", resource), f.suberror, f.claims || undefined);
     }
-    if (record.superseded) {
-      throw new OAuthError(400, "invalid_grant", 70000, "The provided value for 'refresh_token' is not valid: the refresh token has been superseded by a newer one (each redemption returns a new refresh token; store it).");
+    if (this.singleUseRefreshTokens && record.uses > 0) {
+      // Not Entra's behaviour: the stand-in's strict mode, for tests that must prove the newest token was stored.
+      throw new OAuthError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed: this refresh token was already redeemed (the test stand-in's single-use refresh token mode; real Entra ID keeps it valid).");
     }
     if (this.refreshExpired(record)) {
       throw new OAuthError(400, "invalid_grant", 700082, STANDARD_INVALIDATIONS[700082].text.replace("{issued}", new Date(record.issuedAt).toISOString()));
     }
     if (!scopes.length) throw new OAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
-    const body = this.userTokenResponse(app, record.user, scopes, record.amr, record.authTime, true, form.get("client_info") === "1", undefined);
-    record.superseded = true;
+    const omit = this.omitRefreshTokens > 0;
+    if (omit) this.omitRefreshTokens--;
+    const body = this.userTokenResponse(app, record.user, scopes, record.amr, record.authTime, !omit, form.get("client_info") === "1", undefined);
+    record.uses++;
+    record.lastUsedAt = this.now();
     return body;
   }
 
@@ -1028,9 +1125,16 @@ export class EntraStandIn {
       authTime,
       issuedAt: now,
       lastUsedAt: now,
-      superseded: false,
+      uses: 0,
     });
+    this.newestRefreshTokens.set(`${app.clientId}|${user.username.toLowerCase()}`, token);
     return token;
+  }
+
+  /** Entra's Conditional Access challenge for `code`, as the `claims` string it sends, or undefined. */
+  private standardClaims(code: number): string | undefined {
+    if (!CLAIMS_CHALLENGE_CODES.has(code)) return undefined;
+    return JSON.stringify({ access_token: { capolids: { essential: true, values: [this.conditionalAccessPolicyId] } } });
   }
 
   private refreshExpired(record: RefreshTokenRecord): boolean {
@@ -1170,9 +1274,10 @@ export class EntraStandIn {
   }
 
   private publicApp(app: StoredApp): EntraApp {
-    const { secret: _secret, adminConsented: _consented, ...rest } = app;
+    const { secret: _secret, adminConsented: _consented, expiredSecrets: _expired, ...rest } = app;
     void _secret;
     void _consented;
+    void _expired;
     return { ...rest, redirectUris: [...rest.redirectUris] };
   }
 
@@ -1190,6 +1295,7 @@ export class EntraStandIn {
       correlation_id: correlationId,
       error_uri: `${this.url}/error?code=${err.code}`,
       ...(err.suberror ? { suberror: err.suberror } : {}),
+      ...(err.claims ? { claims: err.claims } : {}),
     });
   }
 

@@ -1,6 +1,6 @@
 import { ClientAuthError, ConfidentialClientApplication, LogLevel, type INetworkModule, type NetworkResponse } from "@azure/msal-node";
 import { describe, expect, it } from "vitest";
-import { explainEntraError, isClientSecretRejection, readEntraError, shortDescription, type EntraErrorContext } from "../../bootstrap/src/entra-errors";
+import { authorizeRedirectError, explainEntraError, isClientSecretRejection, readEntraError, shortDescription, type EntraErrorContext } from "../../bootstrap/src/entra-errors";
 import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError } from "../../bootstrap/src/errors";
 import { CLIENT_ID, TENANT_ID } from "./fixtures";
 
@@ -397,6 +397,20 @@ describe("explainEntraError with other error shapes", () => {
     const explained = explainEntraError(error, SIGN_IN);
     expectExplained(explained, SignInError, "consent_declined", ExitCode.ActionNeeded);
     expect(explained.message).toContain("AADSTS65004: User declined to consent to access the app.");
+  });
+
+  it("reads an authorize redirect's AADSTS number only from the start of its description, where Entra puts it", () => {
+    const redirect = (params: Record<string, string>) => authorizeRedirectError(new URLSearchParams({ state: "s", ...params }));
+    const blocked = redirect({ error: "access_denied", error_description: "AADSTS53003: Access has been blocked by Conditional Access policies." });
+    expect(readEntraError(blocked)).toMatchObject({ error: "access_denied", aadsts: "53003" });
+    const explained = explainEntraError(blocked, SIGN_IN);
+    expectExplained(explained, SignInError, "conditional_access_blocked", ExitCode.ActionNeeded);
+    expect(explained.aadsts).toBe("53003");
+    expect(readEntraError(redirect({ error: "access_denied", error_description: "Blocked, see AADSTS53003: later in the text." })).aadsts).toBeUndefined();
+    const declined = redirect({ error: "access_denied", error_subcode: "cancel", error_description: "AADSTS65004: User declined to consent to access the app." });
+    expect(readEntraError(declined)).toMatchObject({ aadsts: "65004", suberror: "cancel" });
+    expect(explainEntraError(declined, SIGN_IN).code).toBe("consent_declined");
+    expect(explainEntraError(redirect({ error: "access_denied" }), SIGN_IN).message).toBe("The sign-in was denied: access_denied");
   });
 
   it("maps consent_required and interaction_required redirects by their OAuth error", () => {
