@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import type { SecretNames } from "./contract";
 import { UsageError } from "./errors";
-import { describeValue, isGuid, isHttpsUrl, isRedirectUri, isSecretName, trimTrailingSlash } from "./validate";
+import { checkUrl, describeValue, isGuid, isSecretName, URL_RULES, type UrlRule } from "./validate";
 
 /** The stack outputs the commands rely on (see the README's "Outputs"). */
 export interface StackOutputs {
@@ -35,15 +35,25 @@ export async function loadStackOutputs(source: StackOutputSource): Promise<Stack
 }
 
 async function readOutputsFile(file: string): Promise<unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : (error as Error).message;
     throw new UsageError("outputs_file_unreadable", `Cannot read the stack outputs file ${file}: ${reason}.`, {
       hint: "Save it with `pulumi stack output --json --show-secrets > FILE`, or omit --outputs to ask the Pulumi CLI.",
     });
   }
+  const encoding = unsupportedEncoding(bytes);
+  if (encoding) {
+    throw new UsageError("outputs_file_encoding", `The stack outputs file ${file} is encoded as ${encoding}; it must be UTF-8.`, {
+      hint:
+        "Save it again as UTF-8: in PowerShell `pulumi stack output --json --show-secrets | Out-File -Encoding utf8 FILE`, " +
+        "or convert it with `iconv -f UTF-16 -t UTF-8`.",
+    });
+  }
+  // A UTF-8 byte order mark (Windows editors, PowerShell's utf8) is not part of the JSON.
+  const text = bytes.toString("utf8").replace(/^\uFEFF/, "");
   try {
     return JSON.parse(text);
   } catch {
@@ -51,6 +61,17 @@ async function readOutputsFile(file: string): Promise<unknown> {
       hint: "Save it again with `pulumi stack output --json --show-secrets > FILE`.",
     });
   }
+}
+
+/** The name of an encoding other than UTF-8 the file is evidently in (UTF-16/32 by byte order mark or NUL bytes), if any. */
+function unsupportedEncoding(bytes: Buffer): string | undefined {
+  if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0x0000feff) return "UTF-32 (big-endian)";
+  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x0000feff) return "UTF-32 (little-endian)";
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return "UTF-16 (little-endian)";
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return "UTF-16 (big-endian)";
+  // JSON text starts with ASCII; UTF-16 without a byte order mark puts a NUL byte beside every ASCII one.
+  if (bytes.length >= 2 && bytes.subarray(0, 64).includes(0)) return bytes[0] === 0 ? "UTF-16 (big-endian)" : "UTF-16 (little-endian)";
+  return undefined;
 }
 
 function runPulumiStackOutput(stack: string | undefined): Promise<unknown> {
@@ -95,12 +116,22 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
   const check = (name: string, ok: boolean, rule: string) => {
     if (!ok) problems.push(`${name} ${o[name] === undefined ? "is missing" : `is ${describeValue(o[name])}, expected ${rule}`}`);
   };
+  const url = (name: keyof typeof URL_RULES, rule: UrlRule): string | undefined => {
+    if (o[name] === undefined) {
+      problems.push(`${name} is missing`);
+      return undefined;
+    }
+    const result = checkUrl(o[name], rule);
+    if (result.ok) return result.normalized;
+    problems.push(`${name} is ${result.shown}, expected ${rule.expected} (${result.reason})`);
+    return undefined;
+  };
   check("tenantId", isGuid(o.tenantId), "a GUID");
   check("clientId", isGuid(o.clientId), "a GUID");
-  check("redirectUri", isRedirectUri(o.redirectUri), "http://localhost[:port]/ or an https URL");
-  check("keyVaultUri", isHttpsUrl(o.keyVaultUri), "an https URL such as https://kv-name.vault.azure.net/");
-  check("authorityHost", isHttpsUrl(o.authorityHost), "an https URL such as https://login.microsoftonline.com");
-  check("partnerCenterEndpoint", isHttpsUrl(o.partnerCenterEndpoint), "an https URL such as https://api.partnercenter.microsoft.com");
+  const redirectUri = url("redirectUri", URL_RULES.redirectUri);
+  const keyVaultUri = url("keyVaultUri", URL_RULES.keyVaultUri) && (o.keyVaultUri as string);
+  const authorityHost = url("authorityHost", URL_RULES.authorityHost);
+  const partnerCenterEndpoint = url("partnerCenterEndpoint", URL_RULES.partnerCenterEndpoint);
   check(
     "scopes",
     Array.isArray(o.scopes) && o.scopes.length > 0 && o.scopes.every((s) => typeof s === "string" && s.length > 0),
@@ -108,12 +139,29 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
   );
   const names = o.secretNames as Record<string, unknown> | undefined;
   const nameKeys = ["clientId", "clientSecret", "tenantId", "refreshToken"] as const;
-  check(
-    "secretNames",
-    typeof names === "object" && names !== null && nameKeys.every((k) => isSecretName(names[k])),
-    `an object with ${nameKeys.join(", ")} (Key Vault secret names)`,
-  );
-  if (o.adminConsentUrl !== undefined) check("adminConsentUrl", isHttpsUrl(o.adminConsentUrl), "an https URL");
+  if (typeof names !== "object" || names === null || Array.isArray(names)) {
+    check("secretNames", false, `an object with ${nameKeys.join(", ")} (Key Vault secret names)`);
+  } else {
+    for (const key of nameKeys) {
+      if (names[key] === undefined) problems.push(`secretNames.${key} is missing`);
+      else if (!isSecretName(names[key])) problems.push(`secretNames.${key} is ${describeValue(names[key])}, expected a Key Vault secret name (1–127 letters, digits and hyphens)`);
+    }
+    // Two roles sharing a name would make the bootstrap overwrite one secret with the other (e.g. the client secret with the refresh token).
+    const byName = new Map<string, string[]>();
+    for (const key of nameKeys) {
+      if (!isSecretName(names[key])) continue;
+      const name = names[key].toLowerCase(); // Key Vault secret names are case-insensitive
+      byName.set(name, [...(byName.get(name) ?? []), key]);
+    }
+    for (const keys of byName.values()) {
+      if (keys.length > 1) {
+        problems.push(
+          `${keys.map((k) => `secretNames.${k}`).join(" and ")} are ${keys.length === 2 ? "both" : "all"} ${JSON.stringify(names[keys[0]!])}, expected a distinct secret name for each (one would overwrite the other in the vault)`,
+        );
+      }
+    }
+  }
+  const adminConsentUrl = o.adminConsentUrl === undefined ? undefined : url("adminConsentUrl", URL_RULES.adminConsentUrl) && (o.adminConsentUrl as string);
   if (problems.length > 0) {
     throw new UsageError(
       "stack_outputs_invalid",
@@ -124,8 +172,8 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
   return {
     tenantId: o.tenantId as string,
     clientId: o.clientId as string,
-    redirectUri: o.redirectUri as string,
-    keyVaultUri: o.keyVaultUri as string,
+    redirectUri: redirectUri!,
+    keyVaultUri: keyVaultUri!,
     secretNames: {
       clientId: names!.clientId as string,
       clientSecret: names!.clientSecret as string,
@@ -133,8 +181,8 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
       refreshToken: names!.refreshToken as string,
     },
     scopes: o.scopes as string[],
-    authorityHost: trimTrailingSlash(o.authorityHost as string),
-    partnerCenterEndpoint: trimTrailingSlash(o.partnerCenterEndpoint as string),
-    adminConsentUrl: o.adminConsentUrl as string | undefined,
+    authorityHost: authorityHost!,
+    partnerCenterEndpoint: partnerCenterEndpoint!,
+    adminConsentUrl,
   };
 }

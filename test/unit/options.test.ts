@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkTargetFlags, OptionProblems, resolveTarget, type TargetFlags } from "../../bootstrap/src/cli/options";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../../bootstrap/src/contract";
 import { ExitCode, UsageError } from "../../bootstrap/src/errors";
+import { URL_RULES } from "../../bootstrap/src/validate";
 import { validStackOutputs } from "./fixtures";
 
 const VAULT_URI = "https://kv-direct.vault.azure.net/";
@@ -21,9 +22,9 @@ function thrownBy(problems: OptionProblems): UsageError {
 }
 
 /** The problems checkTargetFlags records for `flags` (empty when there are none). */
-function targetProblems(flags: TargetFlags): string[] {
+function targetProblems(flags: TargetFlags, env: NodeJS.ProcessEnv = {}): string[] {
   const problems = new OptionProblems();
-  checkTargetFlags(flags, problems);
+  checkTargetFlags(flags, problems, env);
   try {
     problems.throwIfAny();
     return [];
@@ -36,7 +37,7 @@ describe("OptionProblems", () => {
   it("reports every problem in one usage error with exit code 2", () => {
     const problems = new OptionProblems();
     problems.integer("--timeout", "soon", 300, 1, 3600);
-    problems.httpsUrl("--authority-host", "http://login.example.test");
+    problems.url("--authority-host", "http://login.example.test", URL_RULES.authorityHost);
     problems.add("--stack and --outputs are alternatives: pass one of them");
     const error = thrownBy(problems);
     expect(error.code).toBe("invalid_options");
@@ -44,7 +45,7 @@ describe("OptionProblems", () => {
     expect(error.message.split("\n")).toEqual([
       "Invalid options:",
       '  - --timeout must be a whole number from 1 to 3600, got "soon" (example: --timeout 300)',
-      '  - --authority-host must be an https URL, got "http://login.example.test"',
+      '  - --authority-host must be an https URL of the host only, such as https://login.microsoftonline.com, got "http://login.example.test": it uses http; only https is accepted',
       "  - --stack and --outputs are alternatives: pass one of them",
     ]);
     expect(error.hint).toContain("--help");
@@ -53,7 +54,7 @@ describe("OptionProblems", () => {
   it("does not throw when there are no problems", () => {
     const problems = new OptionProblems();
     expect(problems.integer("--timeout", "120", 300, 1, 3600)).toBe(120);
-    expect(problems.httpsUrl("--authority-host", "https://login.example.test/")).toBe("https://login.example.test");
+    expect(problems.url("--authority-host", "https://login.example.test/", URL_RULES.authorityHost)).toBe("https://login.example.test");
     expect(() => problems.throwIfAny()).not.toThrow();
   });
 
@@ -92,9 +93,9 @@ describe("checkTargetFlags", () => {
 
   it("rejects a vault URI that is not https", () => {
     const problems = new OptionProblems();
-    const checked = checkTargetFlags({ vaultUri: "http://kv-direct.vault.azure.net/" }, problems);
+    const checked = checkTargetFlags({ vaultUri: "http://kv-direct.vault.azure.net/" }, problems, {});
     expect(checked.vaultUri).toBeUndefined();
-    expect(thrownBy(problems).message).toContain('--vault-uri must be an https URL, got "http://kv-direct.vault.azure.net/"');
+    expect(thrownBy(problems).message).toContain('--vault-uri must be an https URL such as https://kv-name.vault.azure.net/, got "http://kv-direct.vault.azure.net/": it uses http');
   });
 
   it("rejects non-https authority hosts and Partner Center endpoints together", () => {
@@ -105,8 +106,40 @@ describe("checkTargetFlags", () => {
   });
 
   it("trims trailing slashes from the authority host and Partner Center endpoint", () => {
-    const checked = checkTargetFlags({ authorityHost: "https://login.example.test/", partnerCenterEndpoint: "https://pc.example.test/" }, new OptionProblems());
+    const checked = checkTargetFlags({ authorityHost: "https://login.example.test/", partnerCenterEndpoint: "https://pc.example.test/" }, new OptionProblems(), {});
     expect(checked).toMatchObject({ authorityHost: "https://login.example.test", partnerCenterEndpoint: "https://pc.example.test" });
+  });
+
+  it.each<[string, TargetFlags, RegExp]>([
+    ["an authority host with a tenant path", { authorityHost: "https://login.example.test/contoso.onmicrosoft.com" }, /--authority-host .*it has a path \("\/contoso\.onmicrosoft\.com"\); give the host only/],
+    ["an authority host with a query", { authorityHost: "https://login.example.test/?x=1" }, /--authority-host .*query string/],
+    ["a vault URI with a fragment", { vaultUri: "https://kv.vault.azure.net/#x" }, /--vault-uri .*fragment/],
+    ["a vault URI with a path", { vaultUri: "https://kv.vault.azure.net/secrets/x" }, /--vault-uri .*it has a path/],
+    ["a Partner Center endpoint with a query", { partnerCenterEndpoint: "https://pc.example.test/v1?x=1" }, /--partner-center-endpoint .*query string/],
+    ["an empty --stack", { stack: "" }, /--stack must name a Pulumi stack \(omit it to use the selected stack\), got an empty value/],
+    ["a blank --outputs", { outputs: "  " }, /--outputs must name a file, got an empty value/],
+  ])("rejects %s", (_case, flags, problem) => {
+    const problems = targetProblems(flags);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(problem);
+  });
+
+  it("never shows the password of a URL with credentials, only that it has some", () => {
+    const problems = targetProblems({ vaultUri: "https://admin:Hunter2-Secret@kv.vault.azure.net/", authorityHost: "https://u:Pa55word@login.example.test" });
+    expect(problems).toHaveLength(2);
+    expect(problems.join("\n")).toContain('"https://***@kv.vault.azure.net/": it contains a user name or password');
+    expect(problems.join("\n")).not.toMatch(/Hunter2|Pa55word|admin/);
+  });
+
+  it("checks AZURE_AUTHORITY_HOST like --authority-host and reports it with the flags' problems", () => {
+    const problems = targetProblems({ vaultUri: "http://kv.vault.azure.net/" }, { AZURE_AUTHORITY_HOST: "https://login.example.test/common" });
+    expect(problems).toHaveLength(2);
+    expect(problems[1]).toMatch(/^ {2}- AZURE_AUTHORITY_HOST \(environment\) must be an https URL of the host only.*it has a path \("\/common"\)/);
+  });
+
+  it("takes AZURE_AUTHORITY_HOST in its normal form and ignores it when empty", () => {
+    expect(checkTargetFlags({}, new OptionProblems(), { AZURE_AUTHORITY_HOST: "https://login.example.test/" }).envAuthorityHost).toBe("https://login.example.test");
+    expect(checkTargetFlags({}, new OptionProblems(), { AZURE_AUTHORITY_HOST: "" }).envAuthorityHost).toBeUndefined();
   });
 });
 
@@ -140,6 +173,15 @@ describe("resolveTarget", () => {
     it("lets --authority-host override AZURE_AUTHORITY_HOST", async () => {
       const target = await resolveTarget({ vaultUri: VAULT_URI, authorityHost: "https://login.flag.test" }, { AZURE_AUTHORITY_HOST: "https://login.env.test" });
       expect(target.authorityHost).toBe("https://login.flag.test");
+    });
+
+    it("refuses an AZURE_AUTHORITY_HOST with a path as a usage error, before anything is read", async () => {
+      const error = await resolveTarget({ vaultUri: VAULT_URI }, { AZURE_AUTHORITY_HOST: "https://login.env.test/tenant-id/v2.0" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toMatch(/AZURE_AUTHORITY_HOST \(environment\) must be .*it has a path/);
     });
 
     it("uses --partner-center-endpoint when given", async () => {

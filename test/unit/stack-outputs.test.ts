@@ -60,12 +60,59 @@ describe("parseStackOutputs", () => {
     ["partnerCenterEndpoint", "ftp://api.partnercenter.microsoft.com"],
     ["scopes", []],
     ["scopes", ["https://api.partnercenter.microsoft.com/user_impersonation", ""]],
-    ["secretNames", { clientId: "pc-client-id", clientSecret: "pc client secret", tenantId: "pc-tenant-id", refreshToken: "pc-refresh-token" }],
-    ["secretNames", { clientId: "pc-client-id" }],
+    ["secretNames", "pc-names"],
+    ["secretNames", ["pc-client-id"]],
     ["adminConsentUrl", "http://login.microsoftonline.com/adminconsent"],
+    ["redirectUri", "http://localhost:0/"],
+    ["redirectUri", "http://localhost:8400/?x=1"],
+    ["redirectUri", "https://app.example.test/cb#frag"],
+    ["redirectUri", "http://127.0.0.1:8400/"],
+    ["authorityHost", "https://login.microsoftonline.com/contoso.onmicrosoft.com"],
+    ["authorityHost", "https://login.microsoftonline.com/?x=1"],
+    ["keyVaultUri", "https://kv-pcsam-test.vault.azure.net/secrets"],
+    ["keyVaultUri", "https://user@kv-pcsam-test.vault.azure.net/"],
+    ["partnerCenterEndpoint", "https://api.partnercenter.microsoft.com/?v=1"],
+    ["partnerCenterEndpoint", "https://api.partnercenter.microsoft.com/#v1"],
   ])("names %s when it is malformed (%j)", async (field, value) => {
     const error = await usageErrorFrom(() => parseStackOutputs({ ...validStackOutputs(), [field]: value }));
     expect(error.message).toMatch(new RegExp(`- ${field} is .*, expected `));
+    expect(error.message.split("\n").filter((line) => line.startsWith("  - "))).toHaveLength(1);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    [
+      "a name with a space, and missing ones",
+      { clientId: "pc-client-id", clientSecret: "pc client secret" },
+      [
+        'secretNames.clientSecret is "pc client secret", expected a Key Vault secret name (1–127 letters, digits and hyphens)',
+        "secretNames.tenantId is missing",
+        "secretNames.refreshToken is missing",
+      ],
+    ],
+    [
+      "the refresh token under the client secret's name",
+      { clientId: "pc-client-id", clientSecret: "pc-secret", tenantId: "pc-tenant-id", refreshToken: "pc-secret" },
+      ['secretNames.clientSecret and secretNames.refreshToken are both "pc-secret", expected a distinct secret name for each (one would overwrite the other in the vault)'],
+    ],
+    [
+      "names that differ only in letter case (Key Vault ignores case)",
+      { clientId: "pc-id", clientSecret: "PC-ID", tenantId: "pc-Id", refreshToken: "pc-refresh-token" },
+      ['secretNames.clientId and secretNames.clientSecret and secretNames.tenantId are all "pc-id", expected a distinct secret name for each (one would overwrite the other in the vault)'],
+    ],
+    ["a name longer than 127 characters", { ...(validStackOutputs().secretNames as object), tenantId: "t".repeat(128) }, [`secretNames.tenantId is "${"t".repeat(76)}..., expected a Key Vault secret name (1–127 letters, digits and hyphens)`]],
+  ])("refuses secretNames with %s, naming each problem", async (_case, secretNames, expected) => {
+    const error = await usageErrorFrom(() => parseStackOutputs({ ...validStackOutputs(), secretNames }));
+    expect(error.message.split("\n").slice(1)).toEqual(expected.map((line) => `  - ${line}`));
+  });
+
+  it("says why a URL output is refused and never shows its password", async () => {
+    const error = await usageErrorFrom(() =>
+      parseStackOutputs({ ...validStackOutputs(), keyVaultUri: "https://deployer:S3cr3t-Pass@kv.vault.azure.net/", authorityHost: "https://login.microsoftonline.com/common", redirectUri: "http://localhost:0/" }),
+    );
+    expect(error.message).toContain('keyVaultUri is "https://***@kv.vault.azure.net/", expected an https URL such as https://kv-name.vault.azure.net/ (it contains a user name or password');
+    expect(error.message).toContain('authorityHost is "https://login.microsoftonline.com/common", expected an https URL of the host only, such as https://login.microsoftonline.com (it has a path ("/common"); give the host only');
+    expect(error.message).toContain("redirectUri is \"http://localhost:0/\", expected http://localhost[:port]/… or an https URL, without a query or fragment (port 0 is not a port");
+    expect(error.message).not.toMatch(/S3cr3t|deployer/);
   });
 
   it("reports several problems together in one error", async () => {
@@ -117,6 +164,27 @@ describe("loadStackOutputs", () => {
       const outputs = await loadStackOutputs({ outputsFile: file });
       expect(outputs.keyVaultUri).toBe(validStackOutputs().keyVaultUri);
       expect(outputs.authorityHost).toBe("https://login.example.test");
+    });
+
+    it("accepts a file that starts with a UTF-8 byte order mark (PowerShell, Windows editors)", async () => {
+      const file = path.join(dir, "bom.json");
+      writeFileSync(file, `\uFEFF${JSON.stringify(validStackOutputs())}`, "utf8");
+      expect(readFileSync(file).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+      expect((await loadStackOutputs({ outputsFile: file })).tenantId).toBe(validStackOutputs().tenantId);
+    });
+
+    it.each<[string, (json: string) => Buffer, string]>([
+      ["UTF-16 with a little-endian byte order mark (PowerShell 5 `>`)", (json) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, "utf16le")]), "UTF-16 (little-endian)"],
+      ["UTF-16 with a big-endian byte order mark", (json) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(json, "utf16le").swap16()]), "UTF-16 (big-endian)"],
+      ["UTF-16 without a byte order mark", (json) => Buffer.from(json, "utf16le"), "UTF-16 (little-endian)"],
+    ])("refuses %s with an encoding message and the way to save it as UTF-8", async (_case, encode, encoding) => {
+      const file = path.join(dir, "utf16.json");
+      writeFileSync(file, encode(JSON.stringify(validStackOutputs())));
+      const error = await usageErrorFrom(() => loadStackOutputs({ outputsFile: file }));
+      expect(error.code).toBe("outputs_file_encoding");
+      expect(error.exitCode).toBe(ExitCode.Usage);
+      expect(error.message).toBe(`The stack outputs file ${file} is encoded as ${encoding}; it must be UTF-8.`);
+      expect(error.hint).toContain("Out-File -Encoding utf8");
     });
 
     it("fails with exit code 2 naming the file when it cannot be read", async () => {

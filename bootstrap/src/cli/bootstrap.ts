@@ -3,8 +3,8 @@ import { Command } from "commander";
 import { runBootstrap } from "../bootstrap-flow";
 import { ExitCode } from "../errors";
 import { loadStackOutputs } from "../stack-outputs";
-import { trimTrailingSlash } from "../validate";
-import { OptionProblems, type CommonFlags } from "./options";
+import { describeValue } from "../validate";
+import { checkEnvAuthorityHost, OptionProblems, type CommonFlags } from "./options";
 import { exitWith, runCommand } from "./run-command";
 
 interface BootstrapFlags extends CommonFlags {
@@ -42,9 +42,10 @@ export function main(argv: string[]): Promise<number> {
     const timeout = problems.integer("--timeout", flags.timeout, 300, 10, 3600);
     const accessWait = problems.integer("--access-wait", flags.accessWait, 600, 0, 3600);
     if (flags.stack !== undefined && flags.outputs !== undefined) problems.add("--stack and --outputs are alternatives: pass one of them");
-    if (flags.loginHint !== undefined && !/^[^@\s]+@[^@\s]+$/.test(flags.loginHint)) problems.add(`--login-hint must be a user principal name such as admin@contoso.com, got "${flags.loginHint}"`);
-    const envAuthority = process.env.AZURE_AUTHORITY_HOST;
-    if (envAuthority !== undefined && envAuthority !== "") problems.httpsUrl("AZURE_AUTHORITY_HOST (environment)", envAuthority);
+    problems.nonEmpty("--stack", flags.stack, "a Pulumi stack (omit it to use the selected stack)");
+    problems.nonEmpty("--outputs", flags.outputs, "a file");
+    if (flags.loginHint !== undefined && !/^[^@\s]+@[^@\s]+$/.test(flags.loginHint)) problems.add(`--login-hint must be a user principal name such as admin@contoso.com, got ${describeValue(flags.loginHint)}`);
+    const envAuthority = checkEnvAuthorityHost(problems);
     problems.throwIfAny();
 
     reporter.step(flags.outputs ? `Reading stack outputs from ${flags.outputs}` : `Reading stack outputs with \`pulumi stack output\`${flags.stack ? ` (stack ${flags.stack})` : ""}`);
@@ -57,7 +58,7 @@ export function main(argv: string[]): Promise<number> {
       loginHint: flags.loginHint,
       allowNoMfa: flags.allowNoMfa === true,
       verify: flags.verify,
-      authorityHost: envAuthority ? trimTrailingSlash(envAuthority) : undefined,
+      authorityHost: envAuthority,
       openBrowser: async (url) => (await import("open")).default(url, { wait: false }),
       input: process.stdin,
       reporter,

@@ -1,8 +1,9 @@
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, type SecretNames } from "../contract";
 import { UsageError } from "../errors";
 import type { Reporter } from "../reporter";
+import { Deadline } from "../retry";
 import { loadStackOutputs, type StackOutputs } from "../stack-outputs";
-import { describeValue, isHttpsUrl, trimTrailingSlash } from "../validate";
+import { checkUrl, describeValue, URL_RULES, urlProblem, type UrlRule } from "../validate";
 import { VaultStore } from "../vault-store";
 
 /**
@@ -23,14 +24,26 @@ export class OptionProblems {
     return value;
   }
 
-  /** Checks an https URL option; records a problem otherwise. */
-  httpsUrl(flag: string, raw: string | undefined): string | undefined {
+  /**
+   * Checks a URL option against `rule` (the same check as the stack outputs):
+   * returns its normal form, or records a problem (never showing a password).
+   */
+  url(flag: string, raw: string | undefined, rule: UrlRule): string | undefined {
     if (raw === undefined) return undefined;
-    if (!isHttpsUrl(raw)) {
-      this.problems.push(`${flag} must be an https URL, got ${describeValue(raw)}`);
-      return undefined;
-    }
-    return trimTrailingSlash(raw);
+    const check = checkUrl(raw, rule);
+    if (check.ok) return check.normalized;
+    this.problems.push(urlProblem(flag, check, rule));
+    return undefined;
+  }
+
+  /** Checks an https URL option with a path allowed (see {@link url}). */
+  httpsUrl(flag: string, raw: string | undefined): string | undefined {
+    return this.url(flag, raw, URL_RULES.partnerCenterEndpoint);
+  }
+
+  /** Checks that an option naming something (a stack, a file) is not empty. */
+  nonEmpty(flag: string, raw: string | undefined, what: string): void {
+    if (raw !== undefined && raw.trim() === "") this.problems.push(`${flag} must name ${what}, got an empty value`);
   }
 
   /** Records a free-form problem. */
@@ -70,17 +83,29 @@ export interface TargetFlags extends CommonFlags {
   partnerCenterEndpoint?: string;
 }
 
-/** Checks the location flags; to be called before {@link OptionProblems.throwIfAny}. */
-export function checkTargetFlags(flags: TargetFlags, problems: OptionProblems): TargetFlags {
+/**
+ * The authority host from AZURE_AUTHORITY_HOST, checked like `--authority-host`;
+ * undefined when unset or empty. To be called before {@link OptionProblems.throwIfAny}.
+ */
+export function checkEnvAuthorityHost(problems: OptionProblems, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env.AZURE_AUTHORITY_HOST;
+  return raw ? problems.url("AZURE_AUTHORITY_HOST (environment)", raw, URL_RULES.authorityHost) : undefined;
+}
+
+/** Checks the location flags and AZURE_AUTHORITY_HOST; to be called before {@link OptionProblems.throwIfAny}. */
+export function checkTargetFlags(flags: TargetFlags, problems: OptionProblems, env: NodeJS.ProcessEnv = process.env): TargetFlags & { envAuthorityHost?: string } {
   if (flags.vaultUri !== undefined && (flags.stack !== undefined || flags.outputs !== undefined)) {
     problems.add("--vault-uri cannot be combined with --stack or --outputs: pass one way to find the vault");
   }
   if (flags.stack !== undefined && flags.outputs !== undefined) problems.add("--stack and --outputs are alternatives: pass one of them");
+  problems.nonEmpty("--stack", flags.stack, "a Pulumi stack (omit it to use the selected stack)");
+  problems.nonEmpty("--outputs", flags.outputs, "a file");
   return {
     ...flags,
-    vaultUri: flags.vaultUri === undefined ? undefined : problems.httpsUrl("--vault-uri", flags.vaultUri) && flags.vaultUri,
-    authorityHost: problems.httpsUrl("--authority-host", flags.authorityHost),
-    partnerCenterEndpoint: problems.httpsUrl("--partner-center-endpoint", flags.partnerCenterEndpoint),
+    vaultUri: flags.vaultUri === undefined ? undefined : problems.url("--vault-uri", flags.vaultUri, URL_RULES.keyVaultUri) && flags.vaultUri,
+    authorityHost: problems.url("--authority-host", flags.authorityHost, URL_RULES.authorityHost),
+    partnerCenterEndpoint: problems.url("--partner-center-endpoint", flags.partnerCenterEndpoint, URL_RULES.partnerCenterEndpoint),
+    envAuthorityHost: checkEnvAuthorityHost(problems, env),
   };
 }
 
@@ -90,7 +115,9 @@ export function checkTargetFlags(flags: TargetFlags, problems: OptionProblems): 
  * AZURE_AUTHORITY_HOST override the authority host in both cases.
  */
 export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Promise<VaultTarget & { outputs?: StackOutputs }> {
-  const envAuthority = env.AZURE_AUTHORITY_HOST ? trimTrailingSlash(env.AZURE_AUTHORITY_HOST) : undefined;
+  const problems = new OptionProblems();
+  const envAuthority = checkEnvAuthorityHost(problems, env);
+  problems.throwIfAny();
   if (flags.vaultUri) {
     return {
       keyVaultUri: flags.vaultUri,
@@ -109,12 +136,21 @@ export async function resolveTarget(flags: TargetFlags, env: NodeJS.ProcessEnv =
   };
 }
 
-/** The vault store for a resolved target; waits are explained through the reporter. */
-export function openVaultStore(target: VaultTarget, accessWaitSeconds: number, reporter: Reporter): VaultStore {
+/**
+ * The command's overall deadline: `--timeout` seconds plus `--access-wait`
+ * seconds (the time a role assignment may take to propagate is waited on top).
+ */
+export function commandDeadline(timeoutSeconds: number, accessWaitSeconds: number): Deadline {
+  return new Deadline((timeoutSeconds + accessWaitSeconds) * 1000);
+}
+
+/** The vault store for a resolved target; waits are explained through the reporter; no call outlives `deadline`. */
+export function openVaultStore(target: VaultTarget, accessWaitSeconds: number, reporter: Reporter, deadline?: Deadline): VaultStore {
   return new VaultStore({
     keyVaultUri: target.keyVaultUri,
     secretNames: target.secretNames,
     accessWaitMs: accessWaitSeconds * 1000,
+    deadline,
     onWait: (message) => reporter.note(message),
   });
 }
