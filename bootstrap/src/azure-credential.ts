@@ -1,5 +1,6 @@
-import type { TokenCredential } from "@azure/core-auth";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
+import { DEFAULT_REQUEST_TIMEOUT_MS, TimeoutError } from "./retry";
 
 /**
  * The credential used for Key Vault when none is injected: DefaultAzureCredential,
@@ -8,4 +9,36 @@ import { DefaultAzureCredential } from "@azure/identity";
  */
 export function defaultCredential(): TokenCredential {
   return new DefaultAzureCredential();
+}
+
+/**
+ * Wraps a credential so that one `getToken` call gives up after `timeoutMs`
+ * (or when the caller's abortSignal fires), with a message naming what hung.
+ * A credential that never answers (a dead IMDS endpoint, an `az` that waits
+ * for input) can then not hold a command past its deadline.
+ */
+export function withTokenTimeout(credential: TokenCredential, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): TokenCredential {
+  return {
+    getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken | null> {
+      const controller = new AbortController();
+      const outer = options.abortSignal;
+      const timer = setTimeout(
+        () => controller.abort(new TimeoutError(`getting an Azure token for ${[scopes].flat().join(" ")} took longer than ${Math.round(timeoutMs / 1000)} s`, "request")),
+        timeoutMs,
+      );
+      timer.unref();
+      const onOuterAbort = () => controller.abort((outer as AbortSignal | undefined)?.reason);
+      if (outer?.aborted) onOuterAbort();
+      else outer?.addEventListener("abort", onOuterAbort, { once: true });
+      const aborted = new Promise<never>((_resolve, reject) => {
+        const fail = () => reject(controller.signal.reason instanceof Error ? controller.signal.reason : new TimeoutError("getting an Azure token was cancelled", "request"));
+        if (controller.signal.aborted) fail();
+        else controller.signal.addEventListener("abort", fail, { once: true });
+      });
+      return Promise.race([credential.getToken(scopes, { ...options, abortSignal: controller.signal }), aborted]).finally(() => {
+        clearTimeout(timer);
+        outer?.removeEventListener("abort", onOuterAbort);
+      });
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
+import { TimeoutNetworkClient, type TimeoutNetworkClientOptions } from "./msal-network";
 import { trimTrailingSlash } from "./validate";
 import type { AppCredentials } from "./vault-store";
 
@@ -7,8 +8,9 @@ import type { AppCredentials } from "./vault-store";
  * host is listed in `knownAuthorities`, so MSAL trusts it without asking the
  * public cloud's instance-discovery endpoint (needed for sovereign and private hosts).
  * MSAL's own logging stays off: its messages can carry request details.
+ * Every request to Entra ID has a timeout (and ends by `network.deadline`).
  */
-export function createMsalApp(credentials: AppCredentials, authorityHost: string): ConfidentialClientApplication {
+export function createMsalApp(credentials: AppCredentials, authorityHost: string, network: TimeoutNetworkClientOptions = {}): ConfidentialClientApplication {
   const host = trimTrailingSlash(authorityHost);
   return new ConfidentialClientApplication({
     auth: {
@@ -17,7 +19,10 @@ export function createMsalApp(credentials: AppCredentials, authorityHost: string
       authority: `${host}/${credentials.tenantId}`,
       knownAuthorities: [new URL(host).host],
     },
-    system: { loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined } },
+    system: {
+      loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
+      networkClient: new TimeoutNetworkClient(network),
+    },
   });
 }
 

@@ -1,4 +1,5 @@
 import { ServiceError, SignInError } from "./errors";
+import { DEFAULT_TRANSIENT_BUDGET_MS, Deadline, TimeoutError, isTransientNetworkError, isTransientStatus, parseRetryAfter, withRetries, type Classification } from "./retry";
 import { trimTrailingSlash } from "./validate";
 
 /** The part of Partner Center's organization profile the commands report. */
@@ -9,13 +10,28 @@ export interface OrganizationProfile {
 
 /** Options for {@link fetchOrganizationProfile}. */
 export interface PartnerCenterRequestOptions {
-  /** Give up after this many ms. Default 30 000. */
+  /** Give up on one request after this many ms. Default 30 000. */
   timeoutMs?: number;
+  /** How long to keep retrying 429, 5xx, resets and timeouts (ms). Default 30 s. See retry.ts. */
+  transientBudgetMs?: number;
+  /** The command's deadline. */
+  deadline?: Deadline;
+}
+
+/** A Partner Center answer that is worth another attempt. */
+class TransientAnswer extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`HTTP ${status}`);
+  }
 }
 
 /**
  * Calls `GET <endpoint>/v1/profiles/organization` with an App+User access token:
- * the cheapest call that proves the token works for Partner Center.
+ * the cheapest call that proves the token works for Partner Center. Transient
+ * answers are retried as retry.ts describes.
  */
 export async function fetchOrganizationProfile(
   endpoint: string,
@@ -23,27 +39,47 @@ export async function fetchOrganizationProfile(
   options: PartnerCenterRequestOptions = {},
 ): Promise<OrganizationProfile> {
   const url = `${trimTrailingSlash(endpoint)}/v1/profiles/organization`;
-  let response: Response;
+  let answer: { status: number; body: Record<string, unknown> | undefined };
   try {
-    response = await fetch(url, {
-      headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
+    answer = await withRetries(
+      async (signal) => {
+        const response = await fetch(url, { headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" }, signal });
+        const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+        if (isTransientStatus(response.status)) throw new TransientAnswer(response.status, parseRetryAfter(response.headers.get("retry-after")));
+        return { status: response.status, body };
+      },
+      {
+        what: `Partner Center ${new URL(url).host} (GET /v1/profiles/organization)`,
+        deadline: options.deadline,
+        requestTimeoutMs: options.timeoutMs,
+        policies: { transient: { budgetMs: options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS } },
+        classify: (error): Classification | undefined => {
+          if (error instanceof TransientAnswer) return { concern: "transient", retryAfterMs: error.retryAfterMs };
+          return isTransientNetworkError(error) ? { concern: "transient" } : undefined;
+        },
+      },
+    );
   } catch (error) {
-    throw new ServiceError("partner_center_unreachable", `Partner Center (${url}) could not be reached: ${(error as Error).message}`, undefined, {
+    if (error instanceof TransientAnswer) {
+      throw new ServiceError("partner_center_error", `Partner Center answered HTTP ${error.status} for ${url} (retried while the transient-failure budget lasted).`, undefined, {
+        hint: "Retry later, or pass --no-verify to skip this check.",
+      });
+    }
+    const detail = error instanceof TimeoutError ? error.message : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+    throw new ServiceError("partner_center_unreachable", `Partner Center (${url}) could not be reached: ${detail}`, undefined, {
       cause: error,
       hint: "Check the network and the stack's partnerCenterEndpoint, or pass --no-verify to skip this check.",
     });
   }
-  const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-  if (response.status === 401 || response.status === 403) {
-    const detail = typeof body?.description === "string" ? body.description : `HTTP ${response.status}`;
+  const { status, body } = answer;
+  if (status === 401 || status === 403) {
+    const detail = typeof body?.description === "string" ? body.description : `HTTP ${status}`;
     throw new SignInError("partner_center_rejected", `Partner Center rejected the token: ${detail.slice(0, 300)}`, {
       hint: "Sign in as a Partner Center user (admin agent) who completed MFA; the user must belong to the partner tenant.",
     });
   }
-  if (!response.ok || typeof body?.id !== "string") {
-    throw new ServiceError("partner_center_error", `Partner Center answered HTTP ${response.status} for ${url}.`, undefined, {
+  if (status < 200 || status > 299 || typeof body?.id !== "string") {
+    throw new ServiceError("partner_center_error", `Partner Center answered HTTP ${status} for ${url}.`, undefined, {
       hint: "Retry later, or pass --no-verify to skip this check.",
     });
   }

@@ -1,9 +1,13 @@
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
 import { explainEntraError, isClientSecretRejection } from "./entra-errors";
-import { ServiceError } from "./errors";
+import { REFRESH_TOKEN_LIFETIME_DAYS } from "./contract";
+import { SamError, ServiceError, VaultError } from "./errors";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache } from "./msal-app";
-import type { AppCredentials, RefreshTokenTags, VaultStore } from "./vault-store";
+import type { TimeoutNetworkClientOptions } from "./msal-network";
+import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "./vault-store";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Options for {@link RefreshTokenRotator}. */
 export interface RefreshTokenRotatorOptions {
@@ -17,6 +21,16 @@ export interface RefreshTokenRotatorOptions {
    * rotated refresh tokens, access token), so a command can keep them off screen.
    */
   onSecret?: (value: string) => void;
+  /**
+   * What to do when the rotated refresh token cannot be written back (after the
+   * vault retries of retry.ts): `throw` (default, for commands) a
+   * `refresh_token_not_stored` error, or `return` the redemption with
+   * `stored: false` and `storeError` (for the token provider, which keeps serving
+   * the access token). Either way the stored token stays valid.
+   */
+  onStoreFailure?: "throw" | "return";
+  /** Timeouts and deadline for the requests to Entra ID. */
+  network?: TimeoutNetworkClientOptions;
 }
 
 /** The result of one redemption. */
@@ -32,6 +46,10 @@ export interface Redemption {
   /** When the stored refresh token expires if it is not used again. */
   refreshTokenExpiresOn: Date;
   tags: RefreshTokenTags;
+  /** False when the rotated token could not be written back (only with `onStoreFailure: "return"`). */
+  stored: boolean;
+  /** Why the rotated token could not be written back. */
+  storeError?: SamError;
 }
 
 /**
@@ -44,6 +62,8 @@ export class RefreshTokenRotator {
   private readonly authorityHost: string;
   private readonly now: () => Date;
   private readonly onSecret: (value: string) => void;
+  private readonly onStoreFailure: "throw" | "return";
+  private readonly network: TimeoutNetworkClientOptions;
   private credentials?: Promise<AppCredentials>;
   private app?: { credentials: AppCredentials; client: ConfidentialClientApplication };
 
@@ -52,6 +72,8 @@ export class RefreshTokenRotator {
     this.authorityHost = options.authorityHost;
     this.now = options.now ?? (() => new Date());
     this.onSecret = options.onSecret ?? (() => undefined);
+    this.onStoreFailure = options.onStoreFailure ?? "throw";
+    this.network = options.network ?? {};
   }
 
   /** Redeems the stored refresh token for `scopes` and writes the rotated token back. */
@@ -98,16 +120,22 @@ export class RefreshTokenRotator {
       clientId: credentials.clientId,
       refreshedAt: now.toISOString(),
     };
-    const written = await this.store.writeRefreshToken(rotated, tags, now);
-    return {
+    const redemption = {
       accessToken: result.accessToken,
       expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
       scopes: result.scopes,
       user: result.account.username || tags.consentedBy,
-      storedVersion: written.version,
-      refreshTokenExpiresOn: written.expiresOn,
       tags,
     };
+    let written: { version?: string; expiresOn: Date };
+    try {
+      written = await this.store.writeRefreshToken(rotated, tags, now);
+    } catch (error) {
+      const storeError = notStored(error, stored, this.store.keyVaultUri);
+      if (this.onStoreFailure === "throw") throw storeError;
+      return { ...redemption, refreshTokenExpiresOn: storedExpiry(stored), stored: false, storeError };
+    }
+    return { ...redemption, storedVersion: written.version, refreshTokenExpiresOn: written.expiresOn, stored: true };
   }
 
   private appCredentials(): Promise<AppCredentials> {
@@ -121,7 +149,7 @@ export class RefreshTokenRotator {
   private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[]): Promise<AuthenticationResult | null> {
     this.onSecret(credentials.clientSecret);
     if (this.app?.credentials !== credentials) {
-      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost) };
+      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
     }
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
   }
@@ -129,4 +157,24 @@ export class RefreshTokenRotator {
   private explain(error: unknown): unknown {
     return explainEntraError(error, { phase: "refresh" });
   }
+}
+
+/** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */
+function storedExpiry(stored: StoredRefreshToken): Date {
+  if (stored.expiresOn) return stored.expiresOn;
+  return new Date((stored.updatedOn?.getTime() ?? Date.now()) + REFRESH_TOKEN_LIFETIME_DAYS * DAY_MS);
+}
+
+/**
+ * The error for a redemption whose rotated token could not be written back. Entra
+ * ID does not revoke a refresh token when it is used, so the stored one still works.
+ */
+function notStored(error: unknown, stored: StoredRefreshToken, keyVaultUri: string): SamError {
+  const why = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, ".");
+  const fix = error instanceof SamError && error.hint ? `${error.hint} ` : "";
+  return new VaultError(
+    "refresh_token_not_stored",
+    `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
+    { cause: error, hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.` },
+  );
 }

@@ -18,8 +18,19 @@ export interface TokenProviderOptions {
   partnerCenterEndpoint?: string;
   /** Access tokens are reused until this long before they expire (ms). Default 5 minutes. */
   expiryMarginMs?: number;
-  /** How long to keep retrying Key Vault 403 (role propagation), 429 and 5xx answers (ms). Default 30 seconds. */
+  /** How long to keep retrying a Key Vault 403 while a role assignment may still be propagating (ms). Default 30 seconds. */
   accessWaitMs?: number;
+  /** How long to keep retrying transient Key Vault failures — 429, 5xx, resets, timeouts (ms). Default 30 seconds. */
+  transientBudgetMs?: number;
+  /** Timeout of one request to Key Vault, Entra ID or the Azure credential (ms). Default 30 seconds. */
+  requestTimeoutMs?: number;
+  /**
+   * Called when a redemption worked but the rotated refresh token could not be
+   * written back to the vault. The access token is still returned (and cached);
+   * the stored refresh token stays valid, and the next redemption writes again.
+   * Default: `process.emitWarning` with the error's message.
+   */
+  onStoreFailure?: (error: Error) => void;
 }
 
 interface CachedToken {
@@ -37,6 +48,7 @@ export class TokenProvider {
   /** The scope `getAccessToken()` uses when called without scopes. */
   readonly defaultScopes: readonly string[];
   private readonly rotator: RefreshTokenRotator;
+  private readonly onStoreFailure: (error: Error) => void;
   private readonly expiryMarginMs: number;
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<string>>();
@@ -53,11 +65,16 @@ export class TokenProvider {
       secretNames: { ...DEFAULT_SECRET_NAMES, ...options.secretNames },
       credential: options.credential,
       accessWaitMs: options.accessWaitMs ?? 30_000,
+      transientBudgetMs: options.transientBudgetMs,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
     this.rotator = new RefreshTokenRotator({
       store,
       authorityHost: options.authorityHost ?? process.env.AZURE_AUTHORITY_HOST ?? PUBLIC_AUTHORITY_HOST,
+      onStoreFailure: "return",
+      network: { requestTimeoutMs: options.requestTimeoutMs },
     });
+    this.onStoreFailure = options.onStoreFailure ?? ((error) => process.emitWarning(error.message, { code: "PCSAM_REFRESH_TOKEN_NOT_STORED" }));
   }
 
   /**
@@ -85,6 +102,7 @@ export class TokenProvider {
     const cached = this.cache.get(key);
     if (cached && cached.reuseUntil > Date.now()) return cached.token;
     const result = await this.rotator.redeem(scopes);
+    if (result.storeError) this.onStoreFailure(result.storeError);
     this.cache.set(key, { token: result.accessToken, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
     return result.accessToken;
   }

@@ -1,9 +1,22 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { SecretClient, type SecretClientOptions, type SecretProperties } from "@azure/keyvault-secrets";
-import { defaultCredential } from "./azure-credential";
+import { defaultCredential, withTokenTimeout } from "./azure-credential";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "./contract";
-import { ConsentRequiredError, SamError, VaultError } from "./errors";
-import { retryWithBackoff } from "./retry";
+import { ConsentRequiredError, ExitCode, SamError, VaultError } from "./errors";
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TRANSIENT_BUDGET_MS,
+  Deadline,
+  NO_SDK_RETRIES,
+  CancelledError,
+  RetryAfterTooLongError,
+  TimeoutError,
+  isTransientNetworkError,
+  isTransientStatus,
+  parseRetryAfter,
+  withRetries,
+  type Classification,
+} from "./retry";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -13,13 +26,19 @@ export interface VaultStoreOptions {
   keyVaultUri: string;
   /** The names of the app's secrets in the vault. */
   secretNames: SecretNames;
-  /** Credential for the vault; defaults to DefaultAzureCredential. */
+  /** Credential for the vault; defaults to DefaultAzureCredential. Each token request is bounded by `requestTimeoutMs`. */
   credential?: TokenCredential;
-  /** How long to keep retrying 403 (role propagation), 429 and 5xx answers, in ms. Default 0: no retries. */
+  /** How long to keep retrying a 403 that may be a role assignment still propagating (ms). Default 0: no retries. */
   accessWaitMs?: number;
+  /** How long to keep retrying transient failures: 429, 5xx, resets, timeouts (ms). Default 30 s. See retry.ts. */
+  transientBudgetMs?: number;
+  /** Timeout of one request to the vault (ms). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** The command's overall deadline; no call outlives it. Default: none. */
+  deadline?: Deadline;
   /** Told before each retry wait, so a command can say why it waits. */
   onWait?: (message: string) => void;
-  /** Passed to the SecretClient (pipeline, retry and API-version options). */
+  /** Passed to the SecretClient (pipeline and API-version options). Its retries stay off: see retry.ts. */
   clientOptions?: SecretClientOptions;
 }
 
@@ -60,32 +79,56 @@ export interface SecretMetadata {
   tags: Record<string, string>;
 }
 
-type Access = "read" | "write";
+/** A secret in the vault's deleted (soft-deleted, recoverable) state. */
+export interface DeletedSecretInfo {
+  name: string;
+  deletedOn?: Date;
+  /** When the vault purges it for good. */
+  scheduledPurgeDate?: Date;
+}
+
+/** What {@link VaultStore.prepareRefreshTokenSecret} found and did. */
+export type RefreshTokenSecretState = "present" | "absent" | "recovered";
+
+type Access = "read" | "write" | "recover";
 
 const ROLE_FOR: Record<Access, string> = {
   read: "Key Vault Secrets User (or Key Vault Secrets Officer)",
   write: "Key Vault Secrets Officer",
+  recover: "Key Vault Secrets Officer",
 };
 
 /**
  * The vault side of the contract: reads the app's credentials and the refresh
- * token, writes new refresh-token versions, and lists secret metadata.
+ * token, writes new refresh-token versions, lists secret metadata, and finds
+ * and recovers soft-deleted secrets. Every call goes through retry.ts.
  */
 export class VaultStore {
   readonly keyVaultUri: string;
   readonly secretNames: SecretNames;
+  /** The vault's name: the first label of its host. */
+  readonly vaultName: string;
+  private readonly host: string;
   private readonly client: SecretClient;
   private readonly accessWaitMs: number;
+  private readonly transientBudgetMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly deadline: Deadline;
   private readonly onWait?: (message: string) => void;
 
   constructor(options: VaultStoreOptions) {
     this.keyVaultUri = options.keyVaultUri;
     this.secretNames = options.secretNames;
+    this.host = new URL(options.keyVaultUri).host;
+    this.vaultName = this.host.split(".")[0]!;
     this.accessWaitMs = options.accessWaitMs ?? 0;
+    this.transientBudgetMs = options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.deadline = options.deadline ?? Deadline.none();
     this.onWait = options.onWait;
-    this.client = new SecretClient(options.keyVaultUri, options.credential ?? defaultCredential(), {
-      retryOptions: { maxRetries: 2 },
+    this.client = new SecretClient(options.keyVaultUri, withTokenTimeout(options.credential ?? defaultCredential(), this.requestTimeoutMs), {
       ...options.clientOptions,
+      retryOptions: NO_SDK_RETRIES,
     });
   }
 
@@ -102,8 +145,13 @@ export class VaultStore {
   /** Reads the latest refresh token; a missing one means the bootstrap has not run. */
   async readRefreshToken(): Promise<StoredRefreshToken> {
     const name = this.secretNames.refreshToken;
-    const secret = await this.call("read", name, () => this.client.getSecret(name)).catch((error: unknown) => {
+    let secret;
+    try {
+      secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }));
+    } catch (error) {
       if (isNotFound(error)) {
+        const deleted = await this.readDeleted(name);
+        if (deleted) throw this.refreshTokenDeleted(deleted, "refresh");
         throw new ConsentRequiredError(`No refresh token is stored in ${this.keyVaultUri} (secret "${name}").`, {
           hint: "Run `npm run bootstrap` to sign in once with MFA and store the first refresh token.",
         });
@@ -114,7 +162,7 @@ export class VaultStore {
         });
       }
       throw error;
-    });
+    }
     if (!secret.value || secret.properties.enabled === false) {
       throw new ConsentRequiredError(`The refresh-token secret "${name}" is empty or disabled.`, {
         hint: "Run `npm run bootstrap` to store a new refresh token.",
@@ -130,14 +178,42 @@ export class VaultStore {
   }
 
   /**
+   * Before the interactive sign-in: makes sure the refresh token can be written.
+   * A soft-deleted refresh-token secret would refuse the write (409
+   * ObjectIsDeletedButRecoverable) after the user signed in, so it is recovered
+   * now; if the vault refuses that, this throws with the `az` commands that fix it.
+   */
+  async prepareRefreshTokenSecret(): Promise<RefreshTokenSecretState> {
+    const name = this.secretNames.refreshToken;
+    try {
+      await this.call("read", name, "reading the metadata of", (abortSignal) => this.client.getSecret(name, { abortSignal }));
+      return "present";
+    } catch (error) {
+      if (isDisabled(error)) return "present";
+      if (!isNotFound(error)) throw error;
+    }
+    const deleted = await this.readDeleted(name);
+    if (!deleted) return "absent";
+    try {
+      await this.call("recover", name, "recovering", async (abortSignal) => {
+        const poller = await this.client.beginRecoverDeletedSecret(name, { abortSignal, intervalInMs: 1000 });
+        return poller.pollUntilDone({ abortSignal });
+      });
+    } catch (error) {
+      throw this.refreshTokenDeleted(deleted, "bootstrap", error);
+    }
+    return "recovered";
+  }
+
+  /**
    * Stores a refresh token as a new secret version, expiring after the token's
    * inactivity lifetime. Returns the new version and its expiry.
    */
   async writeRefreshToken(value: string, tags: RefreshTokenTags, now = new Date()): Promise<{ version?: string; expiresOn: Date }> {
     const name = this.secretNames.refreshToken;
     const expiresOn = new Date(now.getTime() + REFRESH_TOKEN_LIFETIME_DAYS * DAY_MS);
-    const stored = await this.call("write", name, () =>
-      this.client.setSecret(name, value, { contentType: REFRESH_TOKEN_CONTENT_TYPE, expiresOn, tags: { ...tags } }),
+    const stored = await this.call("write", name, "writing", (abortSignal) =>
+      this.client.setSecret(name, value, { contentType: REFRESH_TOKEN_CONTENT_TYPE, expiresOn, tags: { ...tags }, abortSignal }),
     );
     return { version: stored.properties.version, expiresOn: stored.properties.expiresOn ?? expiresOn };
   }
@@ -145,18 +221,51 @@ export class VaultStore {
   /** Lists the metadata (never the values) of the secrets named in the contract. */
   async readMetadata(): Promise<Map<string, SecretMetadata>> {
     const wanted = new Set(Object.values(this.secretNames));
-    return this.call("read", "(list)", async () => {
+    return this.call("read", "(list)", "listing the secrets of", async (abortSignal) => {
       const found = new Map<string, SecretMetadata>();
-      for await (const properties of this.client.listPropertiesOfSecrets()) {
+      for await (const properties of this.client.listPropertiesOfSecrets({ abortSignal })) {
         if (wanted.has(properties.name)) found.set(properties.name, toMetadata(properties));
       }
       return found;
     });
   }
 
+  /**
+   * The deleted (recoverable) state of a secret, or undefined when it is not
+   * deleted — or when this identity may not see deleted secrets (403).
+   */
+  async readDeleted(name: string): Promise<DeletedSecretInfo | undefined> {
+    try {
+      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }));
+      return { name, deletedOn: deleted.properties.deletedOn, scheduledPurgeDate: deleted.properties.scheduledPurgeDate };
+    } catch (error) {
+      if (isNotFound(error) || (error instanceof VaultError && error.code === "vault_forbidden")) return undefined;
+      throw error;
+    }
+  }
+
+  /** The `az` commands that recover or purge a deleted secret of this vault. */
+  azCommand(verb: "recover" | "purge", name: string): string {
+    return `az keyvault secret ${verb} --vault-name ${this.vaultName} --name ${name}`;
+  }
+
+  private refreshTokenDeleted(deleted: DeletedSecretInfo, phase: "bootstrap" | "refresh", cause?: unknown): SamError {
+    const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
+    const why = cause === undefined ? "" : ` Recovering it failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const message =
+      phase === "bootstrap"
+        ? `The refresh-token secret "${deleted.name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}); the vault would refuse to store a new token under that name, so the sign-in was not started.${why}`
+        : `The refresh-token secret "${deleted.name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`;
+    const hint =
+      phase === "bootstrap"
+        ? `Recover it with \`${this.azCommand("recover", deleted.name)}\` (needs Key Vault Secrets Officer) and run \`npm run refresh\`, or purge it with \`${this.azCommand("purge", deleted.name)}\` (impossible while purge protection is on) and run \`npm run bootstrap\` again.`
+        : `Recover it with \`${this.azCommand("recover", deleted.name)}\` and run \`npm run refresh\` again; or purge it with \`${this.azCommand("purge", deleted.name)}\` and run \`npm run bootstrap\`.`;
+    return new SamError("secret_deleted", message, ExitCode.ActionNeeded, { cause, hint });
+  }
+
   private async readRequired(name: string): Promise<string> {
     try {
-      const secret = await this.call("read", name, () => this.client.getSecret(name));
+      const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }));
       if (!secret.value) throw new VaultError("secret_empty", `The secret "${name}" in ${this.keyVaultUri} is empty.`, { hint: "Run `pulumi up` to write it again." });
       return secret.value;
     } catch (error) {
@@ -166,6 +275,13 @@ export class VaultStore {
         });
       }
       if (isNotFound(error)) {
+        const deleted = await this.readDeleted(name);
+        if (deleted) {
+          const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
+          throw new VaultError("secret_deleted", `The secret "${name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`, {
+            hint: `Recover it with \`${this.azCommand("recover", name)}\`, then run \`pulumi up\` so the vault is current.`,
+          });
+        }
         throw new VaultError("secret_missing", `The secret "${name}" was not found in ${this.keyVaultUri}.`, {
           hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and client secret to the vault.",
         });
@@ -174,30 +290,69 @@ export class VaultStore {
     }
   }
 
-  /** Runs a vault call with retries for propagation and throttling, and maps its errors. */
-  private async call<T>(access: Access, name: string, operation: () => Promise<T>): Promise<T> {
+  /** Runs a vault call with the retry policies of retry.ts, and maps its errors. */
+  private async call<T>(access: Access, name: string, doing: string, operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const what = `Key Vault ${this.host} (${doing} ${name === "(list)" ? "the vault" : `secret "${name}"`})`;
     try {
-      return await retryWithBackoff(operation, {
-        maxWaitMs: this.accessWaitMs,
-        isRetryable: (error) => [403, 429, 500, 502, 503, 504].includes(statusOf(error) ?? 0) && !isDisabled(error),
-        onRetry: ({ delayMs, error }) =>
+      return await withRetries(operation, {
+        what,
+        deadline: this.deadline,
+        requestTimeoutMs: this.requestTimeoutMs,
+        policies: { transient: { budgetMs: this.transientBudgetMs }, propagation: { budgetMs: this.accessWaitMs } },
+        classify: classifyVaultError,
+        onRetry: ({ delayMs, concern, error }) =>
           this.onWait?.(
-            statusOf(error) === 403
+            concern === "propagation"
               ? `Key Vault denied access (403). New role assignments can take minutes to apply; retrying in ${Math.round(delayMs / 1000)} s.`
-              : `Key Vault answered ${statusOf(error)}; retrying in ${Math.round(delayMs / 1000)} s.`,
+              : `Key Vault ${describeTransient(error)}; retrying in ${Math.round(delayMs / 1000)} s.`,
           ),
       });
     } catch (error) {
-      throw this.explain(error, access, name);
+      throw this.explain(error, access, name, doing);
     }
   }
 
-  private explain(error: unknown, access: Access, name: string): unknown {
+  private explain(error: unknown, access: Access, name: string, doing: string): unknown {
     if (error instanceof SamError || isNotFound(error) || isDisabled(error)) return error;
+    const target = name === "(list)" ? "the vault's secrets" : `"${name}"`;
+    if (error instanceof TimeoutError) {
+      return new VaultError("vault_timeout", `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.message}.`, {
+        cause: error,
+        hint: "Check the network path to the vault (proxy, VPN, private endpoint) and the vault's health in the Azure portal, then run the command again.",
+      });
+    }
+    if (error instanceof CancelledError) {
+      return new VaultError("cancelled", `Cancelled (${error.signalName}) while ${doing} ${target} in ${this.keyVaultUri}.`, {
+        cause: error,
+        hint: "Run the command again when it can finish.",
+      });
+    }
+    if (error instanceof RetryAfterTooLongError) {
+      return new VaultError("vault_throttled", `Key Vault ${this.host} is throttling requests (429) while ${doing} ${target}: ${error.message}.`, {
+        cause: error,
+        hint: `Run the command again after ${Math.ceil(error.retryAfterMs / 1000)} s; if it keeps happening, reduce other traffic to the vault.`,
+      });
+    }
     const status = statusOf(error);
     const role = ROLE_FOR[access];
+    const inner = innerCode(error);
+    if (status === 403 && inner === "ForbiddenByFirewall") {
+      const address = clientAddress(error);
+      const ip = address ?? "<this machine's public IP>";
+      return new VaultError("vault_firewall", `Key Vault ${this.keyVaultUri} refused the request from ${address ? `client address ${address}` : "this machine's address"}: it is outside the vault's network rules (the stack's allowedIpRanges). Waiting does not help.`, {
+        cause: error,
+        hint: `Allow this address with \`pulumi config set --path 'partner-center-sam:allowedIpRanges[N]' ${ip}\` (N = the next free index) and \`pulumi up\`, or run from a network the vault already allows.`,
+      });
+    }
+    if (status === 409) {
+      return new VaultError("secret_deleted", `Key Vault ${this.keyVaultUri} refused to ${access} "${name}" (409 ${inner ?? "Conflict"}): the secret is in the deleted state.`, {
+        cause: error,
+        hint: `Recover it with \`${this.azCommand("recover", name)}\` (or purge it with \`${this.azCommand("purge", name)}\`), then run the command again.`,
+      });
+    }
     if (status === 403) {
-      return new VaultError("vault_forbidden", `Key Vault ${this.keyVaultUri} denied ${access} access to "${name}" (403).`, {
+      const why = inner && inner !== "ForbiddenByRbac" ? ` (${inner})` : "";
+      return new VaultError("vault_forbidden", `Key Vault ${this.keyVaultUri} denied ${access} access to "${name}" (403${why}).`, {
         cause: error,
         hint: `Give your identity the "${role}" role on the vault (the stack grants it to the deploying identity and to secretWriters/secretReaders), or wait for a new role assignment to propagate and retry with a longer --access-wait.`,
       });
@@ -215,7 +370,8 @@ export class VaultStore {
       });
     }
     if (status !== undefined) {
-      return new VaultError("vault_error", `Key Vault ${this.keyVaultUri} answered ${status} for "${name}": ${firstLine(error)}`, {
+      const retried = isTransientStatus(status) ? " (retried while the transient-failure budget lasted)" : "";
+      return new VaultError("vault_error", `Key Vault ${this.keyVaultUri} answered ${status} for "${name}"${retried}: ${firstLine(error)}`, {
         cause: error,
         hint: "Retry later; if it persists, check the vault in the Azure portal.",
       });
@@ -225,6 +381,32 @@ export class VaultStore {
       hint: "Check the vault URI, your network and proxy, and the vault firewall (the stack's allowedIpRanges).",
     });
   }
+}
+
+/**
+ * The vault's retry classification: transient (408, 429, 5xx, resets, attempt
+ * timeouts) or propagation (403 ForbiddenByRbac or without an inner code).
+ */
+export function classifyVaultError(error: unknown): Classification | undefined {
+  const status = statusOf(error);
+  if (status === 403) {
+    const inner = innerCode(error);
+    return inner === undefined || inner === "ForbiddenByRbac" ? { concern: "propagation" } : undefined;
+  }
+  if (isTransientStatus(status)) {
+    const header = (error as { response?: { headers?: { get?: (name: string) => string | undefined } } }).response?.headers?.get?.("retry-after");
+    return { concern: "transient", retryAfterMs: parseRetryAfter(header) };
+  }
+  if (status === undefined && !isCredentialError(error) && isTransientNetworkError(error)) return { concern: "transient" };
+  return undefined;
+}
+
+function describeTransient(error: unknown): string {
+  const status = statusOf(error);
+  if (status === 429) return "is throttling (429)";
+  if (status !== undefined) return `answered ${status}`;
+  if (error instanceof TimeoutError) return "did not answer in time";
+  return "dropped the connection";
 }
 
 function toMetadata(p: SecretProperties): SecretMetadata {
@@ -248,10 +430,21 @@ function isNotFound(error: unknown): boolean {
   return statusOf(error) === 404;
 }
 
+/** The service's inner error code (`innererror.code`), in either spelling the SDK may leave it. */
+function innerCode(error: unknown): string | undefined {
+  const body = (error as { details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } } | null)?.details?.error;
+  return body?.innerError?.code ?? body?.innererror?.code;
+}
+
 /** Key Vault answers 403 with inner code SecretDisabled for a disabled version: no role or wait fixes that. */
 function isDisabled(error: unknown): boolean {
-  const body = (error as { details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } } | null)?.details?.error;
-  return statusOf(error) === 403 && (body?.innerError?.code ?? body?.innererror?.code) === "SecretDisabled";
+  return statusOf(error) === 403 && innerCode(error) === "SecretDisabled";
+}
+
+/** The "Client address: x" a firewall 403 names. */
+function clientAddress(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  return /Client address:\s*([0-9A-Fa-f:.]+)/.exec(message)?.[1];
 }
 
 function isCredentialError(error: unknown): boolean {

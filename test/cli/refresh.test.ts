@@ -169,12 +169,12 @@ describe("npm run refresh", () => {
   it("keeps the rotated token it stored and exits 1 when the Partner Center check fails afterwards", async () => {
     const seeded = seedRefreshToken(s);
     const before = refreshTokenSnapshot(s);
-    s.partnerCenter.failNext(1, 500);
+    s.partnerCenter.failNext(1, 400);
 
     const result = await refresh(["--outputs", writeOutputsFile(s)]);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("Partner Center answered HTTP 500");
+    expect(result.stderr).toContain("Partner Center answered HTTP 400");
     expect(result.stderr).toContain("Stored the rotated refresh token");
     expectRotated(seeded, before, 0);
   });

@@ -10,6 +10,14 @@
  * refuses the challenge (keyvault-common's verifyChallengeResource). The
  * loopback guard resolves `*.localhost` to 127.0.0.1 (RFC 6761).
  *
+ * Soft delete is always on, as in the stack's vaults: DELETE moves a secret to
+ * the deleted state (GET `deletedsecrets/{name}`, POST `…/recover`, DELETE
+ * `deletedsecrets/{name}` purges); a deleted name answers 404 SecretNotFound to
+ * reads and 409 ObjectIsDeletedButRecoverable to writes. Deletion and recovery
+ * take effect at once (the real service finishes them asynchronously, a few
+ * seconds later). A firewall can refuse every request with the real
+ * ForbiddenByFirewall 403, and faults can hang or reset a request.
+ *
  * Never logs; the request and write logs carry no secret values or tokens.
  */
 import { randomUUID } from "node:crypto";
@@ -97,16 +105,40 @@ interface StoredVersion {
   updated: number;
 }
 
+/** Options of {@link KeyVaultStandIn.failNext}. */
+export interface VaultFaultOptions {
+  /** Sent as `Retry-After` (seconds) with a 429. Real 429s often carry none, so by default none is sent. */
+  retryAfterSeconds?: number;
+}
+
 interface Fault {
   remaining: number;
-  status: number;
+  /** An HTTP status, or `hang` (accept, never answer) or `reset` (drop the connection). */
+  status: number | "hang" | "reset";
   filter: VaultFaultFilter;
+  options: VaultFaultOptions;
 }
 
 interface Operation {
-  kind: "set" | "get" | "list" | "versions" | "update";
+  kind: "set" | "get" | "list" | "versions" | "update" | "delete" | "getDeleted" | "listDeleted" | "recover" | "purge";
   name?: string;
   version?: string;
+}
+
+/** A secret in the deleted state. */
+interface DeletedEntry {
+  versions: StoredVersion[];
+  deletedDate: number;
+  scheduledPurgeDate: number;
+}
+
+/** A deleted secret as tests inspect it. */
+export interface DeletedSecretView {
+  name: string;
+  deletedDate: Date;
+  scheduledPurgeDate: Date;
+  /** How many versions a recovery would bring back. */
+  versionCount: number;
 }
 
 /** API versions the service accepts (those @azure/keyvault-secrets 4.11 can send). */
@@ -122,12 +154,21 @@ const ACTIONS: Record<Operation["kind"], string> = {
   list: "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
   versions: "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
   update: "Microsoft.KeyVault/vaults/secrets/writeMetadata/action",
+  delete: "Microsoft.KeyVault/vaults/secrets/delete",
+  getDeleted: "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+  listDeleted: "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+  recover: "Microsoft.KeyVault/vaults/secrets/recover/action",
+  purge: "Microsoft.KeyVault/vaults/secrets/purge/action",
 };
 
+/** Secrets Officer may do everything with secrets; Secrets User may read them and their metadata (deleted ones included). */
 const ROLE_ALLOWS: Record<VaultRole, ReadonlySet<Operation["kind"]>> = {
-  officer: new Set(["set", "get", "list", "versions", "update"]),
-  user: new Set(["get", "list", "versions"]),
+  officer: new Set(["set", "get", "list", "versions", "update", "delete", "getDeleted", "listDeleted", "recover", "purge"]),
+  user: new Set(["get", "list", "versions", "getDeleted", "listDeleted"]),
 };
+
+/** Days a deleted secret stays recoverable (the stack's softDeleteRetentionInDays default). */
+const RETENTION_DAYS = 90;
 
 /** An error in Key Vault's `{ error: { code, message, innererror? } }` shape. */
 class VaultError extends Error {
@@ -163,6 +204,10 @@ export class KeyVaultStandIn {
   private readonly entra: EntraStandIn;
   private readonly tenantId: string;
   private readonly secrets = new Map<string, StoredVersion[]>();
+  private readonly deleted = new Map<string, DeletedEntry>();
+  private firewallAddress?: string;
+  /** Responses held open by `hang` faults, ended when the stand-in stops. */
+  private readonly hanging = new Set<http.ServerResponse>();
   /** Secret names are case-insensitive; ids keep the casing of the first write. */
   private readonly displayNames = new Map<string, string>();
   private readonly roles = new Map<string, VaultRole>();
@@ -199,6 +244,8 @@ export class KeyVaultStandIn {
   }
 
   async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
     await this.server.stop();
   }
 
@@ -214,16 +261,45 @@ export class KeyVaultStandIn {
 
   /**
    * The next `count` authenticated requests matching `filter` fail with
-   * `status` in the service's shape: 403 as RBAC propagation, 429 with
-   * `Retry-After: 1`, 500, 503 (…). Note the SDK itself retries 429/5xx.
+   * `status` in the service's shape: 403 as RBAC propagation (ForbiddenByRbac),
+   * 429 Throttled (no `Retry-After` unless `options.retryAfterSeconds`), 500,
+   * 503 (…); or, with `hang`, are accepted and never answered (until {@link stop});
+   * or, with `reset`, have their connection dropped.
    */
-  failNext(count: number, status: number, filter: VaultFaultFilter = {}): void {
-    this.faults.push({ remaining: count, status, filter });
+  failNext(count: number, status: number | "hang" | "reset", filter: VaultFaultFilter = {}, options: VaultFaultOptions = {}): void {
+    this.faults.push({ remaining: count, status, filter, options });
+  }
+
+  /**
+   * Turns the vault firewall on: every authenticated request is refused with
+   * the real 403 ForbiddenByFirewall naming `clientAddress`. `null` turns it off.
+   */
+  setFirewall(clientAddress: string | null): void {
+    this.firewallAddress = clientAddress ?? undefined;
+  }
+
+  /** Soft-deletes a secret directly (no auth, like someone deleting it in the portal). */
+  deleteSecret(name: string, deletedOn = new Date()): DeletedSecretView {
+    this.softDelete(name, Math.floor(deletedOn.getTime() / 1000));
+    return this.deletedSecret(name)!;
+  }
+
+  /** A deleted secret, or undefined. */
+  deletedSecret(name: string): DeletedSecretView | undefined {
+    const entry = this.deleted.get(name.toLowerCase());
+    if (!entry) return undefined;
+    return {
+      name: this.canonicalName(name),
+      deletedDate: new Date(entry.deletedDate * 1000),
+      scheduledPurgeDate: new Date(entry.scheduledPurgeDate * 1000),
+      versionCount: entry.versions.length,
+    };
   }
 
   /** Seeds a new version directly (no auth, not counted in {@link writes}). */
   setSecret(name: string, value: string, options: SeedSecretOptions = {}): SecretVersion {
     if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name ${name}`);
+    if (this.deleted.has(name.toLowerCase())) throw new Error(`secret ${name} is deleted; recover or purge it first`);
     const now = Date.now();
     const stored: StoredVersion = {
       version: randomHex(16),
@@ -245,6 +321,11 @@ export class KeyVaultStandIn {
     const list = this.secrets.get(name.toLowerCase());
     const last = list?.[list.length - 1];
     return last && this.view(name, last);
+  }
+
+  /** The names of the live (not deleted) secrets, in the casing of their first write, sorted. */
+  names(): string[] {
+    return [...this.secrets.keys()].map((key) => this.canonicalName(key)).sort();
   }
 
   /** Every version of a secret, oldest first. */
@@ -284,7 +365,17 @@ export class KeyVaultStandIn {
       if (!SUPPORTED_API_VERSIONS.includes(apiVersion)) {
         throw new VaultError(400, "BadParameter", `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (${SUPPORTED_API_VERSIONS[SUPPORTED_API_VERSIONS.length - 1]}).`);
       }
-      this.injectFault(method, op, claims);
+      if (this.firewallAddress !== undefined) throw this.firewallError(claims);
+      const fault = this.injectFault(method, op, claims);
+      if (fault === "hang") {
+        this.hanging.add(res);
+        res.on("close", () => this.hanging.delete(res));
+        return;
+      }
+      if (fault === "reset") {
+        req.socket.destroy();
+        return;
+      }
       if (!op) throw new VaultError(404, "NotFound", `The requested path ${url.pathname} is not supported.`);
       if (op.name !== undefined && !SECRET_NAME.test(op.name)) {
         throw new VaultError(400, "BadParameter", `The request URI contains an invalid name: ${op.name}`);
@@ -292,11 +383,16 @@ export class KeyVaultStandIn {
       const role = this.roles.get(String(claims.oid ?? "").toLowerCase());
       if (!role || !ROLE_ALLOWS[role].has(op.kind)) throw this.forbidden(op, claims);
       const body = await this.execute(req, op, url, apiVersion);
-      record.status = 200;
+      record.status = body === undefined ? 204 : 200;
       if (op.kind === "set" || op.kind === "update") {
-        this.writes.push({ method, name: op.name as string, status: 200, version: String(body.id).split("/").pop() });
+        this.writes.push({ method, name: op.name as string, status: 200, version: String(body?.id).split("/").pop() });
       }
-      sendJson(res, 200, body, this.headers());
+      if (body === undefined) {
+        res.writeHead(204, this.headers());
+        res.end();
+      } else {
+        sendJson(res, 200, body, this.headers());
+      }
     } catch (err) {
       if (!(err instanceof VaultError)) throw err;
       record.status = err.status;
@@ -311,6 +407,15 @@ export class KeyVaultStandIn {
 
   private route(method: string, pathname: string): Operation | undefined {
     const parts = pathname.split("/").slice(1);
+    if (parts[0] === "deletedsecrets") {
+      const deletedName = parts[1] ? decodeURIComponent(parts[1]) : undefined;
+      if (method === "GET" && !deletedName && parts.length <= 2) return { kind: "listDeleted" };
+      if (!deletedName) return undefined;
+      if (method === "GET" && parts.length === 2) return { kind: "getDeleted", name: deletedName };
+      if (method === "DELETE" && parts.length === 2) return { kind: "purge", name: deletedName };
+      if (method === "POST" && parts.length === 3 && parts[2] === "recover") return { kind: "recover", name: deletedName };
+      return undefined;
+    }
     if (parts[0] !== "secrets") return undefined;
     const name = parts[1] ? decodeURIComponent(parts[1]) : undefined;
     const rest = parts.slice(2);
@@ -321,6 +426,7 @@ export class KeyVaultStandIn {
     if (method === "GET" && rest.length === 1 && rest[0] === "versions") return { kind: "versions", name };
     if (method === "GET" && rest.length === 1) return { kind: "get", name, version: rest[0] };
     if (method === "PATCH" && rest.length === 1 && rest[0]) return { kind: "update", name, version: rest[0] };
+    if (method === "DELETE" && rest.length === 0) return { kind: "delete", name };
     return undefined;
   }
 
@@ -347,21 +453,30 @@ export class KeyVaultStandIn {
     }
   }
 
-  private injectFault(method: string, op: Operation | undefined, claims: Record<string, unknown>): void {
+  private injectFault(method: string, op: Operation | undefined, claims: Record<string, unknown>): "hang" | "reset" | undefined {
     const fault = this.faults.find(
       (f) =>
         f.remaining > 0 &&
         (!f.filter.method || f.filter.method.toUpperCase() === method) &&
         (!f.filter.name || f.filter.name.toLowerCase() === op?.name?.toLowerCase()),
     );
-    if (!fault) return;
+    if (!fault) return undefined;
     fault.remaining--;
     if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
     switch (fault.status) {
+      case "hang":
+      case "reset":
+        return fault.status;
       case 403:
         throw this.forbidden(op ?? { kind: "list" }, claims);
       case 429:
-        throw new VaultError(429, "Throttled", "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached", undefined, { "retry-after": "1" });
+        throw new VaultError(
+          429,
+          "Throttled",
+          "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
+          undefined,
+          fault.options.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.options.retryAfterSeconds) },
+        );
       case 500:
         throw new VaultError(500, "InternalServerError", "An unexpected error occurred while processing the request.");
       case 503:
@@ -369,6 +484,21 @@ export class KeyVaultStandIn {
       default:
         throw new VaultError(fault.status, "Unknown", `Injected failure with status ${fault.status}.`);
     }
+  }
+
+  /** The firewall's refusal, as the real vault words it (hashicorp/terraform-provider-azurerm#20742). */
+  private firewallError(claims: Record<string, unknown>): VaultError {
+    return new VaultError(
+      403,
+      "Forbidden",
+      [
+        "Client address is not authorized and caller is not a trusted service.",
+        `Client address: ${this.firewallAddress}`,
+        `Caller: appid=${String(claims.appid ?? "")};oid=${String(claims.oid ?? "")};iss=${String(claims.iss ?? "")}`,
+        `Vault: ${this.name};location=westeurope`,
+      ].join("\r\n"),
+      "ForbiddenByFirewall",
+    );
   }
 
   private forbidden(op: Operation, claims: Record<string, unknown>): VaultError {
@@ -394,8 +524,45 @@ export class KeyVaultStandIn {
 
   // -------------------------------------------------------------- operations
 
-  private async execute(req: http.IncomingMessage, op: Operation, url: URL, apiVersion: string): Promise<Record<string, unknown>> {
+  private async execute(req: http.IncomingMessage, op: Operation, url: URL, apiVersion: string): Promise<Record<string, unknown> | undefined> {
+    const key = op.name?.toLowerCase();
+    if ((op.kind === "set" || op.kind === "update") && key && this.deleted.has(key)) {
+      throw new VaultError(
+        409,
+        "Conflict",
+        `Secret ${op.name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+        "ObjectIsDeletedButRecoverable",
+      );
+    }
     switch (op.kind) {
+      case "delete": {
+        this.find(op.name as string);
+        const entry = this.softDelete(op.name as string, Math.floor(Date.now() / 1000));
+        return this.deletedBundle(op.name as string, entry);
+      }
+      case "getDeleted":
+        return this.deletedBundle(op.name as string, this.findDeleted(op.name as string));
+      case "listDeleted":
+        return this.page(
+          [...this.deleted.entries()].map(([name, entry]) => {
+            const { value: _value, ...item } = this.deletedBundle(name, entry);
+            return item;
+          }),
+          url,
+          apiVersion,
+        );
+      case "recover": {
+        const entry = this.findDeleted(op.name as string);
+        this.deleted.delete(key!);
+        this.secrets.set(key!, entry.versions);
+        const { value: _value, ...bundle } = this.bundle(op.name as string, entry.versions[entry.versions.length - 1]!, false);
+        return bundle;
+      }
+      case "purge":
+        this.findDeleted(op.name as string);
+        this.deleted.delete(key!);
+        this.displayNames.delete(key!);
+        return undefined;
       case "set":
         return this.bundle(op.name as string, this.put(op.name as string, await this.jsonBody(req)), true);
       case "get": {
@@ -497,6 +664,33 @@ export class KeyVaultStandIn {
       }
     }
     return Object.fromEntries(entries) as Record<string, string>;
+  }
+
+  private softDelete(name: string, deletedDate: number): DeletedEntry {
+    const key = name.toLowerCase();
+    const versions = this.secrets.get(key);
+    if (!versions) throw new Error(`no secret ${name} to delete`);
+    const entry: DeletedEntry = { versions, deletedDate, scheduledPurgeDate: deletedDate + RETENTION_DAYS * 24 * 3600 };
+    this.secrets.delete(key);
+    this.deleted.set(key, entry);
+    return entry;
+  }
+
+  private findDeleted(name: string): DeletedEntry {
+    const entry = this.deleted.get(name.toLowerCase());
+    if (!entry) throw new VaultError(404, "SecretNotFound", `Deleted Secret not found: ${name}`);
+    return entry;
+  }
+
+  /** DeletedSecretBundle: the latest version's bundle without its value, plus recoveryId and the dates. */
+  private deletedBundle(name: string, entry: DeletedEntry): Record<string, unknown> {
+    const latest = entry.versions[entry.versions.length - 1]!;
+    return {
+      recoveryId: `${this.url}deletedsecrets/${this.canonicalName(name)}`,
+      deletedDate: entry.deletedDate,
+      scheduledPurgeDate: entry.scheduledPurgeDate,
+      ...this.bundle(name, latest, false),
+    };
   }
 
   private find(name: string, version?: string): StoredVersion {
