@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 
-/** One invalid configuration key: what it holds, the rule it breaks and a value that would pass. */
+/**
+ * One invalid configuration key: the rule it breaks and a value that would pass.
+ * Deliberately not the configured value: it may have been set with `--secret`,
+ * and Pulumi prints the error in clear text.
+ */
 export interface ConfigProblem {
   /** Fully qualified key, e.g. `partner-center-sam:keyVaultName`. */
   key: string;
-  /** The value as configured, or `undefined` when the key is not set. */
-  value: string | undefined;
-  /** The rule the value breaks. */
+  /** The rule the value breaks (naming list items by position, never by value). */
   rule: string;
   /** An example of a good value. */
   example: string;
@@ -30,9 +32,7 @@ export class ConfigValidationError extends pulumi.RunError {
 
 function formatProblems(problems: readonly ConfigProblem[]): string {
   const count = problems.length === 1 ? "1 invalid setting" : `${problems.length} invalid settings`;
-  const lines = problems.map(
-    (p) => `  - ${p.key} = ${p.value === undefined ? "(not set)" : JSON.stringify(p.value)}: ${p.rule}. Example: ${p.example}`,
-  );
+  const lines = problems.map((p) => `  - ${p.key}: ${p.rule}. Example: ${p.example}`);
   return [
     `The stack configuration has ${count}; nothing was deployed.`,
     ...lines,

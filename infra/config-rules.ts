@@ -72,19 +72,25 @@ export const keyVaultName: Rule<string> = {
         ),
 };
 
-/** `http://localhost[:port]/…` (loopback) or an `https://` URL; no fragment, at most 256 characters. */
+/**
+ * `http://localhost[:port]/…` (loopback) or an `https://` URL, at most 256 characters, with no query,
+ * fragment or user name and a port from 1 to 65535: Entra ID answers AADSTS50011 for anything else.
+ */
 export const redirectUri: Rule<string> = {
   example: "http://localhost:8400/",
   parse: (text) => {
-    const rule = "must be http://localhost[:port]/… or an https:// URL, without a fragment, at most 256 characters";
-    if (text.length > 256 || /[\s#*]/.test(text)) return fail(rule);
+    const rule =
+      "must be http://localhost[:port]/… or an https:// URL with no query, fragment or user name, port 1–65535, at most 256 characters";
+    if (text.length > 256 || /[\s#?*@]/.test(text)) return fail(rule);
     const loopback = /^http:\/\/localhost(?::(\d{1,5}))?\/.*$/.exec(text);
     if (loopback) {
       const port = loopback[1] === undefined ? 80 : Number(loopback[1]);
       return port >= 1 && port <= 65535 ? pass(text) : fail(rule);
     }
     const url = parseUrl(text);
-    return url && text.startsWith("https://") && url.hostname && !url.username && !url.password ? pass(text) : fail(rule);
+    const explicitPort = /^https:\/\/[^/]*:(\d+)(?:\/|$)/.exec(text)?.[1];
+    const portOk = explicitPort === undefined || (Number(explicitPort) >= 1 && Number(explicitPort) <= 65535);
+    return url && text.startsWith("https://") && url.hostname && !url.username && !url.password && portOk ? pass(text) : fail(rule);
   },
 };
 
@@ -131,7 +137,8 @@ export interface ItemRule {
 
 /**
  * A list (YAML/JSON array of strings) whose items all pass `item`; duplicates
- * are dropped. The rule names every failing item.
+ * are dropped. The rule names every failing item by its position, never by its
+ * value (the key may have been set with `--secret`).
  */
 export function listOf(item: ItemRule, example: string[]): Rule<string[]> {
   return {
@@ -141,11 +148,11 @@ export function listOf(item: ItemRule, example: string[]): Rule<string[]> {
       if (!items) return fail(`must be a list of ${item.describe}`);
       const values: string[] = [];
       const reasons: string[] = [];
-      for (const raw of items) {
+      items.forEach((raw, index) => {
         const result = item.check(raw);
         if (result.ok) values.push(result.value);
-        else reasons.push(`${JSON.stringify(raw)} ${result.rule}`);
-      }
+        else reasons.push(`item ${index} ${result.rule}`);
+      });
       return reasons.length
         ? fail(`must be a list of ${item.describe}; ${reasons.join("; ")}`)
         : pass([...new Set(values)]);
@@ -175,7 +182,7 @@ export const ipv4Range: ItemRule = {
     const address = octets.reduce((acc, o) => acc * 256 + o, 0);
     const size = 2 ** (32 - prefix);
     const network = Math.floor(address / size) * size;
-    if (network !== address) return fail(`has host bits set (the range is ${formatIpv4(network)}/${prefix})`);
+    if (network !== address) return fail("has host bits set: the address must be the first of its CIDR range");
     return pass(item);
   },
 };
@@ -201,8 +208,4 @@ function parseStringArray(text: string): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-function formatIpv4(address: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
 }

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_REDIRECT_URI, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../bootstrap/src/contract";
 import { ConfigProblem, ConfigValidationError } from "./config-error";
-import { GRAPH_SIGN_IN_SCOPES } from "./constants";
+import { CLIENT_SECRET_GRACE_DAYS, GRAPH_SIGN_IN_SCOPES } from "./constants";
 import * as rules from "./config-rules";
 import { defaultAppDisplayName, defaultResourceGroupName } from "./naming";
 
@@ -20,9 +20,16 @@ export interface StackConfig {
   appDisplayName: string;
   redirectUri: string;
   clientSecretRotationDays: number;
+  /** Days the client secret stays valid after its scheduled rotation. */
+  clientSecretGraceDays: number;
   grantAdminConsent: boolean;
   /** Extra delegated Graph scope names, without the sign-in scopes (openid, profile, offline_access). */
   graphScopes: string[];
+  /**
+   * Entra object ids that own the app registrations and get Key Vault Secrets Officer.
+   * Empty: the identity running `pulumi up` does.
+   */
+  administrators: string[];
   secretReaders: string[];
   secretWriters: string[];
   allowedIpRanges: string[];
@@ -32,6 +39,8 @@ export interface StackConfig {
   partnerCenterEndpoint: string;
   softDeleteRetentionDays: number;
   purgeProtection: boolean;
+  /** Protect the vault and the stack-created resource group from deletion and replacement. */
+  protectVault: boolean;
   /** Set when `githubRepository` and `githubEnvironment` are configured. */
   githubRefresher?: { repository: string; environment: string };
 }
@@ -45,9 +54,11 @@ export const PROJECT_SETTINGS = {
   keyVaultName: "",
   appDisplayName: "",
   redirectUri: DEFAULT_REDIRECT_URI,
-  clientSecretRotationDays: 180,
+  clientSecretRotationDays: 150,
+  clientSecretGraceDays: CLIENT_SECRET_GRACE_DAYS,
   grantAdminConsent: false,
   graphScopes: [] as string[],
+  administrators: [] as string[],
   secretReaders: [] as string[],
   secretWriters: [] as string[],
   allowedIpRanges: [] as string[],
@@ -55,20 +66,58 @@ export const PROJECT_SETTINGS = {
   partnerCenterEndpoint: PUBLIC_PARTNER_CENTER_ENDPOINT,
   softDeleteRetentionDays: 90,
   purgeProtection: true,
+  protectVault: true,
   githubRepository: "",
   githubEnvironment: "",
 } as const;
 
 type SettingName = keyof typeof PROJECT_SETTINGS;
 
+/** Longest client-secret lifetime (rotation + grace) Entra ID accepts without an app management policy: two years. */
+export const MAX_CLIENT_SECRET_LIFETIME_DAYS = 730;
+/** Lifetimes above this are refused by many tenants' app management policies (e.g. CISA ScubaGear MS.AAD.5.6v1). */
+export const POLICY_FRIENDLY_CLIENT_SECRET_LIFETIME_DAYS = 180;
+
 const SIGN_IN_SCOPE_NAMES = new Set(GRAPH_SIGN_IN_SCOPES.map((scope) => scope.name));
 
 /**
  * Reads and validates the whole stack configuration before any resource is
- * declared. Throws one {@link ConfigValidationError} listing every problem.
+ * declared. Throws one {@link ConfigValidationError} listing every problem;
+ * logs a Pulumi warning for each valid but risky setting ({@link configWarnings}).
  */
 export function readStackConfig(): StackConfig {
-  return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), pulumi.getStack());
+  const config = parseStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), pulumi.getStack());
+  for (const warning of configWarnings(config)) void pulumi.log.warn(warning);
+  return config;
+}
+
+/**
+ * Valid settings that may still hurt: each warning names the keys involved and
+ * the consequence, never a configured value.
+ */
+export function configWarnings(config: StackConfig): string[] {
+  const key = (name: SettingName) => `${config.project}:${name}`;
+  const warnings: string[] = [];
+  if (config.allowedIpRanges.includes("0.0.0.0/0")) {
+    warnings.push(
+      `${key("allowedIpRanges")} contains 0.0.0.0/0, which opens the Key Vault firewall to all networks; ` +
+        "list only the addresses that need the vault, or leave the key empty if that is what you want.",
+    );
+  }
+  if (config.clientSecretRotationDays + config.clientSecretGraceDays > POLICY_FRIENDLY_CLIENT_SECRET_LIFETIME_DAYS) {
+    warnings.push(
+      `The client secret lives ${key("clientSecretRotationDays")} + ${key("clientSecretGraceDays")} days, more than ` +
+        `${POLICY_FRIENDLY_CLIENT_SECRET_LIFETIME_DAYS}: tenants whose app management policy caps password lifetime refuse it ` +
+        "with CredentialInvalidLifetimeAsPerAppPolicy. Lower the sum to 180 or less if that happens.",
+    );
+  }
+  if (!config.protectVault) {
+    warnings.push(
+      `${key("protectVault")} is false: a change of ${key("keyVaultName")}, ${key("resourceGroupName")} or ${LOCATION_KEY} ` +
+        "now deletes the Key Vault, and the refresh token in it, instead of failing the update.",
+    );
+  }
+  return warnings;
 }
 
 /**
@@ -84,28 +133,30 @@ export function parseStackConfig(values: Record<string, string | undefined>, pro
     if (text === undefined || text === "") return undefined;
     const parsed = rule.parse(text);
     if (parsed.ok) return parsed.value;
-    problems.push({ key: fullKey, value: text, rule: parsed.rule, example: rule.example });
+    problems.push({ key: fullKey, rule: parsed.rule, example: rule.example });
     return undefined;
   }
   function setting<T>(name: SettingName, rule: rules.Rule<T>): T | undefined {
     return read(key(name), rule);
   }
-  function missing(fullKey: string, rule: string, example: string): void {
-    problems.push({ key: fullKey, value: undefined, rule, example });
+  function problem(fullKey: string, rule: string, example: string): void {
+    problems.push({ key: fullKey, rule, example });
   }
 
   const location = read(LOCATION_KEY, rules.azureLocation);
   if (values[LOCATION_KEY] === undefined || values[LOCATION_KEY] === "") {
-    missing(LOCATION_KEY, "is required: the Azure region for the resource group and the Key Vault", rules.azureLocation.example);
+    problem(LOCATION_KEY, "is required: the Azure region for the resource group and the Key Vault", rules.azureLocation.example);
   }
   const resourceGroupName = setting("resourceGroupName", rules.resourceGroupName);
   const keyVaultName = setting("keyVaultName", rules.keyVaultName);
   const appDisplayName = setting("appDisplayName", rules.nonEmptyText("Partner Center SAM (production)"));
   const config = {
     redirectUri: setting("redirectUri", rules.redirectUri),
-    clientSecretRotationDays: setting("clientSecretRotationDays", rules.wholeNumber(1, 730, 180)),
+    clientSecretRotationDays: setting("clientSecretRotationDays", rules.wholeNumber(1, 730, 150)),
+    clientSecretGraceDays: setting("clientSecretGraceDays", rules.wholeNumber(1, 90, 30)),
     grantAdminConsent: setting("grantAdminConsent", rules.flag),
     graphScopes: setting("graphScopes", rules.listOf(rules.graphScopeName, ["DelegatedAdminRelationship.ReadWrite.All"])),
+    administrators: setting("administrators", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
     secretReaders: setting("secretReaders", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
     secretWriters: setting("secretWriters", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
     allowedIpRanges: setting("allowedIpRanges", rules.listOf(rules.ipv4Range, ["203.0.113.0/24", "198.51.100.7"])),
@@ -113,16 +164,35 @@ export function parseStackConfig(values: Record<string, string | undefined>, pro
     partnerCenterEndpoint: setting("partnerCenterEndpoint", rules.httpsOrigin(PUBLIC_PARTNER_CENTER_ENDPOINT)),
     softDeleteRetentionDays: setting("softDeleteRetentionDays", rules.wholeNumber(7, 90, 90)),
     purgeProtection: setting("purgeProtection", rules.flag),
+    protectVault: setting("protectVault", rules.flag),
   };
+  const rotationDays = config.clientSecretRotationDays ?? PROJECT_SETTINGS.clientSecretRotationDays;
+  const graceDays = config.clientSecretGraceDays ?? PROJECT_SETTINGS.clientSecretGraceDays;
+  if (rotationDays + graceDays > MAX_CLIENT_SECRET_LIFETIME_DAYS) {
+    problem(
+      key("clientSecretRotationDays"),
+      `plus ${key("clientSecretGraceDays")} is the client secret's lifetime, which must not exceed ${MAX_CLIENT_SECRET_LIFETIME_DAYS} days`,
+      "150 (with a grace of 30)",
+    );
+  }
+  const administrators = config.administrators ?? [];
+  const doubled = (config.secretWriters ?? []).filter((id) => administrators.includes(id));
+  if (doubled.length > 0) {
+    problem(
+      key("secretWriters"),
+      `must not repeat ids listed in ${key("administrators")}, which already get Key Vault Secrets Officer (Azure refuses a duplicate role assignment)`,
+      "only ids that are not administrators",
+    );
+  }
   const repository = setting("githubRepository", rules.githubRepository);
   const environment = setting("githubEnvironment", rules.githubEnvironment);
   const repositorySet = Boolean(values[key("githubRepository")]);
   const environmentSet = Boolean(values[key("githubEnvironment")]);
   if (repositorySet && !environmentSet) {
-    missing(key("githubEnvironment"), `must be set together with ${key("githubRepository")}`, rules.githubEnvironment.example);
+    problem(key("githubEnvironment"), `must be set together with ${key("githubRepository")}`, rules.githubEnvironment.example);
   }
   if (environmentSet && !repositorySet) {
-    missing(key("githubRepository"), `must be set together with ${key("githubEnvironment")}`, rules.githubRepository.example);
+    problem(key("githubRepository"), `must be set together with ${key("githubEnvironment")}`, rules.githubRepository.example);
   }
   problems.push(...unknownSettings(values, project));
   if (problems.length > 0) throw new ConfigValidationError(problems);
@@ -136,9 +206,11 @@ export function parseStackConfig(values: Record<string, string | undefined>, pro
     ...(keyVaultName === undefined ? {} : { keyVaultName }),
     appDisplayName: appDisplayName ?? defaultAppDisplayName(stack),
     redirectUri: config.redirectUri ?? PROJECT_SETTINGS.redirectUri,
-    clientSecretRotationDays: config.clientSecretRotationDays ?? PROJECT_SETTINGS.clientSecretRotationDays,
+    clientSecretRotationDays: rotationDays,
+    clientSecretGraceDays: graceDays,
     grantAdminConsent: config.grantAdminConsent ?? PROJECT_SETTINGS.grantAdminConsent,
     graphScopes: (config.graphScopes ?? []).filter((name) => !SIGN_IN_SCOPE_NAMES.has(name)),
+    administrators,
     secretReaders: config.secretReaders ?? [],
     secretWriters: config.secretWriters ?? [],
     allowedIpRanges: config.allowedIpRanges ?? [],
@@ -146,6 +218,7 @@ export function parseStackConfig(values: Record<string, string | undefined>, pro
     partnerCenterEndpoint: config.partnerCenterEndpoint ?? PROJECT_SETTINGS.partnerCenterEndpoint,
     softDeleteRetentionDays: config.softDeleteRetentionDays ?? PROJECT_SETTINGS.softDeleteRetentionDays,
     purgeProtection: config.purgeProtection ?? PROJECT_SETTINGS.purgeProtection,
+    protectVault: config.protectVault ?? PROJECT_SETTINGS.protectVault,
     ...(repository && environment ? { githubRefresher: { repository, environment } } : {}),
   };
 }
@@ -159,7 +232,6 @@ function unknownSettings(values: Record<string, string | undefined>, project: st
       const match = known.find((candidate) => candidate.toLowerCase() === name.toLowerCase());
       return {
         key: k,
-        value: values[k],
         rule: `is not a setting of this project${match ? ` (did you mean ${project}:${match}?)` : ""}`,
         example: `\`pulumi config rm ${k}\`; settings: ${known.join(", ")}`,
       };

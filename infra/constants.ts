@@ -34,5 +34,5 @@ export const GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
 /** Audience Entra ID expects in federated (workload identity) tokens. */
 export const AZURE_AD_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
-/** Days a client secret stays valid after its scheduled rotation, so one missed update breaks nothing. */
+/** Default days a client secret stays valid after its scheduled rotation, so one missed update breaks nothing. */
 export const CLIENT_SECRET_GRACE_DAYS = 30;

@@ -10,8 +10,8 @@ export interface GitHubRefresherArgs {
   /** The GitHub deployment environment the workflow job runs in. */
   environment: string;
   displayName: string;
-  /** Object id of the deploying identity, the app's owner. */
-  ownerObjectId: pulumi.Input<string>;
+  /** Object ids of the app's and its service principal's owners. */
+  owners: pulumi.Input<pulumi.Input<string>[]>;
   vaultId: pulumi.Input<string>;
   subscriptionId: pulumi.Input<string>;
 }
@@ -36,7 +36,7 @@ export class GitHubRefresher extends pulumi.ComponentResource {
 
     const app = new azuread.Application(
       "app",
-      { displayName: args.displayName, signInAudience: "AzureADMyOrg", owners: [args.ownerObjectId] },
+      { displayName: args.displayName, signInAudience: "AzureADMyOrg", owners: args.owners },
       child,
     );
     new azuread.ApplicationFederatedIdentityCredential(
@@ -51,7 +51,7 @@ export class GitHubRefresher extends pulumi.ComponentResource {
       },
       child,
     );
-    const servicePrincipal = new azuread.ServicePrincipal("app", { clientId: app.clientId, owners: [args.ownerObjectId] }, child);
+    const servicePrincipal = new azuread.ServicePrincipal("app", { clientId: app.clientId, owners: args.owners }, child);
     assignVaultRole(
       "secrets-officer",
       {

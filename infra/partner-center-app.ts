@@ -9,20 +9,23 @@ import {
 } from "./constants";
 import { DelegatedScope, resolveDelegatedScopes } from "./graph-scopes";
 import { clientSecretEndDate } from "./secret-rotation";
+import { tenantServicePrincipal } from "./tenant-service-principal";
 
 /** Arguments of {@link PartnerCenterApp}. */
 export interface PartnerCenterAppArgs {
   displayName: string;
   /** The web redirect URI the bootstrap's sign-in returns to. */
   redirectUri: string;
-  /** Object id of the deploying identity, the app's owner. */
-  ownerObjectId: pulumi.Input<string>;
+  /** Object ids of the app's and its service principal's owners. */
+  owners: pulumi.Input<pulumi.Input<string>[]>;
   /** Extra delegated Microsoft Graph scope names, resolved to ids at deploy time. */
   graphScopes: string[];
   /** Grant the delegated permissions for all users, so sign-in shows no consent prompt. */
   grantAdminConsent: boolean;
   /** Days between client secret rotations. */
   clientSecretRotationDays: number;
+  /** Days each client secret stays valid after its scheduled rotation. */
+  clientSecretGraceDays: number;
 }
 
 /**
@@ -43,16 +46,10 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
   constructor(name: string, args: PartnerCenterAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("partner-center-sam:index:PartnerCenterApp", name, {}, opts);
     const child = { parent: this };
-    // First-party service principals are shared by the whole tenant: adopt them, never delete them.
-    const shared = { parent: this, retainOnDelete: true };
-
-    const partnerCenter = new azuread.ServicePrincipal(
-      "partner-center",
-      { clientId: PARTNER_CENTER_APP_ID, useExisting: true },
-      shared,
-    );
-    const graph = new azuread.ServicePrincipal("microsoft-graph", { clientId: MICROSOFT_GRAPH_APP_ID, useExisting: true }, shared);
-    const graphScopes: pulumi.Output<DelegatedScope[]> = graph.oauth2PermissionScopeIds.apply((published) => [
+    // Microsoft's service principals are shared by the whole tenant: read them, never adopt them.
+    const partnerCenter = tenantServicePrincipal("partner-center", PARTNER_CENTER_APP_ID, this);
+    const graph = tenantServicePrincipal("microsoft-graph", MICROSOFT_GRAPH_APP_ID, this);
+    const graphScopes: pulumi.Output<DelegatedScope[]> = graph.apply(({ oauth2PermissionScopeIds: published }) => [
       ...GRAPH_SIGN_IN_SCOPES,
       ...resolveDelegatedScopes(published, args.graphScopes, "Microsoft Graph"),
     ]);
@@ -62,7 +59,7 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
       {
         displayName: args.displayName,
         signInAudience: "AzureADMyOrg",
-        owners: [args.ownerObjectId],
+        owners: args.owners,
         web: { redirectUris: [args.redirectUri] },
         requiredResourceAccesses: [
           {
@@ -77,7 +74,7 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
       },
       child,
     );
-    const servicePrincipal = new azuread.ServicePrincipal("app", { clientId: app.clientId, owners: [args.ownerObjectId] }, child);
+    const servicePrincipal = new azuread.ServicePrincipal("app", { clientId: app.clientId, owners: args.owners }, child);
 
     if (args.grantAdminConsent) {
       new azuread.ServicePrincipalDelegatedPermissionGrant(
@@ -102,13 +99,22 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
 
     // The timer's id changes when it expires (seen at refresh), which replaces the password:
     // the new one is created first, the vault secret updated, then the old one deleted.
-    const rotation = new time.Rotating("client-secret-rotation", { rotationDays: args.clientSecretRotationDays }, child);
+    // Changing either number replaces the timer (triggers), so the schedule restarts from now:
+    // an update alone would keep the old base time and could produce an end date in the past.
+    const rotation = new time.Rotating(
+      "client-secret-rotation",
+      {
+        rotationDays: args.clientSecretRotationDays,
+        triggers: { rotationDays: String(args.clientSecretRotationDays), graceDays: String(args.clientSecretGraceDays) },
+      },
+      child,
+    );
     const password = new azuread.ApplicationPassword(
       "client-secret",
       {
         applicationId: app.id,
         displayName: `Managed by Pulumi; rotates every ${args.clientSecretRotationDays} days`,
-        endDate: rotation.rotationRfc3339.apply((next) => clientSecretEndDate(next)),
+        endDate: rotation.rotationRfc3339.apply((next) => clientSecretEndDate(next, args.clientSecretGraceDays)),
         rotateWhenChanged: { rotation: rotation.id },
       },
       { parent: this, deleteBeforeReplace: false },

@@ -3,6 +3,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_SECRET_NAMES, SecretNames, adminConsentUrl, partnerCenterScope } from "../bootstrap/src/contract";
 import { StackConfig } from "./config";
+import { applyError } from "./run-error";
 import { GitHubRefresher } from "./github-refresher";
 import { KeyVault } from "./key-vault";
 import { keyVaultNamePrefix, stackTags } from "./naming";
@@ -36,6 +37,9 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
   const tags = stackTags(config.project, config.stack);
   const secretNames: SecretNames = { ...DEFAULT_SECRET_NAMES };
 
+  // With administrators configured, nothing below depends on who runs `pulumi up`.
+  const owners = config.administrators.length === 0 ? [entra.objectId] : appOwners(config.project, config.administrators);
+
   const vault = new KeyVault("key-vault", {
     location: config.location,
     resourceGroupName: config.resourceGroupName,
@@ -44,22 +48,25 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
     namePrefix: keyVaultNamePrefix(config.project, config.stack),
     tenantId: azure.tenantId,
     subscriptionId: azure.subscriptionId,
+    administrators: config.administrators,
     deployerObjectId: azure.objectId,
     secretWriters: config.secretWriters,
     secretReaders: config.secretReaders,
     allowedIpRanges: config.allowedIpRanges,
     softDeleteRetentionDays: config.softDeleteRetentionDays,
     purgeProtection: config.purgeProtection,
+    protect: config.protectVault,
     tags,
   });
 
   const app = new PartnerCenterApp("partner-center-app", {
     displayName: config.appDisplayName,
     redirectUri: config.redirectUri,
-    ownerObjectId: entra.objectId,
+    owners,
     graphScopes: config.graphScopes,
     grantAdminConsent: config.grantAdminConsent,
     clientSecretRotationDays: config.clientSecretRotationDays,
+    clientSecretGraceDays: config.clientSecretGraceDays,
   });
 
   new VaultSecrets("vault-secrets", {
@@ -71,6 +78,7 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
     clientSecret: app.clientSecret,
     clientSecretExpiresAt: app.clientSecretExpiresAt,
     tags,
+    roleAssignments: vault.roleAssignments,
   });
 
   const refresher = config.githubRefresher
@@ -78,7 +86,7 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
         repository: config.githubRefresher.repository,
         environment: config.githubRefresher.environment,
         displayName: `${config.appDisplayName} - GitHub token refresher`,
-        ownerObjectId: entra.objectId,
+        owners,
         vaultId: vault.vaultId,
         subscriptionId: azure.subscriptionId,
       })
@@ -102,4 +110,23 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
       .apply(([tenantId, clientId]) => adminConsentUrl(config.authorityHost, tenantId, clientId)),
     ...(refresher ? { refresherClientId: refresher.clientId } : {}),
   };
+}
+
+/**
+ * The configured administrators as app owners. Entra ID lets users and service
+ * principals own an app, not groups: a group fails the update here, naming its
+ * position in the list, before Entra ID answers with a less helpful error.
+ */
+function appOwners(project: string, administrators: string[]): pulumi.Output<string[]> {
+  const types = administrators.map((objectId) => azuread.getDirectoryObjectOutput({ objectId }).type);
+  return pulumi.all(types).apply((resolved) => {
+    const groups = resolved.flatMap((type, index) => (type === "Group" ? [index] : []));
+    if (groups.length > 0) {
+      throw applyError(
+        `${project}:administrators ${groups.map((i) => `item ${i}`).join(", ")} ${groups.length === 1 ? "is a group" : "are groups"}: ` +
+          "Entra ID lets only users and service principals own an app registration. List the people or identities instead.",
+      );
+    }
+    return administrators;
+  });
 }

@@ -22,12 +22,23 @@ export interface VaultSecretsArgs {
   /** RFC 3339 end date of the client secret; becomes the vault secret's `expires` attribute. */
   clientSecretExpiresAt: pulumi.Input<string>;
   tags: Record<string, string>;
+  /**
+   * The vault's role assignments: the secrets are written after them and, on
+   * `pulumi destroy`, let go of before them.
+   */
+  roleAssignments: pulumi.Resource[];
 }
 
 /**
  * The app credentials the stack writes into the vault: client id, tenant id
  * and client secret. The refresh-token secret is never declared here — the
  * bootstrap owns it, so no update or rotation overwrites or deletes it.
+ *
+ * The secrets are written through Azure Resource Manager, but azure-native
+ * deletes a secret through the Key Vault data plane, which needs a data-plane
+ * role and an address the vault firewall lets through. So the stack never
+ * deletes them (`retainOnDelete`): deleting the vault removes them, and
+ * `pulumi destroy` works from anywhere `pulumi up` does.
  */
 export class VaultSecrets extends pulumi.ComponentResource {
   constructor(name: string, args: VaultSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -53,7 +64,7 @@ export class VaultSecrets extends pulumi.ComponentResource {
             },
           },
         },
-        { parent: this },
+        { parent: this, retainOnDelete: true, dependsOn: args.roleAssignments },
       );
 
     secret("clientId", args.clientId);

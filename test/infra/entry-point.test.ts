@@ -59,9 +59,12 @@ describe("the program started the way `pulumi up` starts it", () => {
     expect(vault.inputs["location"]).toBe("westeurope");
     expect(vault.inputs["properties"].softDeleteRetentionInDays).toBe(7);
     expect("enablePurgeProtection" in vault.inputs["properties"]).toBe(false);
-    expect(single(run.report?.resources ?? [], TYPES.rotating, "client-secret-rotation").inputs).toEqual({ rotationDays: 90 });
+    expect(single(run.report?.resources ?? [], TYPES.rotating, "client-secret-rotation").inputs).toEqual({
+      rotationDays: 90,
+      triggers: { rotationDays: "90", graceDays: "30" },
+    });
     expect(ofType(run.report?.resources ?? [], TYPES.grant)).toEqual([]);
-    expect(customResources(run)).toHaveLength(13);
+    expect(customResources(run)).toHaveLength(11);
   });
 
   it("exports the stack outputs, none of them secret", () => {
@@ -109,7 +112,7 @@ describe("the program started the way `pulumi up` starts it", () => {
 
 describe("a run that must fail", () => {
   it(
-    "stops on invalid configuration before declaring any resource, listing every problem",
+    "stops on invalid configuration before declaring any resource, listing every problem without printing a value",
     async () => {
       const run = await runPulumiProgram({
         projectDir: root,
@@ -119,8 +122,10 @@ describe("a run that must fail", () => {
       });
       expect(run.exitCode).not.toBe(0);
       expect(run.stderr).toContain("The stack configuration has 2 invalid settings; nothing was deployed.");
-      expect(run.stderr).toContain('partner-center-sam:keyVaultName = "9-lives": must be 3–24 characters');
-      expect(run.stderr).toContain('partner-center-sam:redirectUri = "http://contoso.com/": must be http://localhost[:port]/…');
+      expect(run.stderr).toContain("partner-center-sam:keyVaultName: must be 3–24 characters");
+      expect(run.stderr).toContain("partner-center-sam:redirectUri: must be http://localhost[:port]/…");
+      expect(run.stderr).not.toContain("9-lives");
+      expect(run.stderr).not.toContain("contoso.com");
       expect(run.stderr).not.toMatch(/\n\s+at /); // a RunError: Pulumi prints no stack trace
       expect(customResources(run)).toEqual([]);
     },
@@ -138,6 +143,24 @@ describe("a run that must fail", () => {
       });
       expect(run.exitCode).not.toBe(0);
       expect(run.stderr).toContain('Microsoft Graph publishes no delegated permission named "Directory.ReadWrite.Alll"');
+      expect(ofType(customResources(run), TYPES.application)).toEqual([]);
+    },
+    CHILD_TIMEOUT,
+  );
+
+  it(
+    "fails the update when an administrator is a group, which cannot own an app, before the app is registered",
+    async () => {
+      const run = await runPulumiProgram({
+        projectDir: root,
+        stack: "dev",
+        tsNodeCacheDir: tsNodeCache,
+        config: { "partner-center-sam:administrators": ["11111111-2222-4333-8444-555555555555", "22222222-3333-4444-8555-666666666666"] },
+      });
+      expect(run.exitCode).not.toBe(0);
+      expect(run.stderr).toContain(
+        "partner-center-sam:administrators item 1 is a group: Entra ID lets only users and service principals own an app registration.",
+      );
       expect(ofType(customResources(run), TYPES.application)).toEqual([]);
     },
     CHILD_TIMEOUT,

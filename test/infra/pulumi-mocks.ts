@@ -33,9 +33,12 @@ export const FAKE = {
     "DelegatedAdminRelationship.ReadWrite.All": "885f682f-a990-4bad-a642-36736a74b0c7",
   } as Record<string, string>,
   partnerCenterScopes: { user_impersonation: "1cebfa2a-fb4d-419e-b5f9-839b4383e05a" } as Record<string, string>,
+  /** Another identity that may run `pulumi up`: a CI service principal. */
+  otherDeployerObjectId: "44444444-5555-4666-8777-888888888888",
   /** Directory objects the tenant holds besides the deployer: object id → type. */
   directory: {
     "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d": "User",
+    "44444444-5555-4666-8777-888888888888": "ServicePrincipal",
     "11111111-2222-4333-8444-555555555555": "User",
     "22222222-3333-4444-8555-666666666666": "Group",
     "33333333-4444-4555-8666-777777777777": "ServicePrincipal",
@@ -80,6 +83,10 @@ interface RegisterResourceRequest {
   getDeletebeforereplace(): boolean;
   getDeletebeforereplacedefined(): boolean;
   getRetainondelete(): boolean | undefined;
+  getProtect(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getAliasesList(): Array<{ getUrn(): string; getSpec(): { getName(): string } | undefined }>;
 }
 
 /** The parts of the SDK's MockMonitor the stand-in uses. */
@@ -110,6 +117,12 @@ export interface RecordedResource {
   deleteBeforeReplace: boolean;
   deleteBeforeReplaceDefined: boolean;
   retainOnDelete: boolean;
+  protect: boolean;
+  ignoreChanges: string[];
+  /** URNs of the resources this one explicitly depends on (`dependsOn`, and a component's children). */
+  dependsOn: string[];
+  /** Old names this resource was known by (`aliases` with a name). */
+  aliasNames: string[];
   additionalSecretOutputs: string[];
 }
 
@@ -131,23 +144,49 @@ export interface StackRun<T> {
   invokes: RecordedInvoke[];
 }
 
+/** The tenant and subscription as they are before the run. */
+export interface World {
+  /** Object id of the identity running `pulumi up` (default: FAKE.deployerObjectId). */
+  caller?: string;
+  /** Client ids of Microsoft applications the tenant has no service principal for. */
+  tenantLacks?: string[];
+  /** Resource groups that already exist: name → location. */
+  resourceGroups?: Record<string, string>;
+  /** Key Vaults that already exist, by name. */
+  vaults?: Record<string, { resourceGroupName: string; location: string; softDeleteRetentionInDays: number; enablePurgeProtection?: boolean }>;
+}
+
 /** Options of {@link runStack}. */
 export interface RunStackOptions {
   project?: string;
   stack?: string;
   preview?: boolean;
+  world?: World;
 }
 
 /** The mocks: answers registrations and calls like the providers do, and records them. */
 export class PulumiStandIn implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
   readonly invokes: RecordedInvoke[] = [];
+  /** Warnings the program logged (`pulumi.log.warn`), when the stand-in captures them. */
+  readonly warnings: string[] = [];
   /** Service principals created during the run, so directory look-ups find them (object id → type). */
   private readonly created = new Map<string, string>();
+  /** The tenant's service principals of Microsoft applications: client id → object id and published scopes. */
+  private readonly microsoftServicePrincipals = new Map<string, { objectId: string; scopes: Record<string, string> }>();
   private currentRequest: RegisterResourceRequest | undefined;
   private readonly newUrn: (parent: string, type: string, name: string) => string;
 
-  constructor(private readonly monitor: MockMonitor) {
+  constructor(
+    private readonly monitor: MockMonitor,
+    private readonly world: World = {},
+  ) {
+    for (const [clientId, objectId, scopes] of [
+      [GRAPH_APP_ID, FAKE.graphObjectId, FAKE.graphScopes],
+      [PARTNER_CENTER_APP_ID, FAKE.partnerCenterObjectId, FAKE.partnerCenterScopes],
+    ] as const) {
+      if (!world.tenantLacks?.includes(clientId)) this.microsoftServicePrincipals.set(clientId, { objectId, scopes });
+    }
     this.newUrn = monitor.newUrn.bind(monitor);
     const register = monitor.registerResource.bind(monitor);
     // The mock monitor calls newResource synchronously: hand it the wire request so the
@@ -164,16 +203,57 @@ export class PulumiStandIn implements pulumi.runtime.Mocks {
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     this.invokes.push({ token: args.token, inputs: args.inputs });
+    const caller = this.world.caller ?? FAKE.deployerObjectId;
     switch (args.token) {
       case "azure-native:authorization:getClientConfig":
-        return {
-          clientId: FAKE.deployerClientId,
-          objectId: FAKE.deployerObjectId,
-          subscriptionId: FAKE.subscriptionId,
-          tenantId: FAKE.tenantId,
-        };
+        return { clientId: FAKE.deployerClientId, objectId: caller, subscriptionId: FAKE.subscriptionId, tenantId: FAKE.tenantId };
       case "azuread:index/getClientConfig:getClientConfig":
-        return { id: FAKE.tenantId, clientId: FAKE.deployerClientId, objectId: FAKE.deployerObjectId, tenantId: FAKE.tenantId };
+        return { id: FAKE.tenantId, clientId: FAKE.deployerClientId, objectId: caller, tenantId: FAKE.tenantId };
+      case "azuread:index/getServicePrincipals:getServicePrincipals": {
+        // As the provider: every client id must match unless ignoreMissing is set.
+        const clientIds = (args.inputs["clientIds"] ?? []) as string[];
+        const found = clientIds.flatMap((clientId) => {
+          const sp = this.microsoftServicePrincipals.get(clientId);
+          return sp ? [{ clientId, objectId: sp.objectId }] : [];
+        });
+        if (found.length < clientIds.length && !args.inputs["ignoreMissing"]) throw new Error("one or more service principals not found");
+        return {
+          id: "service-principals",
+          clientIds: found.map((sp) => sp.clientId),
+          objectIds: found.map((sp) => sp.objectId),
+          displayNames: found.map(() => "Microsoft"),
+          servicePrincipals: found.map((sp) => ({ clientId: sp.clientId, objectId: sp.objectId })),
+        };
+      }
+      case "azuread:index/getServicePrincipal:getServicePrincipal": {
+        const entry = [...this.microsoftServicePrincipals].find(([, sp]) => sp.objectId === args.inputs["objectId"]);
+        if (!entry) throw new Error(`service principal ${String(args.inputs["objectId"])} not found`);
+        const [clientId, sp] = entry;
+        return { id: sp.objectId, objectId: sp.objectId, clientId, oauth2PermissionScopeIds: sp.scopes };
+      }
+      case "azure-native:resources:getResourceGroup": {
+        const name = String(args.inputs["resourceGroupName"]);
+        const location = this.world.resourceGroups?.[name];
+        if (location === undefined) throw new Error(`ResourceGroupNotFound: Resource group '${name}' could not be found.`);
+        return { id: `/subscriptions/${FAKE.subscriptionId}/resourceGroups/${name}`, name, location, properties: {} };
+      }
+      case "azure-native:keyvault:getVault": {
+        const name = String(args.inputs["vaultName"]);
+        const vault = this.world.vaults?.[name];
+        if (!vault || vault.resourceGroupName !== args.inputs["resourceGroupName"]) {
+          throw new Error(`ResourceNotFound: The Resource 'Microsoft.KeyVault/vaults/${name}' was not found.`);
+        }
+        return {
+          id: `/subscriptions/${FAKE.subscriptionId}/resourceGroups/${vault.resourceGroupName}/providers/Microsoft.KeyVault/vaults/${name}`,
+          name,
+          location: vault.location,
+          properties: {
+            tenantId: FAKE.tenantId,
+            softDeleteRetentionInDays: vault.softDeleteRetentionInDays,
+            ...(vault.enablePurgeProtection === undefined ? {} : { enablePurgeProtection: vault.enablePurgeProtection }),
+          },
+        };
+      }
       case "azuread:index/getDirectoryObject:getDirectoryObject": {
         const objectId = String(args.inputs["objectId"]);
         const type = this.directoryType(objectId);
@@ -191,9 +271,21 @@ export class PulumiStandIn implements pulumi.runtime.Mocks {
     const urn = this.newUrn(parent, args.type, args.name);
     const inputs = unwrapSecrets(args.inputs) as Properties;
     const { id, state }: { id: string | undefined; state: Record<string, unknown> } = args.custom
-      ? answer(args.type, inputs, urn, (objectId) => this.directoryType(objectId))
+      ? answer(args.type, inputs, urn, {
+          directoryType: (objectId) => this.directoryType(objectId),
+          microsoftServicePrincipal: (clientId) => this.microsoftServicePrincipals.get(clientId),
+        })
       : { id: undefined, state: {} };
-    if (args.type === "azuread:index/servicePrincipal:ServicePrincipal") this.created.set(String(state["objectId"]), "ServicePrincipal");
+    if (args.type === "azuread:index/servicePrincipal:ServicePrincipal") {
+      this.created.set(String(state["objectId"]), "ServicePrincipal");
+      const clientId = String(inputs["clientId"]);
+      if (clientId === GRAPH_APP_ID || clientId === PARTNER_CENTER_APP_ID) {
+        this.microsoftServicePrincipals.set(clientId, {
+          objectId: String(state["objectId"]),
+          scopes: state["oauth2PermissionScopeIds"] as Record<string, string>,
+        });
+      }
+    }
     const additionalSecretOutputs: string[] = req?.getAdditionalsecretoutputsList() ?? [];
     const wireState: Record<string, unknown> = { ...args.inputs, ...state };
     for (const key of additionalSecretOutputs) {
@@ -214,6 +306,13 @@ export class PulumiStandIn implements pulumi.runtime.Mocks {
       deleteBeforeReplace: Boolean(req?.getDeletebeforereplace()),
       deleteBeforeReplaceDefined: Boolean(req?.getDeletebeforereplacedefined()),
       retainOnDelete: Boolean(req?.getRetainondelete()),
+      protect: Boolean(req?.getProtect()),
+      ignoreChanges: req?.getIgnorechangesList() ?? [],
+      dependsOn: req?.getDependenciesList() ?? [],
+      aliasNames: (req?.getAliasesList() ?? []).flatMap((alias) => {
+        const name = alias.getSpec()?.getName();
+        return name ? [name] : [];
+      }),
       additionalSecretOutputs,
     });
     return { id, state: wireState };
@@ -238,11 +337,11 @@ export class PulumiStandIn implements pulumi.runtime.Mocks {
  * SDK's `setMocks` does all its work before its promise resolves), so a
  * `node --require` preload can install it before Pulumi's own runner starts.
  */
-export function installStandIn(project: string, stack: string, preview = false): PulumiStandIn {
+export function installStandIn(project: string, stack: string, preview = false, world: World = {}): PulumiStandIn {
   void pulumi.runtime.setMocks({ call: () => ({}), newResource: () => ({ id: "", state: {} }) }, project, stack, preview);
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor | undefined;
   if (typeof monitor?.newUrn !== "function") throw new Error("stand-in: setMocks did not install a mock monitor");
-  const standIn = new PulumiStandIn(monitor);
+  const standIn = new PulumiStandIn(monitor, world);
   monitor.mocks = standIn;
   // The engine answers the program's shutdown handshake.
   monitor.signalAndWaitForShutdown = (_req: unknown, callback: (err: unknown, res: unknown) => void) => callback(null, {});
@@ -261,15 +360,26 @@ export async function runStack<T>(
 ): Promise<StackRun<T> & { standIn: PulumiStandIn }> {
   const project = options.project ?? "partner-center-sam";
   const stack = options.stack ?? "dev";
-  const standIn = installStandIn(project, stack, options.preview ?? false);
+  const standIn = installStandIn(project, stack, options.preview ?? false, options.world);
   pulumi.runtime.setAllConfig(config);
 
+  // Without an engine, Pulumi prints warnings to the console: record them instead.
+  const log = pulumi.log as { warn: typeof pulumi.log.warn };
+  const printWarning = log.warn;
+  log.warn = (message: string) => {
+    standIn.warnings.push(message);
+    return Promise.resolve();
+  };
   let returned: T | undefined;
-  await pulumi.runtime.runInPulumiStack(async () => {
-    returned = program();
-    return returned;
-  });
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      returned = program();
+      return returned;
+    });
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  } finally {
+    log.warn = printWarning;
+  }
   return { returned: returned as T, ...standIn.stackOutputs(), resources: standIn.resources, invokes: standIn.invokes, standIn };
 }
 
@@ -301,12 +411,14 @@ export function stableGuid(seed: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-function answer(
-  type: string,
-  inputs: Properties,
-  urn: string,
-  directoryType: (objectId: string) => string | undefined,
-): { id: string; state: Record<string, unknown> } {
+/** What `answer` may look up in the tenant. */
+interface Tenant {
+  directoryType(objectId: string): string | undefined;
+  microsoftServicePrincipal(clientId: string): { objectId: string; scopes: Record<string, string> } | undefined;
+}
+
+function answer(type: string, inputs: Properties, urn: string, tenant: Tenant): { id: string; state: Record<string, unknown> } {
+  const directoryType = (objectId: string) => tenant.directoryType(objectId);
   const sub = `/subscriptions/${FAKE.subscriptionId}`;
   switch (type) {
     case "azure-native:resources:ResourceGroup": {
@@ -380,11 +492,12 @@ function answer(
     case "azuread:index/servicePrincipal:ServicePrincipal": {
       const clientId: string = inputs["clientId"];
       check(GUID.test(clientId ?? ""), `ServicePrincipal: clientId must be a GUID, got ${clientId}`);
+      const existing = tenant.microsoftServicePrincipal(clientId);
+      // As Entra ID: an application has at most one service principal per tenant; useExisting adopts it.
+      check(!existing || inputs["useExisting"], `ServicePrincipal: a service principal for ${clientId} already exists`);
       const published =
         clientId === GRAPH_APP_ID ? FAKE.graphScopes : clientId === PARTNER_CENTER_APP_ID ? FAKE.partnerCenterScopes : {};
-      check(inputs["useExisting"] || (clientId !== GRAPH_APP_ID && clientId !== PARTNER_CENTER_APP_ID), "ServicePrincipal: already exists");
-      const objectId =
-        clientId === GRAPH_APP_ID ? FAKE.graphObjectId : clientId === PARTNER_CENTER_APP_ID ? FAKE.partnerCenterObjectId : stableGuid(`${urn}#object`);
+      const objectId = existing?.objectId ?? stableGuid(`${urn}#object`);
       return { id: `/servicePrincipals/${objectId}`, state: { objectId, oauth2PermissionScopeIds: published } };
     }
     case "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":

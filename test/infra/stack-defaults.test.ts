@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { readStackConfig } from "../../infra/config";
 import { PartnerCenterApp } from "../../infra/partner-center-app";
 import { StackOutputs, definePartnerCenterSam } from "../../infra/program";
-import { FAKE, RecordedResource, StackRun, TYPES, ofType, runStack, sentAsSecret, single, stableGuid, valueOf } from "./pulumi-mocks";
+import { FAKE, PulumiStandIn, RecordedResource, StackRun, TYPES, ofType, runStack, sentAsSecret, single, stableGuid, valueOf } from "./pulumi-mocks";
 
 const STACK = "urn:pulumi:dev::partner-center-sam::pulumi:pulumi:Stack::partner-center-sam-dev";
 const KEY_VAULT = "urn:pulumi:dev::partner-center-sam::pulumi:pulumi:Stack$partner-center-sam:index:KeyVault::key-vault";
@@ -25,7 +25,7 @@ const OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 const TAGS = { project: "partner-center-sam", stack: "dev", "managed-by": "pulumi" };
 
 describe("a stack with only azure-native:location set", () => {
-  let run: StackRun<StackOutputs>;
+  let run: StackRun<StackOutputs> & { standIn: PulumiStandIn };
   let resources: RecordedResource[];
   let vaultName: string;
 
@@ -48,8 +48,6 @@ describe("a stack with only azure-native:location set", () => {
       [`${TYPES.randomString}::key-vault-name-suffix`]: KEY_VAULT,
       [`${TYPES.vault}::vault`]: KEY_VAULT,
       [`${TYPES.roleAssignment}::deployer-secrets-officer`]: KEY_VAULT,
-      [`${TYPES.servicePrincipal}::partner-center`]: APP_COMPONENT,
-      [`${TYPES.servicePrincipal}::microsoft-graph`]: APP_COMPONENT,
       [`${TYPES.application}::app`]: APP_COMPONENT,
       [`${TYPES.servicePrincipal}::app`]: APP_COMPONENT,
       [`${TYPES.rotating}::client-secret-rotation`]: APP_COMPONENT,
@@ -132,16 +130,20 @@ describe("a stack with only azure-native:location set", () => {
     });
   });
 
-  it("adopts the Partner Center and Graph service principals, never deleting them, and creates the app's own", () => {
-    const partnerCenter = single(resources, TYPES.servicePrincipal, "partner-center");
-    const graph = single(resources, TYPES.servicePrincipal, "microsoft-graph");
-    const own = ofType(resources, TYPES.servicePrincipal).filter((sp) => sp.urn === APP_SP_URN);
-    expect([partnerCenter.inputs, partnerCenter.retainOnDelete]).toEqual([
-      { clientId: "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd", useExisting: true },
-      true,
+  it("reads the Partner Center and Graph service principals with data sources and declares only the app's own", () => {
+    const servicePrincipals = ofType(resources, TYPES.servicePrincipal);
+    expect(servicePrincipals.map((sp) => [sp.urn, sp.inputs, sp.retainOnDelete])).toEqual([
+      [APP_SP_URN, { clientId: CLIENT_ID, owners: [FAKE.deployerObjectId] }, false],
     ]);
-    expect([graph.inputs, graph.retainOnDelete]).toEqual([{ clientId: "00000003-0000-0000-c000-000000000000", useExisting: true }, true]);
-    expect(own.map((sp) => [sp.inputs, sp.retainOnDelete])).toEqual([[{ clientId: CLIENT_ID, owners: [FAKE.deployerObjectId] }, false]]);
+    const lookups = run.invokes.filter((i) => i.token.startsWith("azuread:index/getServicePrincipal"));
+    expect(lookups.map((i) => [i.token, i.inputs]).sort()).toEqual(
+      [
+        ["azuread:index/getServicePrincipals:getServicePrincipals", { clientIds: ["fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd"], ignoreMissing: true }],
+        ["azuread:index/getServicePrincipals:getServicePrincipals", { clientIds: ["00000003-0000-0000-c000-000000000000"], ignoreMissing: true }],
+        ["azuread:index/getServicePrincipal:getServicePrincipal", { objectId: FAKE.partnerCenterObjectId }],
+        ["azuread:index/getServicePrincipal:getServicePrincipal", { objectId: FAKE.graphObjectId }],
+      ].sort(),
+    );
   });
 
   it("grants no admin consent unless asked to", () => {
@@ -151,20 +153,21 @@ describe("a stack with only azure-native:location set", () => {
   it("replaces the password when the rotation timer's id changes, creating the new one before deleting the old", () => {
     const rotation = single(resources, TYPES.rotating, "client-secret-rotation");
     const password = single(resources, TYPES.password, "client-secret");
-    expect(rotation.inputs).toEqual({ rotationDays: 180 });
+    expect(rotation.inputs).toEqual({ rotationDays: 150, triggers: { rotationDays: "150", graceDays: "30" } });
     expect(rotation.id).toBe(FAKE.now);
     expect(password.inputs["rotateWhenChanged"]).toEqual({ rotation: rotation.id });
     expect(password.urn).toBe(PASSWORD_URN);
     expect(password.inputs["applicationId"]).toBe(`/applications/${APP_OBJECT_ID}`);
-    expect(password.inputs["displayName"]).toBe("Managed by Pulumi; rotates every 180 days");
+    expect(password.inputs["displayName"]).toBe("Managed by Pulumi; rotates every 150 days");
     expect([password.deleteBeforeReplaceDefined, password.deleteBeforeReplace]).toEqual([true, false]);
   });
 
-  it("ends the password's validity 30 days after the next rotation", () => {
+  it("rotates every 150 days and ends the password's validity 30 days later: 180 days, within common tenant policies", () => {
     const rotation = single(resources, TYPES.rotating, "client-secret-rotation");
     const password = single(resources, TYPES.password, "client-secret");
-    expect(rotation.state["rotationRfc3339"]).toBe("2025-08-28T12:00:00Z");
-    expect(password.inputs["endDate"]).toBe("2025-09-27T12:00:00Z");
+    expect(rotation.state["rotationRfc3339"]).toBe("2025-07-29T12:00:00Z");
+    expect(password.inputs["endDate"]).toBe("2025-08-28T12:00:00Z");
+    expect((Date.parse(password.inputs["endDate"]) - Date.parse(FAKE.now)) / 86_400_000).toBe(180);
   });
 
   it("has the engine keep the password value secret", () => {
@@ -203,7 +206,7 @@ describe("a stack with only azure-native:location set", () => {
           properties: {
             value: password.state["value"],
             contentType: "application/x-client-secret",
-            attributes: { enabled: true, expires: Date.parse("2025-09-27T12:00:00Z") / 1000 },
+            attributes: { enabled: true, expires: Date.parse("2025-08-28T12:00:00Z") / 1000 },
           },
         },
         valueIsSecret: true,
@@ -237,7 +240,7 @@ describe("a stack with only azure-native:location set", () => {
       scopes: ["https://api.partnercenter.microsoft.com/user_impersonation"],
       authorityHost: "https://login.microsoftonline.com",
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
-      clientSecretExpiresAt: "2025-09-27T12:00:00Z",
+      clientSecretExpiresAt: "2025-08-28T12:00:00Z",
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${CLIENT_ID}`,
     });
   });
@@ -249,12 +252,22 @@ describe("a stack with only azure-native:location set", () => {
     }
   });
 
-  it("reads the deploying identity from both providers' client configuration", () => {
+  it("reads the deploying identity, Microsoft's service principals and what already exists in Azure, and nothing else", () => {
     expect(run.invokes.map((i) => i.token).sort()).toEqual([
       "azure-native:authorization:getClientConfig",
+      "azure-native:keyvault:getVault",
+      "azure-native:resources:getResourceGroup",
       "azuread:index/getClientConfig:getClientConfig",
       "azuread:index/getDirectoryObject:getDirectoryObject",
+      "azuread:index/getServicePrincipal:getServicePrincipal",
+      "azuread:index/getServicePrincipal:getServicePrincipal",
+      "azuread:index/getServicePrincipals:getServicePrincipals",
+      "azuread:index/getServicePrincipals:getServicePrincipals",
     ]);
+  });
+
+  it("logs no warning for a first deployment with the defaults", () => {
+    expect(run.standIn.warnings).toEqual([]);
   });
 });
 
@@ -264,10 +277,11 @@ describe("the PartnerCenterApp component", () => {
       new PartnerCenterApp("partner-center-app", {
         displayName: "Partner Center SAM (test)",
         redirectUri: "http://localhost:8400/",
-        ownerObjectId: FAKE.deployerObjectId,
+        owners: [FAKE.deployerObjectId],
         graphScopes: [],
         grantAdminConsent: false,
         clientSecretRotationDays: 1,
+        clientSecretGraceDays: 30,
       }),
     );
     expect(await pulumi.isSecret(app.clientSecret)).toBe(true);
