@@ -86,6 +86,12 @@ export interface AddUserOptions {
   mfaCode?: string;
   displayName?: string;
   oid?: string;
+  /**
+   * The `amr` values this user's tokens carry instead of the default, e.g.
+   * `["pwd", "ngcmfa"]` for a Windows Hello sign-in ("equivalent to mfa" in
+   * Microsoft's amr reference) or `["rsa", "mfa"]`.
+   */
+  amr?: string[];
 }
 
 /** A user as stored by the stand-in. */
@@ -97,6 +103,7 @@ export interface EntraUser {
   mfaCode: string;
   displayName: string;
   oid: string;
+  amr?: string[];
 }
 
 /** An error the token endpoint returns once (see {@link EntraStandIn.failNextToken}). */
@@ -383,6 +390,7 @@ export class EntraStandIn {
   /** Newest refresh token per `clientId|username` (lower case). */
   private readonly newestRefreshTokens = new Map<string, string>();
   private omitRefreshTokens = 0;
+  private opaqueAccessTokens = 0;
   private clockOffsetMs = 0;
   private managedIdentityTenant?: string;
 
@@ -469,6 +477,7 @@ export class EntraStandIn {
       mfaCode: options.mfaCode ?? String(100000 + Math.floor(Math.random() * 900000)),
       displayName: options.displayName ?? options.username.split("@")[0],
       oid: options.oid ?? randomUUID(),
+      ...(options.amr ? { amr: [...options.amr] } : {}),
     };
     this.users.set(`${user.tenantId}|${user.username.toLowerCase()}`, user);
     return { ...user };
@@ -505,6 +514,14 @@ export class EntraStandIn {
    */
   omitNextRefreshToken(): void {
     this.omitRefreshTokens++;
+  }
+
+  /**
+   * The next user access token is opaque (not a JWT), as Entra issues for some
+   * resources; not known to happen for Partner Center — a fault to test a client.
+   */
+  opaqueNextAccessToken(): void {
+    this.opaqueAccessTokens++;
   }
 
   /** Every refresh token existing now (of one user, or all) fails from now on with this error. Returns how many. */
@@ -567,8 +584,7 @@ export class EntraStandIn {
     const app = this.apps.get(options.clientId.toLowerCase());
     if (!user || !app || app.tenantId !== user.tenantId) throw new Error("issueRefreshToken: unknown user, app or tenant");
     this.recordConsent(app, user, options.scopes.filter((s) => !OIDC_SCOPES.has(s)));
-    const amr = user.mfa ? ["pwd", "mfa"] : ["pwd"];
-    return this.newRefreshToken(app, user, amr, Math.floor(this.now() / 1000));
+    return this.newRefreshToken(app, user, amrOf(user), Math.floor(this.now() / 1000));
   }
 
   /** Moves the stand-in's clock (code and refresh-token expiry, token iat/exp) forward. */
@@ -864,7 +880,7 @@ export class EntraStandIn {
         scopes: session.scopes,
         nonce: session.nonce,
         user,
-        amr: user.mfa ? ["pwd", "mfa"] : ["pwd"],
+        amr: amrOf(user),
         authTime: Math.floor(now / 1000),
         expiresAt: now + CODE_LIFETIME_SECONDS * 1000,
         redeemed: false,
@@ -1078,13 +1094,18 @@ export class EntraStandIn {
       },
       this.key,
     );
-    this.issued.push(accessToken);
+    let issuedAccessToken = accessToken;
+    if (this.opaqueAccessTokens > 0) {
+      this.opaqueAccessTokens--;
+      issuedAccessToken = `EwB${randomToken(96)}`;
+    }
+    this.issued.push(issuedAccessToken);
     const body: Record<string, unknown> = {
       token_type: "Bearer",
       scope: apiScopes.length ? granted.map((n) => `${resource.id}/${n}`).join(" ") : granted.join(" "),
       expires_in: this.accessTokenLifetimeSeconds,
       ext_expires_in: this.accessTokenLifetimeSeconds,
-      access_token: accessToken,
+      access_token: issuedAccessToken,
     };
     if (offline) body.refresh_token = this.newRefreshToken(app, user, amr, authTime);
     if (scopes.includes("openid")) {
@@ -1370,6 +1391,11 @@ function withParams(uri: string, params: Record<string, string>): string {
   const url = new URL(uri);
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.toString();
+}
+
+/** The `amr` a user's tokens carry: the user's own, else ["pwd","mfa"] with MFA and ["pwd"] without. */
+function amrOf(user: EntraUser): string[] {
+  return user.amr ? [...user.amr] : user.mfa ? ["pwd", "mfa"] : ["pwd"];
 }
 
 function clientInfo(user: EntraUser): string {
