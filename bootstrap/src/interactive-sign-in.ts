@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { CryptoProvider, type AuthenticationResult, type ConfidentialClientApplication } from "@azure/msal-node";
 import { AuthorizationResponseCollector } from "./authorization-response";
+import { CancelledError, onTerminationSignal } from "./cancellation";
 import { explainEntraError } from "./entra-errors";
 import { ServiceError } from "./errors";
 import { LoopbackRedirectServer, signInTimeout } from "./loopback-redirect-server";
@@ -51,16 +52,28 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
   if (server && String(server.port) !== (registered.port || "80")) {
     reporter.note(`Port ${registered.port || 80} is busy; listening on ${server.port} instead (Entra ID accepts any port for http://localhost).`);
   }
+  // Exactly the URI bound (its port is the one listened on), else the registered https one.
   const redirectUri = server?.redirectUri ?? options.registeredRedirectUri;
   const state = randomBytes(24).toString("base64url");
   const collector = new AuthorizationResponseCollector(state);
   server?.serve(collector);
-  const pkce = await new CryptoProvider().generatePkceCodes();
+  // Ctrl-C or SIGTERM while waiting: stop waiting (and redeeming), close the listener below, write nothing.
+  let cancel!: (error: CancelledError) => void;
+  const cancelled = new Promise<never>((_resolve, reject) => (cancel = reject));
+  cancelled.catch(() => undefined);
+  const stopWatchingSignals = onTerminationSignal((signal) => {
+    const error = new CancelledError(signal, `Sign-in cancelled (${signal}): the sign-in listener was closed and nothing was stored.`, {
+      hint: "Run `npm run bootstrap` again when you are ready to sign in.",
+    });
+    collector.abort(error);
+    cancel(error);
+  });
   const readline = options.noBrowser || !loopback ? createInterface({ input: options.input, terminal: false }) : undefined;
   const timer = setTimeout(() => collector.abort(signInTimeout(Math.round(options.timeoutMs / 1000))), options.timeoutMs);
   try {
-    const authUrl = await app
-      .getAuthCodeUrl({
+    const pkce = await new CryptoProvider().generatePkceCodes();
+    const authUrl = await Promise.race([
+      app.getAuthCodeUrl({
         scopes: options.scopes,
         redirectUri,
         codeChallenge: pkce.challenge,
@@ -69,10 +82,11 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
         prompt: "select_account",
         loginHint: options.loginHint,
         responseMode: "query",
-      })
-      .catch((error: unknown) => {
-        throw explainEntraError(error, { phase: "sign-in", redirectUri });
-      });
+      }),
+      cancelled,
+    ]).catch((error: unknown) => {
+      throw explainEntraError(error, { phase: "sign-in", redirectUri });
+    });
 
     if (readline) {
       reporter.prompt(`\nOpen this address in a browser and sign in with an account that has MFA:\n\n  ${authUrl}\n`);
@@ -98,11 +112,11 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     });
     reporter.protect(code);
     reporter.step("Redeeming the authorization code.");
-    const result = await app
-      .acquireTokenByCode({ code, scopes: options.scopes, redirectUri, codeVerifier: pkce.verifier })
-      .catch((error: unknown) => {
+    const result = await Promise.race([app.acquireTokenByCode({ code, scopes: options.scopes, redirectUri, codeVerifier: pkce.verifier }), cancelled]).catch(
+      (error: unknown) => {
         throw explainEntraError(error, { phase: "sign-in", redirectUri, adminConsentUrl: options.adminConsentUrl });
-      });
+      },
+    );
     reporter.protect(result.accessToken, result.idToken);
     const refreshToken = result.account ? refreshTokenFromCache(app, result.account.homeAccountId, options.clientId) : undefined;
     if (!refreshToken) {
@@ -113,6 +127,7 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     reporter.protect(refreshToken);
     return { result, refreshToken, redirectUri };
   } finally {
+    stopWatchingSignals();
     clearTimeout(timer);
     readline?.close();
     await server?.close();

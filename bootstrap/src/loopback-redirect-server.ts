@@ -244,6 +244,8 @@ export class LoopbackRedirectServer {
   }
 
   private send(res: ServerResponse, status: number, html: string): void {
+    // A refused request gets its page and the connection closed; only good answers keep it for the browser's next request.
+    if (status >= 400) res.shouldKeepAlive = false;
     res.writeHead(status, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
     res.end(html);
   }

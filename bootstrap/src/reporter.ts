@@ -1,3 +1,5 @@
+import { stripVTControlCharacters } from "node:util";
+import { CancelledError } from "./cancellation";
 import { SamError } from "./errors";
 
 /** Options for {@link Reporter}. */
@@ -14,9 +16,33 @@ const JWT = /\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
 const SECRET_PARAM = /\b(code|refresh_token|access_token|id_token|client_secret|code_verifier)=([A-Za-z0-9._~%+/=-]{6,})/gi;
 
 /**
+ * Control characters other than line feed and tab (C0, DEL, C1), and the Unicode
+ * marks that reorder text on screen (bidirectional overrides and isolates).
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Makes text that may have come from outside (error descriptions, user names,
+ * vault tags, Partner Center names) safe for a terminal: removes terminal escape
+ * sequences, then every remaining control character except line feed and tab.
+ * Carriage returns go too, so text cannot overwrite what was printed before it.
+ */
+export function terminalSafe(text: string): string {
+  return stripVTControlCharacters(text).replace(CONTROL, "");
+}
+
+/** JSON with {@link terminalSafe} applied to every string value. */
+function safeJson(document: object): string {
+  return JSON.stringify(document, (_key, value: unknown) => (typeof value === "string" ? terminalSafe(value) : value), 2);
+}
+
+/**
  * Writes a command's progress and result. Progress goes to stderr, the result
  * to stdout. Every line passes a scrubber that removes the secret values the
- * command registered with {@link Reporter.protect} and anything shaped like a token.
+ * command registered with {@link Reporter.protect} and anything shaped like a token,
+ * and through {@link terminalSafe}: this is the one place where text from outside
+ * is made safe to print, so call sites need not.
  */
 export class Reporter {
   readonly json: boolean;
@@ -57,11 +83,11 @@ export class Reporter {
 
   /** The command's result: the JSON document with --json, else the human lines. */
   result(humanLines: string[], document: object): void {
-    if (this.json) this.write(this.stdout, JSON.stringify(document, null, 2));
+    if (this.json) this.write(this.stdout, safeJson(document));
     else for (const line of humanLines) this.write(this.stdout, line);
   }
 
-  /** Reports a failure and returns the exit code to use. */
+  /** Reports a failure and returns the exit code to use (130/143 after SIGINT/SIGTERM, see {@link CancelledError}). */
   failure(error: unknown): number {
     const e = error instanceof SamError ? error : undefined;
     const code = e?.code ?? "unexpected_error";
@@ -69,11 +95,11 @@ export class Reporter {
     const hint = e?.hint ?? (e ? undefined : "Run the command again; if it persists, report it with this message.");
     if (this.json) {
       const document = { ok: false, error: { code, message, ...(hint ? { hint } : {}), ...(e?.aadsts ? { aadsts: e.aadsts } : {}) } };
-      this.write(this.stdout, JSON.stringify(document, null, 2));
+      this.write(this.stdout, safeJson(document));
     }
     this.write(this.stderr, `✖ ${message}`);
     if (hint) this.write(this.stderr, `  Next: ${hint}`);
-    return e?.exitCode ?? 1;
+    return e instanceof CancelledError ? e.signalExitCode : (e?.exitCode ?? 1);
   }
 
   /** Removes registered secrets and token-shaped strings from a line. */
@@ -84,6 +110,6 @@ export class Reporter {
   }
 
   private write(stream: NodeJS.WritableStream, text: string): void {
-    stream.write(`${this.scrub(text)}\n`);
+    stream.write(`${this.scrub(terminalSafe(text))}\n`);
   }
 }

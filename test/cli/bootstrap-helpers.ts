@@ -8,6 +8,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
@@ -194,20 +195,40 @@ export function redirectUriOf(authorizeUrl: string): string {
 
 /**
  * GETs a `http://localhost:<port>/…` address from the loopback server on
- * 127.0.0.1 (where it listens), without following redirects and without
- * keeping the connection for later requests.
+ * 127.0.0.1 (or `address`), with the Host header a browser sends
+ * (`localhost:<port>`), without following redirects and without keeping the
+ * connection for later requests.
  */
-export function getFromLoopback(address: URL | string): Promise<LoopbackAnswer> {
-  const url = new URL(address);
-  url.hostname = "127.0.0.1";
+export function getFromLoopback(target: URL | string, address = "127.0.0.1"): Promise<LoopbackAnswer> {
+  const url = new URL(target);
+  const host = url.host;
+  url.hostname = address.includes(":") ? `[${address}]` : address;
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false }, (res) => {
+    const req = http.get(url, { agent: false, headers: { host } }, (res) => {
       let body = "";
       res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
       res.on("error", reject);
     });
     req.on("error", reject);
+  });
+}
+
+/**
+ * Writes raw bytes to the loopback server on a new TCP connection and resolves
+ * with the status line's code (0 if none) and everything it sent before closing.
+ */
+export function sendRawToLoopback(port: number, raw: string | Buffer, address = "127.0.0.1"): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: address, port }, () => socket.write(raw));
+    let text = "";
+    const timer = setTimeout(() => socket.destroy(), 3000);
+    socket.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" ? undefined : reject(error)));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(text)?.[1] ?? 0), text });
+    });
   });
 }
 

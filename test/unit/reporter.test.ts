@@ -149,3 +149,62 @@ describe("Reporter.protect", () => {
     expect(stderr.text).toBe("• abc is fine\n");
   });
 });
+
+describe("Reporter makes text from outside safe for the terminal", () => {
+  const HOSTILE = [
+    ["a colour escape", "Contoso \u001b[31mRED\u001b[0m Ltd", "Contoso RED Ltd"],
+    ["a title-setting OSC sequence", "admin\u001b]0;pwned\u0007@contoso.example", "admin@contoso.example"],
+    ["a cursor move that would overwrite earlier lines", "ok\u001b[2A\u001b[2Kfaked", "okfaked"],
+    ["a carriage return that would overwrite the line", "AADSTS50011: bad\rAll good", "AADSTS50011: badAll good"],
+    ["a bell, backspaces and NUL", "a\u0007b\bc\u0000d", "abcd"],
+    ["a C1 control sequence (8-bit CSI)", "x\u009b31my", "xy"],
+    ["a lone C1 control", "x\u0085y", "xy"],
+    ["a right-to-left override", "Contoso\u202eLtd\u202c", "ContosoLtd"],
+  ] as const;
+
+  it.each(HOSTILE)("removes %s from every human line, on both streams", (_case, hostile, clean) => {
+    const { reporter: r, stdout, stderr } = reporter(false);
+    writeEverything(r, hostile);
+    expect(stderr.text).toBe(`• step ${clean}\n  note ${clean}\n! warn ${clean}\nprompt ${clean}\n`);
+    expect(stdout.text).toBe(`result ${clean}\n`);
+  });
+
+  it.each(HOSTILE)("removes %s from string values of the --json document", (_case, hostile, clean) => {
+    const { reporter: r, stdout } = reporter(true);
+    r.result([], { organization: { companyName: hostile }, tags: [hostile] });
+    expect(JSON.parse(stdout.text)).toEqual({ organization: { companyName: clean }, tags: [clean] });
+  });
+
+  it("removes them from a failure's message and hint, in both modes", () => {
+    const error = new UsageError("x", "Entra said: \u001b[8mhidden\u001b[0m\r\u001b[1Aforged", { hint: "Run \u001b]8;;https://evil.example\u0007this\u001b]8;;\u0007" });
+    for (const json of [false, true]) {
+      const { reporter: r, stdout, stderr } = reporter(json);
+      r.failure(error);
+      expect(stderr.text).toBe("✖ Entra said: hiddenforged\n  Next: Run this\n");
+      if (json) expect(JSON.parse(stdout.text)).toMatchObject({ error: { message: "Entra said: hiddenforged", hint: "Run this" } });
+      // eslint-disable-next-line no-control-regex
+      expect(stdout.text + stderr.text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    }
+  });
+
+  it("keeps line feeds and tabs of its own lines", () => {
+    const { reporter: r, stderr } = reporter(false);
+    r.prompt("\nOpen this:\n\n\thttps://x\n");
+    expect(stderr.text).toBe("\nOpen this:\n\n\thttps://x\n\n");
+  });
+
+  it("still scrubs a secret that escape sequences were meant to split", () => {
+    const { reporter: r, stderr } = reporter(false);
+    r.protect(CLIENT_SECRET);
+    r.warn(`${CLIENT_SECRET.slice(0, 10)}\u001b[0m${CLIENT_SECRET.slice(10)}`);
+    expect(stderr.text).toBe("! [redacted]\n");
+  });
+});
+
+describe("Reporter.failure after a termination signal", () => {
+  it("returns 130 for SIGINT and 143 for SIGTERM", async () => {
+    const { CancelledError } = await import("../../bootstrap/src/cancellation");
+    expect(reporter(false).reporter.failure(new CancelledError("SIGINT", "Sign-in cancelled (SIGINT)."))).toBe(130);
+    expect(reporter(false).reporter.failure(new CancelledError("SIGTERM", "Sign-in cancelled (SIGTERM)."))).toBe(143);
+  });
+});

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode } from "../errors";
-import { Reporter } from "../reporter";
+import { Reporter, terminalSafe } from "../reporter";
 
 /** Text appended to every command's --help. */
 export const EXIT_CODES_HELP = `
@@ -8,7 +8,8 @@ Exit codes:
   0  success
   1  unexpected failure (network, Key Vault unreachable, service error)
   2  usage, configuration or stack-output error
-  3  a person must act (see the message: sign in again, or a secret needs attention)`;
+  3  a person must act (see the message: sign in again, or a secret needs attention)
+  130, 143  cancelled by SIGINT (Ctrl-C) or SIGTERM (the message says what was stored, if anything)`;
 
 /** What a command's action returns: the exit code, after it reported its result. */
 export type CommandAction<O> = (options: O, reporter: Reporter) => Promise<number>;
@@ -22,7 +23,7 @@ export async function runCommand<O>(program: Command, argv: string[], action: Co
   const json = argv.includes("--json");
   const reporter = new Reporter({ json });
   program.exitOverride().configureOutput({
-    writeErr: (text) => process.stderr.write(text),
+    writeErr: (text) => process.stderr.write(terminalSafe(text)),
     outputError: (text, write) => write(text.replace(/^error: /, "✖ ")),
   });
   program.addHelpText("after", EXIT_CODES_HELP);
@@ -31,7 +32,7 @@ export async function runCommand<O>(program: Command, argv: string[], action: Co
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.Ok; // --help, --version
-      if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: "invalid_options", message: error.message.replace(/^error: /, "") } }, null, 2)}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: "invalid_options", message: terminalSafe(error.message.replace(/^error: /, "")) } }, null, 2)}\n`);
       process.stderr.write("  Next: run the command with --help to see every option.\n");
       return ExitCode.Usage;
     }
@@ -48,7 +49,7 @@ export async function runCommand<O>(program: Command, argv: string[], action: Co
 export function exitWith(code: Promise<number>): void {
   code
     .catch((error: unknown) => {
-      process.stderr.write(`✖ Unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`✖ Unexpected error: ${terminalSafe(error instanceof Error ? error.message : String(error))}\n`);
       return ExitCode.Failure;
     })
     .then((exitCode) => {
