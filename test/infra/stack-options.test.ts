@@ -150,7 +150,7 @@ describe("a stack with every setting configured", () => {
     const rotation = single(resources, TYPES.rotating, "client-secret-rotation");
     const password = single(resources, TYPES.password, "client-secret");
     const secret = single(resources, TYPES.secret, "clientSecret");
-    expect(rotation.inputs).toEqual({ rotationDays: 30 });
+    expect(rotation.inputs).toEqual({ rotationDays: 30, triggers: { rotationDays: "30", graceDays: "30" } });
     expect(rotation.state["rotationRfc3339"]).toBe("2025-03-31T12:00:00Z");
     expect(password.inputs["endDate"]).toBe("2025-04-30T12:00:00Z");
     expect(password.inputs["displayName"]).toBe("Managed by Pulumi; rotates every 30 days");
