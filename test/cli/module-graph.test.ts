@@ -3,6 +3,7 @@
  * Pulumi SDK (hundreds of files), never a TypeScript compiler or loader — they
  * run the built JavaScript. Checked on real runs against the stand-ins.
  */
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeScratchDirs, scratchDir, seedRefreshToken, writeOutputsFile } from "../support/fixtures";
@@ -50,6 +51,24 @@ describe("the commands' module graph", () => {
 
     const modules = loadedModules(file);
     expect(modules).toEqual(expect.arrayContaining([expect.stringMatching(/@azure[\\/]msal-node[\\/]/)]));
+    expect(forbiddenModules(modules)).toEqual([]);
+  });
+
+  it("the partner-center-sam executable runs status without loading the other commands, @pulumi/* or any TypeScript tooling", async () => {
+    seedRefreshToken(s);
+    const { env, file } = recorderEnv("status");
+    const main = path.join(process.cwd(), "bootstrap", "dist", "cli", "main.js");
+
+    // Asynchronously: the stand-ins answer from this process.
+    const child = spawn(process.execPath, [main, "status", "--outputs", writeOutputsFile(s)], { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+
+    expect(code, stderr).toBe(0);
+    const modules = loadedModules(file);
+    expect(modules).toEqual(expect.arrayContaining([expect.stringMatching(/cli[\\/]main\.js$/), expect.stringMatching(/cli[\\/]status\.js$/)]));
+    expect(modules.filter((m) => /cli[\\/](bootstrap|refresh)\.js$/.test(m))).toEqual([]);
     expect(forbiddenModules(modules)).toEqual([]);
   });
 
