@@ -1,7 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "./contract";
 import { RefreshTokenRotator } from "./refresh-token-rotator";
-import { trimTrailingSlash } from "./validate";
+import { checkUrl, URL_RULES, urlProblem, type UrlRule } from "./validate";
 import { VaultStore } from "./vault-store";
 
 /** Options for {@link createTokenProvider}. Only `keyVaultUri` is required. */
@@ -57,7 +57,13 @@ export class TokenProvider {
 
   constructor(options: TokenProviderOptions) {
     if (!options?.keyVaultUri) throw new TypeError("createTokenProvider: keyVaultUri is required (the stack's keyVaultUri output).");
-    const endpoint = trimTrailingSlash(options.partnerCenterEndpoint ?? PUBLIC_PARTNER_CENTER_ENDPOINT);
+    checkedUrl("keyVaultUri", options.keyVaultUri, URL_RULES.keyVaultUri);
+    const endpoint = checkedUrl("partnerCenterEndpoint", options.partnerCenterEndpoint ?? PUBLIC_PARTNER_CENTER_ENDPOINT, URL_RULES.partnerCenterEndpoint);
+    const authorityHost = options.authorityHost
+      ? checkedUrl("authorityHost", options.authorityHost, URL_RULES.authorityHost)
+      : process.env.AZURE_AUTHORITY_HOST
+        ? checkedUrl("AZURE_AUTHORITY_HOST (environment)", process.env.AZURE_AUTHORITY_HOST, URL_RULES.authorityHost)
+        : PUBLIC_AUTHORITY_HOST;
     this.defaultScopes = Object.freeze([partnerCenterScope(endpoint)]);
     this.expiryMarginMs = options.expiryMarginMs ?? 5 * 60 * 1000;
     const store = new VaultStore({
@@ -70,7 +76,7 @@ export class TokenProvider {
     });
     this.rotator = new RefreshTokenRotator({
       store,
-      authorityHost: options.authorityHost ?? process.env.AZURE_AUTHORITY_HOST ?? PUBLIC_AUTHORITY_HOST,
+      authorityHost,
       onStoreFailure: "return",
       network: { requestTimeoutMs: options.requestTimeoutMs },
     });
@@ -83,6 +89,10 @@ export class TokenProvider {
    * consent is needed.
    */
   getAccessToken(scopes: readonly string[] = this.defaultScopes): Promise<string> {
+    // Bad arguments reject like every other failure; callers awaiting it never see a synchronous throw.
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === "string" && s.trim() !== "" && !/\s/.test(s))) {
+      return Promise.reject(new TypeError("getAccessToken: scopes must be a non-empty array of scope strings without spaces, e.g. [\"https://api.partnercenter.microsoft.com/user_impersonation\"]."));
+    }
     const key = scopeKey(scopes);
     const cached = this.cache.get(key);
     if (cached && cached.reuseUntil > Date.now()) return Promise.resolve(cached.token);
@@ -117,6 +127,13 @@ export class TokenProvider {
 /** Creates a {@link TokenProvider}; only `keyVaultUri` is required. */
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
   return new TokenProvider(options);
+}
+
+/** Checks a URL option with the commands' URL check; throws a TypeError naming the option (never showing a password). */
+function checkedUrl(name: string, value: string, rule: UrlRule): string {
+  const check = checkUrl(value, rule);
+  if (!check.ok) throw new TypeError(`createTokenProvider: ${urlProblem(name, check, rule)}.`);
+  return check.normalized;
 }
 
 function scopeKey(scopes: readonly string[]): string {

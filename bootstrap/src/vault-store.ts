@@ -163,13 +163,15 @@ export class VaultStore {
       }
       throw error;
     }
-    if (!secret.value || secret.properties.enabled === false) {
+    // Values pasted through a portal or a shell often carry a trailing newline; no token or id has surrounding whitespace.
+    const value = secret.value?.trim();
+    if (!value || secret.properties.enabled === false) {
       throw new ConsentRequiredError(`The refresh-token secret "${name}" is empty or disabled.`, {
         hint: "Run `npm run bootstrap` to store a new refresh token.",
       });
     }
     return {
-      value: secret.value,
+      value,
       version: secret.properties.version,
       tags: (secret.properties.tags ?? {}) as Partial<RefreshTokenTags>,
       updatedOn: secret.properties.updatedOn,
@@ -266,8 +268,9 @@ export class VaultStore {
   private async readRequired(name: string): Promise<string> {
     try {
       const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }));
-      if (!secret.value) throw new VaultError("secret_empty", `The secret "${name}" in ${this.keyVaultUri} is empty.`, { hint: "Run `pulumi up` to write it again." });
-      return secret.value;
+      const value = secret.value?.trim(); // surrounding whitespace is never part of an id or a secret
+      if (!value) throw new VaultError("secret_empty", `The secret "${name}" in ${this.keyVaultUri} is empty.`, { hint: "Run `pulumi up` to write it again." });
+      return value;
     } catch (error) {
       if (isDisabled(error)) {
         throw new VaultError("secret_disabled", `The secret "${name}" in ${this.keyVaultUri} is disabled.`, {

@@ -208,6 +208,23 @@ describe("bad input refused before anything is read or written", () => {
   });
 });
 
+describe("values read from the vault", () => {
+  it("are used without surrounding whitespace, so ids and the client secret pasted with a newline still work", async () => {
+    const names = s.outputs.secretNames;
+    const originals = [names.clientId, names.tenantId, names.clientSecret].map((name) => [name, s.vault.latest(name)?.value ?? ""] as const);
+    s.vault.setSecret(names.clientId, `${s.clientId}\n`);
+    s.vault.setSecret(names.tenantId, ` ${s.tenantId}\r\n`);
+    s.vault.setSecret(names.clientSecret, `${s.clientSecret}\n`);
+    try {
+      const { result } = await h.signInAndFinish([...ARGS, "--json"]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(jsonDocument(result.stdout)).toMatchObject({ ok: true, clientId: s.clientId, tenantId: s.tenantId });
+    } finally {
+      for (const [name, value] of originals) s.vault.setSecret(name, value);
+    }
+  });
+});
+
 describe("text from outside with terminal escape sequences", () => {
   it("prints Entra's error description without its escape sequences or carriage returns", async () => {
     s.entra.failNextAuthorize({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CancelledError } from "../../bootstrap/src/cancellation";
 import { ConsentRequiredError, ExitCode, UsageError, VaultError } from "../../bootstrap/src/errors";
 import { Reporter } from "../../bootstrap/src/reporter";
 import { CaptureStream } from "./fixtures";
@@ -202,8 +203,7 @@ describe("Reporter makes text from outside safe for the terminal", () => {
 });
 
 describe("Reporter.failure after a termination signal", () => {
-  it("returns 130 for SIGINT and 143 for SIGTERM", async () => {
-    const { CancelledError } = await import("../../bootstrap/src/cancellation");
+  it("returns 130 for SIGINT and 143 for SIGTERM", () => {
     expect(reporter(false).reporter.failure(new CancelledError("SIGINT", "Sign-in cancelled (SIGINT)."))).toBe(130);
     expect(reporter(false).reporter.failure(new CancelledError("SIGTERM", "Sign-in cancelled (SIGTERM)."))).toBe(143);
   });
