@@ -107,7 +107,8 @@ export class LoopbackRedirectServer {
     this.port = port;
     this.path = path;
     this.followUpGraceMs = followUpGraceMs;
-    this.redirectUri = `http://localhost:${port}${path}`;
+    // Normalised as a URL would be (port 80 is left out), so the URI sent is exactly the one a browser will ask for.
+    this.redirectUri = new URL(`http://localhost:${port}${path}`).href;
     this.addresses = Object.freeze(servers.map((server) => (server.address() as AddressInfo).address));
     this.hosts = new Set(port === 80 ? ["localhost", "localhost:80"] : [`localhost:${port}`]);
     for (const server of servers) {
