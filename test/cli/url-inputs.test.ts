@@ -87,4 +87,12 @@ describe.each<CliName>(["refresh", "status"])("npm run %s", (command) => {
       command === "refresh" ? ["--vault-uri", "--authority-host", "--partner-center-endpoint", "AZURE_AUTHORITY_HOST"] : ["--vault-uri", "AZURE_AUTHORITY_HOST"],
     );
   });
+
+  it("prints an unknown option that carries terminal escape sequences without them", async () => {
+    const result = await runCli(command, ["--\u001b]0;owned\u0007\u001b[2Jevil"], s.childEnv());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("✖ unknown option '--evil'");
+    // eslint-disable-next-line no-control-regex
+    expect(result.stderr + result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
 });
