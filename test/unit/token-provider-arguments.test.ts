@@ -15,14 +15,14 @@ afterEach(() => {
 });
 
 describe("createTokenProvider checks its URLs like the commands do", () => {
-  it.each<[string, Record<string, string>, RegExp]>([
+  it.each<[string, { keyVaultUri: string; authorityHost?: string; partnerCenterEndpoint?: string }, RegExp]>([
     ["a vault URI over http", { keyVaultUri: "http://kv.vault.azure.net/" }, /keyVaultUri must be an https URL .*it uses http/],
     ["a vault URI with a path", { keyVaultUri: "https://kv.vault.azure.net/secrets" }, /keyVaultUri .*it has a path/],
     ["an authority host with a tenant path", { keyVaultUri, authorityHost: "https://login.microsoftonline.com/contoso" }, /authorityHost .*it has a path \("\/contoso"\)/],
     ["a Partner Center endpoint with a query", { keyVaultUri, partnerCenterEndpoint: "https://api.partnercenter.microsoft.com/?x=1" }, /partnerCenterEndpoint .*query string/],
   ])("throws a TypeError for %s", (_case, options, message) => {
-    expect(() => createTokenProvider({ credential, ...options } as { keyVaultUri: string })).toThrow(TypeError);
-    expect(() => createTokenProvider({ credential, ...options } as { keyVaultUri: string })).toThrow(message);
+    expect(() => createTokenProvider({ credential, ...options })).toThrow(TypeError);
+    expect(() => createTokenProvider({ credential, ...options })).toThrow(message);
   });
 
   it("checks AZURE_AUTHORITY_HOST when no authorityHost is given, and never shows its password", () => {
