@@ -5,6 +5,7 @@ import { signInInteractively } from "./interactive-sign-in";
 import { createMsalApp } from "./msal-app";
 import { fetchOrganizationProfile, type OrganizationProfile } from "./partner-center";
 import type { Reporter } from "./reporter";
+import { Deadline } from "./retry";
 import type { StackOutputs } from "./stack-outputs";
 import { VaultStore, type RefreshTokenTags } from "./vault-store";
 
@@ -52,12 +53,23 @@ export interface BootstrapResult {
  * refresh token in the vault. A failure before the write leaves the vault as it was.
  */
 export async function runBootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
+  // Overall deadline: the sign-in's own timeout, the propagation wait, and two minutes for everything else.
+  const deadline = new Deadline(options.timeoutMs + options.accessWaitMs + 120_000);
+  try {
+    return await bootstrapWithin(options, deadline);
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): Promise<BootstrapResult> {
   const { outputs, reporter } = options;
   const store = new VaultStore({
     keyVaultUri: outputs.keyVaultUri,
     secretNames: outputs.secretNames,
     credential: options.credential,
     accessWaitMs: options.accessWaitMs,
+    deadline,
     onWait: (message) => reporter.note(message),
   });
 
@@ -71,8 +83,13 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
     });
   }
 
+  // Before anyone signs in: a soft-deleted refresh-token secret would refuse the write afterwards (409).
+  if ((await store.prepareRefreshTokenSecret()) === "recovered") {
+    reporter.step(`The refresh-token secret "${outputs.secretNames.refreshToken}" was deleted (soft delete); recovered it so the new token can be stored.`);
+  }
+
   const authorityHost = options.authorityHost ?? outputs.authorityHost;
-  const app = createMsalApp(credentials, authorityHost);
+  const app = createMsalApp(credentials, authorityHost, { deadline });
   const signIn = await signInInteractively({
     app,
     clientId: credentials.clientId,
@@ -110,7 +127,7 @@ export async function runBootstrap(options: BootstrapOptions): Promise<Bootstrap
   let organization: OrganizationProfile | null = null;
   if (options.verify) {
     reporter.step(`Verifying the token with Partner Center (${outputs.partnerCenterEndpoint}).`);
-    organization = await fetchOrganizationProfile(outputs.partnerCenterEndpoint, signIn.result.accessToken);
+    organization = await fetchOrganizationProfile(outputs.partnerCenterEndpoint, signIn.result.accessToken, { deadline });
     reporter.step(`Partner Center organization: ${organization.companyName || "(no name)"} (${organization.id}).`);
   }
 

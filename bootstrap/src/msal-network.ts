@@ -50,7 +50,7 @@ export class TimeoutNetworkClient implements INetworkModule {
     } catch (error) {
       if (error instanceof AuthError) throw error;
       const reason: unknown = request.signal.aborted ? request.signal.reason : error;
-      if (reason instanceof TimeoutError) throw new AuthError("network_error", `${reason.kind === "deadline" ? `${what}: ${reason.message}` : reason.message}.`);
+      if (reason instanceof TimeoutError) throw new AuthError("network_error", `${reason.what ? reason.message : `${what}: ${reason.reason}`}.`);
       const detail = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new AuthError("network_error", `${what} could not be reached: ${detail?.code ?? detail?.message ?? (error as Error).message}.`);
     } finally {

@@ -65,11 +65,14 @@ export function backoffDelay(attempt: number, initialDelayMs = 2000, maxDelayMs 
 /** Thrown (as the abort reason) when an attempt or the whole command ran out of time. */
 export class TimeoutError extends Error {
   constructor(
-    message: string,
+    /** Why, without the subject, e.g. "no answer within 30 s". */
+    readonly reason: string,
     /** `request`: one attempt took too long; `deadline`: the command's overall deadline passed. */
     readonly kind: "request" | "deadline",
+    /** What was being done, e.g. `Key Vault kv.vault.azure.net (reading secret "x")`. */
+    readonly what?: string,
   ) {
-    super(message);
+    super(what ? `${what}: ${reason}` : reason);
     this.name = "TimeoutError";
   }
 }
@@ -99,7 +102,7 @@ export class Deadline {
     this.now = now;
     this.endsAt = now() + totalMs;
     if (Number.isFinite(totalMs)) {
-      this.timer = setTimeout(() => this.cancel(new TimeoutError(`the command's deadline of ${Math.round(totalMs / 1000)} s passed`, "deadline")), totalMs);
+      this.timer = setTimeout(() => this.cancel(new TimeoutError(this.deadlineReason(), "deadline")), totalMs);
       this.timer.unref();
     }
   }
@@ -119,6 +122,10 @@ export class Deadline {
     return Math.max(0, this.endsAt - this.now());
   }
 
+  private deadlineReason(): string {
+    return `the command's deadline of ${Math.round(this.totalMs / 1000)} s passed`;
+  }
+
   /** Aborts everything still running under this deadline. */
   cancel(reason: Error): void {
     if (this.timer) clearTimeout(this.timer);
@@ -136,13 +143,17 @@ export class Deadline {
    */
   requestSignal(timeoutMs: number, what: string): { signal: AbortSignal; done: () => void } {
     const controller = new AbortController();
-    const onAbort = () => controller.abort(this.controller.signal.reason);
+    const onAbort = () => {
+      const why: unknown = this.controller.signal.reason;
+      controller.abort(why instanceof TimeoutError && !why.what ? new TimeoutError(why.reason, why.kind, what) : why);
+    };
     if (this.controller.signal.aborted) onAbort();
     else this.controller.signal.addEventListener("abort", onAbort, { once: true });
-    const limit = Math.min(timeoutMs, this.remainingMs());
-    const timer = Number.isFinite(limit)
-      ? setTimeout(() => controller.abort(new TimeoutError(`${what} got no answer within ${Math.max(1, Math.round(limit / 1000))} s`, "request")), limit)
-      : undefined;
+    const remaining = this.remainingMs();
+    const limit = Math.min(timeoutMs, remaining);
+    // When the deadline comes first, say so: that is the limit the user can change (--timeout).
+    const reason = remaining <= timeoutMs ? new TimeoutError(`no answer before ${this.deadlineReason()}`, "deadline", what) : new TimeoutError(`no answer within ${Math.max(1, Math.round(limit / 1000))} s`, "request", what);
+    const timer = Number.isFinite(limit) ? setTimeout(() => controller.abort(reason), limit) : undefined;
     timer?.unref();
     return {
       signal: controller.signal,
@@ -215,7 +226,7 @@ export async function withRetries<T>(operation: (signal: AbortSignal) => Promise
       request.done();
     }
     // The deadline passed or the command was cancelled: say so, not "the operation was aborted".
-    if (deadline.signal.aborted) throw deadline.signal.reason;
+    if (deadline.signal.aborted) throw request.signal.reason instanceof TimeoutError ? request.signal.reason : deadline.signal.reason;
     const verdict = options.classify(error);
     const policy = verdict && options.policies[verdict.concern];
     if (!verdict || !policy) throw error;

@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { SecretClient, type SecretClientOptions, type SecretProperties } from "@azure/keyvault-secrets";
+import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import { defaultCredential, withTokenTimeout } from "./azure-credential";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "./contract";
 import { ConsentRequiredError, ExitCode, SamError, VaultError } from "./errors";
@@ -129,6 +130,7 @@ export class VaultStore {
     this.client = new SecretClient(options.keyVaultUri, withTokenTimeout(options.credential ?? defaultCredential(), this.requestTimeoutMs), {
       ...options.clientOptions,
       retryOptions: NO_SDK_RETRIES,
+      additionalPolicies: [...(options.clientOptions?.additionalPolicies ?? []), { policy: serviceErrorPolicy, position: "perCall" }],
     });
   }
 
@@ -317,9 +319,9 @@ export class VaultStore {
 
   private explain(error: unknown, access: Access, name: string, doing: string): unknown {
     if (error instanceof SamError || isNotFound(error) || isDisabled(error)) return error;
-    const target = name === "(list)" ? "the vault's secrets" : `"${name}"`;
+    const target = name === "(list)" ? "the vault" : `"${name}"`;
     if (error instanceof TimeoutError) {
-      return new VaultError("vault_timeout", `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.message}.`, {
+      return new VaultError("vault_timeout", `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.reason}.`, {
         cause: error,
         hint: "Check the network path to the vault (proxy, VPN, private endpoint) and the vault's health in the Azure portal, then run the command again.",
       });
@@ -386,6 +388,45 @@ export class VaultStore {
   }
 }
 
+/** A Key Vault error answer with the service's own body, whatever SDK path (paging included) made the call. */
+export class VaultServiceError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    /** The service's `error.code`, e.g. `Forbidden`. */
+    readonly code: string | undefined,
+    /** The parsed body: `{ error: { code, message, innererror? } }`. */
+    readonly details: unknown,
+    readonly response: { headers: { get(name: string): string | undefined } },
+  ) {
+    super(message);
+    this.name = "VaultServiceError";
+  }
+}
+
+/**
+ * Turns every error answer into a {@link VaultServiceError} carrying the service's
+ * body. The SDK's pager drops the body ("Pagination failed with unexpected
+ * statusCode 403"), so without this a firewall refusal while listing would look
+ * like a role still propagating. Runs per call, after the bearer challenge was answered.
+ */
+const serviceErrorPolicy: PipelinePolicy = {
+  name: "pcsamServiceErrorPolicy",
+  async sendRequest(request: PipelineRequest, next: SendRequest): Promise<PipelineResponse> {
+    const response = await next(request);
+    if (response.status < 400) return response;
+    let details: { error?: { code?: unknown; message?: unknown } } | undefined;
+    try {
+      details = JSON.parse(response.bodyAsText ?? "") as typeof details;
+    } catch {
+      details = undefined;
+    }
+    const code = typeof details?.error?.code === "string" ? details.error.code : undefined;
+    const message = typeof details?.error?.message === "string" ? details.error.message : `HTTP ${response.status}`;
+    throw new VaultServiceError(message, response.status, code, details, response);
+  },
+};
+
 /**
  * The vault's retry classification: transient (408, 429, 5xx, resets, attempt
  * timeouts) or propagation (403 ForbiddenByRbac or without an inner code).
@@ -436,7 +477,17 @@ function isNotFound(error: unknown): boolean {
 /** The service's inner error code (`innererror.code`), in either spelling the SDK may leave it. */
 function innerCode(error: unknown): string | undefined {
   const body = (error as { details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } } | null)?.details?.error;
-  return body?.innerError?.code ?? body?.innererror?.code;
+  const parsed = body?.innerError?.code ?? body?.innererror?.code;
+  if (parsed) return parsed;
+  // Paged operations (listing) leave the body unparsed: read the service's JSON ourselves.
+  const raw = (error as { response?: { bodyAsText?: string | null } } | null)?.response?.bodyAsText;
+  if (!raw) return undefined;
+  try {
+    const code = (JSON.parse(raw) as { error?: { innererror?: { code?: unknown } } }).error?.innererror?.code;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Key Vault answers 403 with inner code SecretDisabled for a disabled version: no role or wait fixes that. */
@@ -447,7 +498,8 @@ function isDisabled(error: unknown): boolean {
 /** The "Client address: x" a firewall 403 names. */
 function clientAddress(error: unknown): string | undefined {
   const message = error instanceof Error ? error.message : String(error);
-  return /Client address:\s*([0-9A-Fa-f:.]+)/.exec(message)?.[1];
+  const raw = (error as { response?: { bodyAsText?: string | null } } | null)?.response?.bodyAsText ?? "";
+  return /Client address:\s*([0-9A-Fa-f:.]+)/.exec(`${message}\n${raw}`)?.[1];
 }
 
 function isCredentialError(error: unknown): boolean {
