@@ -298,3 +298,52 @@ describe("getAccessToken", () => {
     expect(s.vault.writeCount).toBe(1);
   });
 });
+
+describe("the provider when Key Vault misbehaves", () => {
+  it("keeps serving the access token when the rotated refresh token cannot be written back, says so through onStoreFailure, and writes on the next redemption", async () => {
+    s.vault.failNext(1, 403, { method: "PUT" });
+    const before = refreshTokenSnapshot(s);
+    const failures: Error[] = [];
+    const p = provider({ accessWaitMs: 0, onStoreFailure: (error) => failures.push(error) });
+
+    const token = await p.getAccessToken();
+
+    expect(audienceOf(token)).toBe(s.partnerCenter.resource);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toBeInstanceOf(VaultError);
+    expect(failures[0]).toMatchObject({ code: "refresh_token_not_stored" });
+    expect(failures[0]!.message).toContain("WAS redeemed");
+    expect(failures[0]!.message).toContain("denied write access");
+    expect(failures[0]!.message).toContain("remains valid until its expiry");
+    expect(refreshTokenSnapshot(s)).toEqual(before);
+    expect(s.entra.isRefreshTokenValid(seeded.token)).toBe(true);
+    expect(await p.getAccessToken()).toBe(token);
+
+    p.clearCache();
+    await p.getAccessToken();
+
+    expect(failures).toHaveLength(1);
+    expect(s.vault.latest(refreshTokenName())?.value).toBe(s.entra.newestRefreshToken(s.clientId, s.users.admin.username));
+  });
+
+  it("rejects at once with vault_firewall, whatever accessWaitMs allows, when the vault firewall refuses this machine", async () => {
+    s.vault.setFirewall("203.0.113.77");
+
+    const error = await provider({ accessWaitMs: 600_000 }).getAccessToken().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(VaultError);
+    expect(error).toMatchObject({ code: "vault_firewall", hint: expect.stringContaining("allowedIpRanges") });
+    expect((error as Error).message).toContain("203.0.113.77");
+    expect(s.vault.requests.filter((r) => r.authenticated)).toHaveLength(1);
+    expect(redemptions()).toHaveLength(0);
+  });
+
+  it("retries a vault that throttles without Retry-After", async () => {
+    s.vault.failNext(1, 429);
+
+    const token = await provider({ accessWaitMs: 0 }).getAccessToken();
+
+    expect(audienceOf(token)).toBe(s.partnerCenter.resource);
+    expect(s.vault.requests.filter((r) => r.status === 429)).toHaveLength(1);
+  });
+});
