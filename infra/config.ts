@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_REDIRECT_URI, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../bootstrap/src/contract";
-import { ConfigProblem, ConfigValidationError } from "./config-error";
+import { ConfigProblem, ConfigValidationError, STACK_CONFIGURATION, SettingsOrigin } from "./config-error";
 import { CLIENT_SECRET_GRACE_DAYS, GRAPH_SIGN_IN_SCOPES } from "./constants";
 import * as rules from "./config-rules";
 import { defaultAppDisplayName, defaultResourceGroupName } from "./naming";
@@ -82,13 +82,12 @@ const SIGN_IN_SCOPE_NAMES = new Set(GRAPH_SIGN_IN_SCOPES.map((scope) => scope.na
 
 /**
  * Reads and validates the whole stack configuration before any resource is
- * declared. Throws one {@link ConfigValidationError} listing every problem;
- * logs a Pulumi warning for each valid but risky setting ({@link configWarnings}).
+ * declared. Throws one {@link ConfigValidationError} listing every problem.
+ * Valid but risky settings ({@link configWarnings}) are logged by the
+ * `PartnerCenterSam` component, wherever its settings come from.
  */
 export function readStackConfig(): StackConfig {
-  const config = parseStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), pulumi.getStack());
-  for (const warning of configWarnings(config)) void pulumi.log.warn(warning);
-  return config;
+  return parseStackConfig(pulumi.runtime.allConfig(), pulumi.getProject(), pulumi.getStack());
 }
 
 /**
@@ -124,7 +123,12 @@ export function configWarnings(config: StackConfig): string[] {
  * Validates a configuration map (fully qualified keys, values as the Pulumi
  * CLI passes them: text, lists as JSON) for the given project and stack.
  */
-export function parseStackConfig(values: Record<string, string | undefined>, project: string, stack: string): StackConfig {
+export function parseStackConfig(
+  values: Record<string, string | undefined>,
+  project: string,
+  stack: string,
+  origin: SettingsOrigin = STACK_CONFIGURATION,
+): StackConfig {
   const problems: ConfigProblem[] = [];
   const key = (name: SettingName) => `${project}:${name}`;
 
@@ -195,7 +199,7 @@ export function parseStackConfig(values: Record<string, string | undefined>, pro
     problem(key("githubRepository"), `must be set together with ${key("githubEnvironment")}`, rules.githubRepository.example);
   }
   problems.push(...unknownSettings(values, project));
-  if (problems.length > 0) throw new ConfigValidationError(problems);
+  if (problems.length > 0) throw new ConfigValidationError(problems, origin);
 
   return {
     project,

@@ -1,8 +1,8 @@
 /**
  * The Pulumi program: reads and validates the stack configuration, declares
- * the stack and exports its outputs (see `program.ts` for the resources).
+ * the PartnerCenterSam component with it and exports its outputs.
  */
 import { readStackConfig } from "./config";
-import { definePartnerCenterSam } from "./program";
+import { PartnerCenterSam, argsFromStackConfig } from "./partner-center-sam";
 
-export = definePartnerCenterSam(readStackConfig());
+export = new PartnerCenterSam("partner-center-sam", argsFromStackConfig(readStackConfig())).outputs;

@@ -2,7 +2,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_SECRET_NAMES, SecretNames, adminConsentUrl, partnerCenterScope } from "../bootstrap/src/contract";
-import { StackConfig } from "./config";
+import { StackConfig, configWarnings } from "./config";
 import { applyError } from "./run-error";
 import { GitHubRefresher } from "./github-refresher";
 import { KeyVault } from "./key-vault";
@@ -30,10 +30,20 @@ export interface StackOutputs {
   refresherClientId?: pulumi.Output<string>;
 }
 
-/** Declares every resource of the stack for a validated configuration and returns the stack outputs. */
-export function definePartnerCenterSam(config: StackConfig): StackOutputs {
-  const azure = authorization.getClientConfigOutput();
-  const entra = azuread.getClientConfigOutput();
+/**
+ * Declares every resource of the stack for a validated configuration and returns the stack outputs;
+ * logs a warning for each valid but risky setting.
+ *
+ * With a `parent` (the `PartnerCenterSam` component), the four components are declared under it,
+ * each aliased to its former place directly under the stack, so an existing stack sees no replacement.
+ */
+export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Resource): StackOutputs {
+  for (const warning of configWarnings(config)) void pulumi.log.warn(warning, parent);
+  const placed: pulumi.ComponentResourceOptions | undefined = parent
+    ? { parent, aliases: [{ parent: pulumi.rootStackResource }] }
+    : undefined;
+  const azure = authorization.getClientConfigOutput({ parent });
+  const entra = azuread.getClientConfigOutput({ parent });
   const tags = stackTags(config.project, config.stack);
   const secretNames: SecretNames = { ...DEFAULT_SECRET_NAMES };
 
@@ -57,7 +67,7 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
     purgeProtection: config.purgeProtection,
     protect: config.protectVault,
     tags,
-  });
+  }, placed);
 
   const app = new PartnerCenterApp("partner-center-app", {
     displayName: config.appDisplayName,
@@ -67,7 +77,7 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
     grantAdminConsent: config.grantAdminConsent,
     clientSecretRotationDays: config.clientSecretRotationDays,
     clientSecretGraceDays: config.clientSecretGraceDays,
-  });
+  }, placed);
 
   new VaultSecrets("vault-secrets", {
     resourceGroupName: vault.resourceGroupName,
@@ -79,7 +89,7 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
     clientSecretExpiresAt: app.clientSecretExpiresAt,
     tags,
     roleAssignments: vault.roleAssignments,
-  });
+  }, placed);
 
   const refresher = config.githubRefresher
     ? new GitHubRefresher("github-refresher", {
@@ -89,7 +99,7 @@ export function definePartnerCenterSam(config: StackConfig): StackOutputs {
         owners,
         vaultId: vault.vaultId,
         subscriptionId: azure.subscriptionId,
-      })
+      }, placed)
     : undefined;
 
   return {

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigProblem, ConfigValidationError } from "../../infra/config-error";
 import { StackConfig, configWarnings, parseStackConfig, readStackConfig } from "../../infra/config";
-import { installStandIn } from "./pulumi-mocks";
+import { definePartnerCenterSam } from "../../infra/program";
+import { installStandIn, runStack } from "./pulumi-mocks";
 
 const P = "partner-center-sam";
 const LOCATION = { "azure-native:location": "westeurope" };
@@ -343,22 +344,11 @@ describe("configuration warnings", () => {
     ]);
   });
 
-  it("are logged as Pulumi warnings when the program reads its configuration", () => {
-    installStandIn("partner-center-sam", "dev");
-    pulumi.runtime.setAllConfig({ ...LOCATION, [`${P}:allowedIpRanges`]: '["0.0.0.0/0"]' });
-    const logged: string[] = [];
-    const log = pulumi.log as { warn: typeof pulumi.log.warn };
-    const original = log.warn;
-    log.warn = (message: string) => {
-      logged.push(message);
-      return Promise.resolve();
-    };
-    try {
-      readStackConfig();
-    } finally {
-      log.warn = original;
-    }
-    expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatch(/^partner-center-sam:allowedIpRanges contains 0\.0\.0\.0\/0/);
+  it("are logged as Pulumi warnings when the program declares the stack", async () => {
+    const { standIn } = await runStack({ ...LOCATION, [`${P}:allowedIpRanges`]: '["0.0.0.0/0"]' }, () =>
+      definePartnerCenterSam(readStackConfig()),
+    );
+    expect(standIn.warnings).toHaveLength(1);
+    expect(standIn.warnings[0]).toMatch(/^partner-center-sam:allowedIpRanges contains 0\.0\.0\.0\/0/);
   });
 });

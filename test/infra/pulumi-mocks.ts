@@ -86,7 +86,10 @@ interface RegisterResourceRequest {
   getProtect(): boolean | undefined;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
-  getAliasesList(): Array<{ getUrn(): string; getSpec(): { getName(): string } | undefined }>;
+  getAliasesList(): Array<{
+    getUrn(): string;
+    getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+  }>;
 }
 
 /** The parts of the SDK's MockMonitor the stand-in uses. */
@@ -123,7 +126,19 @@ export interface RecordedResource {
   dependsOn: string[];
   /** Old names this resource was known by (`aliases` with a name). */
   aliasNames: string[];
+  /** Every alias as the engine received it. */
+  aliases: RecordedAlias[];
   additionalSecretOutputs: string[];
+}
+
+/** One alias: the parts of the former URN that differ (the engine fills in the rest from the resource). */
+export interface RecordedAlias {
+  name?: string;
+  type?: string;
+  /** The former parent's URN. */
+  parentUrn?: string;
+  /** True when the resource used to sit directly under the stack. */
+  noParent?: boolean;
 }
 
 /** One provider function call. */
@@ -312,6 +327,18 @@ export class PulumiStandIn implements pulumi.runtime.Mocks {
       aliasNames: (req?.getAliasesList() ?? []).flatMap((alias) => {
         const name = alias.getSpec()?.getName();
         return name ? [name] : [];
+      }),
+      aliases: (req?.getAliasesList() ?? []).flatMap((alias): RecordedAlias[] => {
+        const spec = alias.getSpec();
+        if (!spec) return [];
+        return [
+          {
+            ...(spec.getName() ? { name: spec.getName() } : {}),
+            ...(spec.getType() ? { type: spec.getType() } : {}),
+            ...(spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+            ...(spec.getNoparent() ? { noParent: true } : {}),
+          },
+        ];
       }),
       additionalSecretOutputs,
     });

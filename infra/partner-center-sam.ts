@@ -1,0 +1,151 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SecretNames } from "../bootstrap/src/contract";
+import { SettingsOrigin } from "./config-error";
+import { LOCATION_KEY, StackConfig, parseStackConfig } from "./config";
+import { StackOutputs, definePartnerCenterSam } from "./program";
+
+/** The component's type token. */
+export const PARTNER_CENTER_SAM_TYPE = "partner-center-sam:index:PartnerCenterSam";
+
+/**
+ * Arguments of {@link PartnerCenterSam}: the stack configuration keys of this
+ * project (see the README's Configuration table), typed; every one but
+ * `location` is optional and has the same default. Validated by the same rules;
+ * derived names (resource group, vault prefix) and tags use the program's project name.
+ */
+export interface PartnerCenterSamArgs {
+  /** Azure region of the resource group and the vault (the stack's `azure-native:location`). */
+  location: string;
+  /** An existing resource group; default: create `rg-<project>-<stack>`. */
+  resourceGroupName?: string;
+  /** Default: derived from project and stack plus a stable random suffix. */
+  keyVaultName?: string;
+  appDisplayName?: string;
+  redirectUri?: string;
+  clientSecretRotationDays?: number;
+  clientSecretGraceDays?: number;
+  grantAdminConsent?: boolean;
+  graphScopes?: string[];
+  /** Entra object ids that own the apps and get Key Vault Secrets Officer; default: whoever runs `pulumi up`. */
+  administrators?: string[];
+  secretReaders?: string[];
+  secretWriters?: string[];
+  allowedIpRanges?: string[];
+  authorityHost?: string;
+  partnerCenterEndpoint?: string;
+  softDeleteRetentionDays?: number;
+  purgeProtection?: boolean;
+  protectVault?: boolean;
+  githubRepository?: string;
+  githubEnvironment?: string;
+}
+
+const COMPONENT_ARGUMENTS: SettingsOrigin = {
+  subject: "PartnerCenterSam configuration",
+  fix: "Fix them in the program that creates the PartnerCenterSam component (argument names as in the keys above) and run `pulumi up` again.",
+};
+
+/**
+ * Everything `pulumi up` of this project creates — Key Vault, Partner Center
+ * app with its rotating client secret, the vault secrets and the optional
+ * GitHub refresher identity — as one component for existing Pulumi programs:
+ *
+ * ```ts
+ * import { PartnerCenterSam } from "partner-center-sam/infra";
+ * const sam = new PartnerCenterSam("partner-center-sam", { location: "westeurope" });
+ * export const keyVaultUri = sam.keyVaultUri;
+ * ```
+ *
+ * Its properties are this project's stack outputs, which `npm run bootstrap`
+ * and the refresh tooling read. One instance per stack: the resources inside
+ * keep the names this project's stacks already have.
+ */
+export class PartnerCenterSam extends pulumi.ComponentResource {
+  readonly tenantId: pulumi.Output<string>;
+  readonly clientId: pulumi.Output<string>;
+  readonly applicationObjectId: pulumi.Output<string>;
+  readonly servicePrincipalObjectId: pulumi.Output<string>;
+  readonly redirectUri: string;
+  readonly keyVaultName: pulumi.Output<string>;
+  readonly keyVaultUri: pulumi.Output<string>;
+  readonly secretNames: SecretNames;
+  readonly scopes: string[];
+  readonly authorityHost: string;
+  readonly partnerCenterEndpoint: string;
+  readonly clientSecretExpiresAt: pulumi.Output<string>;
+  readonly adminConsentUrl: pulumi.Output<string>;
+  /** Only when `githubRepository` is set. */
+  readonly refresherClientId?: pulumi.Output<string>;
+  /** All of the above, as this project exports them from its stack. */
+  readonly outputs: StackOutputs;
+
+  constructor(name: string, args: PartnerCenterSamArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(PARTNER_CENTER_SAM_TYPE, name, {}, opts);
+    const config = resolvePartnerCenterSamArgs(args, pulumi.getProject(), pulumi.getStack());
+    const outputs = definePartnerCenterSam(config, this);
+
+    this.tenantId = outputs.tenantId;
+    this.clientId = outputs.clientId;
+    this.applicationObjectId = outputs.applicationObjectId;
+    this.servicePrincipalObjectId = outputs.servicePrincipalObjectId;
+    this.redirectUri = outputs.redirectUri;
+    this.keyVaultName = outputs.keyVaultName;
+    this.keyVaultUri = outputs.keyVaultUri;
+    this.secretNames = outputs.secretNames;
+    this.scopes = outputs.scopes;
+    this.authorityHost = outputs.authorityHost;
+    this.partnerCenterEndpoint = outputs.partnerCenterEndpoint;
+    this.clientSecretExpiresAt = outputs.clientSecretExpiresAt;
+    this.adminConsentUrl = outputs.adminConsentUrl;
+    if (outputs.refresherClientId) this.refresherClientId = outputs.refresherClientId;
+    this.outputs = outputs;
+    this.registerOutputs({ ...outputs });
+  }
+}
+
+/**
+ * Validates the component's arguments with the stack configuration's rules
+ * (all problems at once, a `ConfigValidationError` naming argument and rule)
+ * and applies the same defaults.
+ */
+export function resolvePartnerCenterSamArgs(
+  args: PartnerCenterSamArgs,
+  project: string,
+  stack: string,
+  origin: SettingsOrigin = COMPONENT_ARGUMENTS,
+): StackConfig {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(args) as [string, unknown][]) {
+    if (value === undefined) continue;
+    const key = name === "location" ? LOCATION_KEY : `${project}:${name}`;
+    values[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return parseStackConfig(values, project, stack, origin);
+}
+
+/** The component arguments that reproduce a validated stack configuration. */
+export function argsFromStackConfig(config: StackConfig): PartnerCenterSamArgs {
+  return {
+    location: config.location,
+    ...(config.useExistingResourceGroup ? { resourceGroupName: config.resourceGroupName } : {}),
+    ...(config.keyVaultName === undefined ? {} : { keyVaultName: config.keyVaultName }),
+    appDisplayName: config.appDisplayName,
+    redirectUri: config.redirectUri,
+    clientSecretRotationDays: config.clientSecretRotationDays,
+    clientSecretGraceDays: config.clientSecretGraceDays,
+    grantAdminConsent: config.grantAdminConsent,
+    graphScopes: config.graphScopes,
+    administrators: config.administrators,
+    secretReaders: config.secretReaders,
+    secretWriters: config.secretWriters,
+    allowedIpRanges: config.allowedIpRanges,
+    authorityHost: config.authorityHost,
+    partnerCenterEndpoint: config.partnerCenterEndpoint,
+    softDeleteRetentionDays: config.softDeleteRetentionDays,
+    purgeProtection: config.purgeProtection,
+    protectVault: config.protectVault,
+    ...(config.githubRefresher
+      ? { githubRepository: config.githubRefresher.repository, githubEnvironment: config.githubRefresher.environment }
+      : {}),
+  };
+}
