@@ -45,6 +45,26 @@ describe("Pulumi.yaml", () => {
   });
 });
 
+describe("Pulumi.yaml's template section, for `pulumi new`", () => {
+  it("describes the project and prompts for the region and the common settings", () => {
+    expect(project.template.description.length).toBeGreaterThan(20);
+    expect(Object.keys(project.template.config)).toEqual(["azure-native:location", "appDisplayName", "clientSecretRotationDays", "grantAdminConsent"]);
+    for (const [key, prompt] of Object.entries<{ description: string }>(project.template.config)) {
+      expect([key, typeof prompt.description, prompt.description.length > 10]).toEqual([key, "string", true]);
+    }
+  });
+
+  it("prompts only for settings the project declares, with defaults the program accepts", () => {
+    const values: Record<string, string> = {};
+    for (const [key, prompt] of Object.entries<{ default: unknown }>(project.template.config)) {
+      if (!key.includes(":")) expect(Object.keys(PROJECT_SETTINGS)).toContain(key);
+      values[key.includes(":") ? key : `partner-center-sam:${key}`] = String(prompt.default);
+    }
+    const config = parseStackConfig(values, "partner-center-sam", "dev");
+    expect([config.location, config.clientSecretRotationDays, config.grantAdminConsent]).toEqual(["westeurope", 150, false]);
+  });
+});
+
 describe("Pulumi.dev.yaml", () => {
   it("is a complete, valid stack configuration once merged with the project defaults", () => {
     const values: Record<string, string> = {};
