@@ -11,6 +11,9 @@ export function defaultCredential(): TokenCredential {
   return new DefaultAzureCredential();
 }
 
+/** How a timeout of the Azure credential names its subject (see {@link withTokenTimeout}). */
+export const CREDENTIAL_TIMEOUT_SUBJECT = "Azure credential";
+
 /**
  * Wraps a credential so that one `getToken` call gives up after `timeoutMs`
  * (or when the caller's abortSignal fires), with a message naming what hung.
@@ -22,12 +25,14 @@ export function withTokenTimeout(credential: TokenCredential, timeoutMs = DEFAUL
     getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken | null> {
       const controller = new AbortController();
       const outer = options.abortSignal;
-      const timer = setTimeout(
-        () => controller.abort(new TimeoutError(`getting an Azure token for ${[scopes].flat().join(" ")} took longer than ${Math.round(timeoutMs / 1000)} s`, "request")),
-        timeoutMs,
-      );
+      const who = `${CREDENTIAL_TIMEOUT_SUBJECT} (getting a token for ${[scopes].flat().join(" ")})`;
+      const timer = setTimeout(() => controller.abort(new TimeoutError(`no token within ${Math.round(timeoutMs / 1000)} s`, "request", who)), timeoutMs);
       timer.unref();
-      const onOuterAbort = () => controller.abort((outer as AbortSignal | undefined)?.reason);
+      // A deadline that passes while the credential works is the credential's timeout: say so.
+      const onOuterAbort = () => {
+        const reason: unknown = (outer as AbortSignal | undefined)?.reason;
+        controller.abort(reason instanceof TimeoutError ? new TimeoutError(reason.reason, reason.kind, who) : reason);
+      };
       if (outer?.aborted) onOuterAbort();
       else outer?.addEventListener("abort", onOuterAbort, { once: true });
       const aborted = new Promise<never>((_resolve, reject) => {

@@ -7,6 +7,12 @@ export interface TimeoutNetworkClientOptions {
   requestTimeoutMs?: number;
   /** The command's deadline; no request outlives it. */
   deadline?: Deadline;
+  /**
+   * Told about every request that failed without an answer. msal replaces some of
+   * these errors with its own (e.g. `endpoints_resolution_error` when the
+   * metadata request hung), so a caller can still say what really happened.
+   */
+  onNetworkError?: (error: AuthError) => void;
 }
 
 /**
@@ -18,10 +24,12 @@ export interface TimeoutNetworkClientOptions {
 export class TimeoutNetworkClient implements INetworkModule {
   private readonly requestTimeoutMs: number;
   private readonly deadline: Deadline;
+  private readonly onNetworkError: (error: AuthError) => void;
 
   constructor(options: TimeoutNetworkClientOptions = {}) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.deadline = options.deadline ?? Deadline.none();
+    this.onNetworkError = options.onNetworkError ?? (() => undefined);
   }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
@@ -33,6 +41,15 @@ export class TimeoutNetworkClient implements INetworkModule {
   }
 
   private async send<T>(method: "GET" | "POST", url: string, options: NetworkRequestOptions = {}, timeout?: number): Promise<NetworkResponse<T>> {
+    try {
+      return await this.sendOnce<T>(method, url, options, timeout);
+    } catch (error) {
+      if (error instanceof AuthError) this.onNetworkError(error);
+      throw error;
+    }
+  }
+
+  private async sendOnce<T>(method: "GET" | "POST", url: string, options: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     const { origin, pathname } = new URL(url);
     const what = `Entra ID ${origin} (${method} ${pathname})`;
     const request = this.deadline.requestSignal(Math.min(timeout ?? Infinity, this.requestTimeoutMs), what);
@@ -44,15 +61,15 @@ export class TimeoutNetworkClient implements INetworkModule {
       try {
         body = (await response.json()) as T;
       } catch {
-        throw new AuthError("network_error", `${what} answered HTTP ${response.status} with a body that is not JSON.`);
+        throw new AuthError("network_error", "", `${what} answered HTTP ${response.status} with a body that is not JSON.`);
       }
       return { headers, body, status: response.status };
     } catch (error) {
       if (error instanceof AuthError) throw error;
       const reason: unknown = request.signal.aborted ? request.signal.reason : error;
-      if (reason instanceof TimeoutError) throw new AuthError("network_error", `${reason.what ? reason.message : `${what}: ${reason.reason}`}.`);
+      if (reason instanceof TimeoutError) throw new AuthError("network_error", "", `${reason.what ? reason.message : `${what}: ${reason.reason}`}.`);
       const detail = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new AuthError("network_error", `${what} could not be reached: ${detail?.code ?? detail?.message ?? (error as Error).message}.`);
+      throw new AuthError("network_error", "", `${what} could not be reached: ${detail?.code ?? detail?.message ?? (error as Error).message}.`);
     } finally {
       request.done();
     }

@@ -64,6 +64,8 @@ export class RefreshTokenRotator {
   private readonly onSecret: (value: string) => void;
   private readonly onStoreFailure: "throw" | "return";
   private readonly network: TimeoutNetworkClientOptions;
+  /** The last request to Entra ID that got no answer (msal may hide it behind its own error). */
+  private lastNetworkError?: Error;
   private credentials?: Promise<AppCredentials>;
   private app?: { credentials: AppCredentials; client: ConfidentialClientApplication };
 
@@ -73,7 +75,14 @@ export class RefreshTokenRotator {
     this.now = options.now ?? (() => new Date());
     this.onSecret = options.onSecret ?? (() => undefined);
     this.onStoreFailure = options.onStoreFailure ?? "throw";
-    this.network = options.network ?? {};
+    const outer = options.network?.onNetworkError;
+    this.network = {
+      ...options.network,
+      onNetworkError: (error) => {
+        this.lastNetworkError = error;
+        outer?.(error);
+      },
+    };
   }
 
   /** Redeems the stored refresh token for `scopes` and writes the rotated token back. */
@@ -155,6 +164,15 @@ export class RefreshTokenRotator {
   }
 
   private explain(error: unknown): unknown {
+    const name = (error as { name?: unknown } | null)?.name;
+    const network = this.lastNetworkError;
+    if (network && (name === "ClientAuthError" || name === "AuthError")) {
+      this.lastNetworkError = undefined;
+      return new ServiceError("entra_unreachable", `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`, undefined, {
+        cause: error,
+        hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
+      });
+    }
     return explainEntraError(error, { phase: "refresh" });
   }
 }

@@ -220,13 +220,14 @@ export async function withRetries<T>(operation: (signal: AbortSignal) => Promise
     try {
       return await operation(request.signal);
     } catch (caught) {
-      // An aborted request surfaces as an AbortError; report why it was aborted instead.
-      error = request.signal.aborted && request.signal.reason instanceof TimeoutError ? request.signal.reason : caught;
+      // An aborted request surfaces as an AbortError; report why it was aborted instead
+      // (a TimeoutError thrown by a part of the request, such as the credential, names that part).
+      error = caught instanceof TimeoutError ? caught : request.signal.aborted && request.signal.reason instanceof TimeoutError ? request.signal.reason : caught;
     } finally {
       request.done();
     }
     // The deadline passed or the command was cancelled: say so, not "the operation was aborted".
-    if (deadline.signal.aborted) throw request.signal.reason instanceof TimeoutError ? request.signal.reason : deadline.signal.reason;
+    if (deadline.signal.aborted) throw error instanceof TimeoutError ? error : request.signal.reason instanceof TimeoutError ? request.signal.reason : deadline.signal.reason;
     const verdict = options.classify(error);
     const policy = verdict && options.policies[verdict.concern];
     if (!verdict || !policy) throw error;

@@ -1,7 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { SecretClient, type SecretClientOptions, type SecretProperties } from "@azure/keyvault-secrets";
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
-import { defaultCredential, withTokenTimeout } from "./azure-credential";
+import { CREDENTIAL_TIMEOUT_SUBJECT, defaultCredential, withTokenTimeout } from "./azure-credential";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "./contract";
 import { ConsentRequiredError, ExitCode, SamError, VaultError } from "./errors";
 import {
@@ -320,6 +320,12 @@ export class VaultStore {
   private explain(error: unknown, access: Access, name: string, doing: string): unknown {
     if (error instanceof SamError || isNotFound(error) || isDisabled(error)) return error;
     const target = name === "(list)" ? "the vault" : `"${name}"`;
+    if (error instanceof TimeoutError && error.what?.startsWith(CREDENTIAL_TIMEOUT_SUBJECT)) {
+      return new VaultError("azure_credential_timeout", `No Azure token for Key Vault ${this.host} while ${doing} ${target}: the Azure credential gave none (${error.reason}).`, {
+        cause: error,
+        hint: "Check the credential this machine uses: `az account get-access-token --resource https://vault.azure.net` for the Azure CLI, the managed-identity endpoint (IDENTITY_ENDPOINT or IMDS) for a managed identity; AZURE_TOKEN_CREDENTIALS picks one credential.",
+      });
+    }
     if (error instanceof TimeoutError) {
       return new VaultError("vault_timeout", `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.reason}.`, {
         cause: error,

@@ -74,7 +74,9 @@ export class PartnerCenterStandIn {
 
   private readonly server: LoopbackServer;
   private readonly entra: EntraStandIn;
-  private readonly faults: number[] = [];
+  private readonly faults: Array<number | "hang"> = [];
+  /** Responses held open by `hang` faults, ended when the stand-in stops. */
+  private readonly hanging = new Set<http.ServerResponse>();
 
   constructor(options: PartnerCenterStandInOptions) {
     this.entra = options.entra;
@@ -125,11 +127,13 @@ export class PartnerCenterStandIn {
   }
 
   async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
     await this.server.stop();
   }
 
-  /** The next `count` authenticated calls fail with `status` (e.g. 429, 500, 503). */
-  failNext(count: number, status: number): void {
+  /** The next `count` authenticated calls fail with `status` (e.g. 429, 500, 503), or with `hang` are never answered. */
+  failNext(count: number, status: number | "hang"): void {
     for (let i = 0; i < count; i++) this.faults.push(status);
   }
 
@@ -147,6 +151,11 @@ export class PartnerCenterStandIn {
       const claims = this.authenticate(req);
       call.user = typeof claims.upn === "string" ? claims.upn : undefined;
       const fault = this.faults.shift();
+      if (fault === "hang") {
+        this.hanging.add(res);
+        res.on("close", () => this.hanging.delete(res));
+        return;
+      }
       if (fault) throw new PartnerCenterError(fault, String(fault), `Injected failure with status ${fault}.`);
       call.status = 200;
       sendJson(res, 200, this.organization, headers);
