@@ -3,11 +3,11 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_SECRET_NAMES, SecretNames, adminConsentUrl, partnerCenterScope } from "../bootstrap/src/contract";
 import { StackConfig, configWarnings } from "./config";
-import { applyError } from "./run-error";
 import { GitHubRefresher } from "./github-refresher";
 import { KeyVault } from "./key-vault";
 import { keyVaultNamePrefix, stackTags } from "./naming";
 import { PartnerCenterApp } from "./partner-center-app";
+import { applyError } from "./run-error";
 import { VaultSecrets } from "./vault-secrets";
 
 /** The stack outputs: the contract `npm run bootstrap` and the refresh tooling read. No value is secret. */
@@ -48,58 +48,74 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
   const secretNames: SecretNames = { ...DEFAULT_SECRET_NAMES };
 
   // With administrators configured, nothing below depends on who runs `pulumi up`.
-  const owners = config.administrators.length === 0 ? [entra.objectId] : appOwners(config.project, config.administrators);
+  const owners = config.administrators.length === 0 ? [entra.objectId] : appOwners(config.project, config.administrators, parent);
 
-  const vault = new KeyVault("key-vault", {
-    location: config.location,
-    resourceGroupName: config.resourceGroupName,
-    useExistingResourceGroup: config.useExistingResourceGroup,
-    ...(config.keyVaultName === undefined ? {} : { vaultName: config.keyVaultName }),
-    namePrefix: keyVaultNamePrefix(config.project, config.stack),
-    tenantId: azure.tenantId,
-    subscriptionId: azure.subscriptionId,
-    administrators: config.administrators,
-    deployerObjectId: azure.objectId,
-    secretWriters: config.secretWriters,
-    secretReaders: config.secretReaders,
-    allowedIpRanges: config.allowedIpRanges,
-    softDeleteRetentionDays: config.softDeleteRetentionDays,
-    purgeProtection: config.purgeProtection,
-    protect: config.protectVault,
-    tags,
-  }, placed);
+  const vault = new KeyVault(
+    "key-vault",
+    {
+      location: config.location,
+      resourceGroupName: config.resourceGroupName,
+      useExistingResourceGroup: config.useExistingResourceGroup,
+      ...(config.keyVaultName === undefined ? {} : { vaultName: config.keyVaultName }),
+      namePrefix: keyVaultNamePrefix(config.project, config.stack),
+      tenantId: azure.tenantId,
+      subscriptionId: azure.subscriptionId,
+      administrators: config.administrators,
+      deployerObjectId: azure.objectId,
+      secretWriters: config.secretWriters,
+      secretReaders: config.secretReaders,
+      allowedIpRanges: config.allowedIpRanges,
+      softDeleteRetentionDays: config.softDeleteRetentionDays,
+      purgeProtection: config.purgeProtection,
+      protect: config.protectVault,
+      tags,
+    },
+    placed,
+  );
 
-  const app = new PartnerCenterApp("partner-center-app", {
-    displayName: config.appDisplayName,
-    redirectUri: config.redirectUri,
-    owners,
-    graphScopes: config.graphScopes,
-    grantAdminConsent: config.grantAdminConsent,
-    clientSecretRotationDays: config.clientSecretRotationDays,
-    clientSecretGraceDays: config.clientSecretGraceDays,
-  }, placed);
+  const app = new PartnerCenterApp(
+    "partner-center-app",
+    {
+      displayName: config.appDisplayName,
+      redirectUri: config.redirectUri,
+      owners,
+      graphScopes: config.graphScopes,
+      grantAdminConsent: config.grantAdminConsent,
+      clientSecretRotationDays: config.clientSecretRotationDays,
+      clientSecretGraceDays: config.clientSecretGraceDays,
+    },
+    placed,
+  );
 
-  new VaultSecrets("vault-secrets", {
-    resourceGroupName: vault.resourceGroupName,
-    vaultName: vault.vaultName,
-    secretNames,
-    clientId: app.clientId,
-    tenantId: entra.tenantId,
-    clientSecret: app.clientSecret,
-    clientSecretExpiresAt: app.clientSecretExpiresAt,
-    tags,
-    roleAssignments: vault.roleAssignments,
-  }, placed);
+  new VaultSecrets(
+    "vault-secrets",
+    {
+      resourceGroupName: vault.resourceGroupName,
+      vaultName: vault.vaultName,
+      secretNames,
+      clientId: app.clientId,
+      tenantId: entra.tenantId,
+      clientSecret: app.clientSecret,
+      clientSecretExpiresAt: app.clientSecretExpiresAt,
+      tags,
+      roleAssignments: vault.roleAssignments,
+    },
+    placed,
+  );
 
   const refresher = config.githubRefresher
-    ? new GitHubRefresher("github-refresher", {
-        repository: config.githubRefresher.repository,
-        environment: config.githubRefresher.environment,
-        displayName: `${config.appDisplayName} - GitHub token refresher`,
-        owners,
-        vaultId: vault.vaultId,
-        subscriptionId: azure.subscriptionId,
-      }, placed)
+    ? new GitHubRefresher(
+        "github-refresher",
+        {
+          repository: config.githubRefresher.repository,
+          environment: config.githubRefresher.environment,
+          displayName: `${config.appDisplayName} - GitHub token refresher`,
+          owners,
+          vaultId: vault.vaultId,
+          subscriptionId: azure.subscriptionId,
+        },
+        placed,
+      )
     : undefined;
 
   return {
@@ -127,8 +143,8 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
  * principals own an app, not groups: a group fails the update here, naming its
  * position in the list, before Entra ID answers with a less helpful error.
  */
-function appOwners(project: string, administrators: string[]): pulumi.Output<string[]> {
-  const types = administrators.map((objectId) => azuread.getDirectoryObjectOutput({ objectId }).type);
+function appOwners(project: string, administrators: string[], parent?: pulumi.Resource): pulumi.Output<string[]> {
+  const types = administrators.map((objectId) => azuread.getDirectoryObjectOutput({ objectId }, { parent }).type);
   return pulumi.all(types).apply((resolved) => {
     const groups = resolved.flatMap((type, index) => (type === "Group" ? [index] : []));
     if (groups.length > 0) {
