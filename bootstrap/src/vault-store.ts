@@ -355,8 +355,8 @@ export class VaultStore {
         hint: `Allow this address with \`pulumi config set --path 'partner-center-sam:allowedIpRanges[N]' ${ip}\` (N = the next free index) and \`pulumi up\`, or run from a network the vault already allows.`,
       });
     }
-    if (status === 409) {
-      return new VaultError("secret_deleted", `Key Vault ${this.keyVaultUri} refused to ${access} "${name}" (409 ${inner ?? "Conflict"}): the secret is in the deleted state.`, {
+    if (status === 409 && (inner === "ObjectIsDeletedButRecoverable" || inner === "ObjectIsBeingDeleted")) {
+      return new VaultError("secret_deleted", `Key Vault ${this.keyVaultUri} refused to ${access} "${name}" (409 ${inner}): the secret is in the deleted state.`, {
         cause: error,
         hint: `Recover it with \`${this.azCommand("recover", name)}\` (or purge it with \`${this.azCommand("purge", name)}\`), then run the command again.`,
       });

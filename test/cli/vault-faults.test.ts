@@ -336,6 +336,27 @@ describe("status --probe and the metadata caveat", () => {
   });
 });
 
+describe("a refresh whose write-back finds the secret deleted (409 ObjectIsDeletedButRecoverable)", () => {
+  it("exits 1 saying the token WAS redeemed, that the secret is deleted and how to recover it, and that the stored token stays valid", async () => {
+    const seeded = seedRefreshToken(s);
+    s.vault.failNext(1, 409, { method: "PUT" });
+
+    const result = await refresh(["--no-verify", "--json"]);
+
+    expect(result.code).toBe(1);
+    const { code, message, hint } = jsonStdout(result).error as { code: string; message: string; hint: string };
+    expect(code).toBe("refresh_token_not_stored");
+    expect(message).toContain("WAS redeemed");
+    expect(message).toContain("(409 ObjectIsDeletedButRecoverable): the secret is in the deleted state");
+    expect(message).toContain("remains valid until its expiry");
+    expect(hint).toContain(`az keyvault secret recover --vault-name ${s.vault.name} --name ${names().refreshToken}`);
+    expect(hint).toContain("npm run refresh");
+    expect(s.vault.writes.map((w) => w.status)).toEqual([409]);
+    expect(s.vault.latest(names().refreshToken)?.value).toBe(seeded.token);
+    expect(s.entra.isRefreshTokenValid(seeded.token)).toBe(true);
+  });
+});
+
 describe("fault output", () => {
   it("never contains a stored secret or anything token-shaped", () => {
     expectNoSecretPrinted(allStandIns);

@@ -262,6 +262,7 @@ export class KeyVaultStandIn {
   /**
    * The next `count` authenticated requests matching `filter` fail with
    * `status` in the service's shape: 403 as RBAC propagation (ForbiddenByRbac),
+   * 409 ObjectIsDeletedButRecoverable (as if the secret had just been deleted),
    * 429 Throttled (no `Retry-After` unless `options.retryAfterSeconds`), 500,
    * 503 (…); or, with `hang`, are accepted and never answered (until {@link stop});
    * or, with `reset`, have their connection dropped.
@@ -476,6 +477,13 @@ export class KeyVaultStandIn {
           "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
           undefined,
           fault.options.retryAfterSeconds === undefined ? {} : { "retry-after": String(fault.options.retryAfterSeconds) },
+        );
+      case 409:
+        throw new VaultError(
+          409,
+          "Conflict",
+          `Secret ${op?.name ?? ""} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+          "ObjectIsDeletedButRecoverable",
         );
       case 500:
         throw new VaultError(500, "InternalServerError", "An unexpected error occurred while processing the request.");
