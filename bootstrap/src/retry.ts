@@ -1,8 +1,17 @@
 /**
- * Retry in one place: every network call of every command and of the token
- * provider goes through {@link withRetries}. Nothing else retries — the Azure
- * SDK pipelines are built with `maxRetries: 0` (see {@link NO_SDK_RETRIES}) so a
- * failure is never retried twice, and msal-node does not retry token requests.
+ * Retry in one place: the calls of every command and of the token provider go
+ * through {@link withRetries}, and nothing wraps a client that retries by itself.
+ *
+ * Where each service stands
+ * - Key Vault (vault-store.ts): the SecretClient pipeline is built with
+ *   `maxRetries: 0` ({@link NO_SDK_RETRIES}); every operation runs in `withRetries`
+ *   with both policies below. Its own pipeline would retry 429 only when a
+ *   `Retry-After` is present, which real Key Vault 429s often lack.
+ * - Partner Center (partner-center.ts): plain `fetch` in `withRetries`, transient policy only.
+ * - Entra ID (msal-network.ts): a timeout on every request, no retries — an
+ *   authorization code is single-use, and msal-node itself does not retry.
+ * - The Azure credential (azure-credential.ts): each `getToken` has a timeout and
+ *   is not retried here; @azure/identity manages its own endpoints (e.g. the IMDS probe).
  *
  * Budget rules
  * - Two concerns, one policy each, with separate budgets:

@@ -447,6 +447,8 @@ export function classifyVaultError(error: unknown): Classification | undefined {
     const header = (error as { response?: { headers?: { get?: (name: string) => string | undefined } } }).response?.headers?.get?.("retry-after");
     return { concern: "transient", retryAfterMs: parseRetryAfter(header) };
   }
+  // The credential is not retried here: @azure/identity handles its own endpoints (see retry.ts).
+  if (error instanceof TimeoutError && error.what?.startsWith(CREDENTIAL_TIMEOUT_SUBJECT)) return undefined;
   if (status === undefined && !isCredentialError(error) && isTransientNetworkError(error)) return { concern: "transient" };
   return undefined;
 }
