@@ -2,7 +2,6 @@
 import { Command } from "commander";
 import { partnerCenterScope } from "../contract";
 import { ExitCode } from "../errors";
-import { RefreshTokenRotator } from "../refresh-token-rotator";
 import { METADATA_CAVEAT, readStatus, type ExpiringSecretStatus, type StatusReport } from "../status-report";
 import { checkTargetFlags, commandDeadline, openVaultStore, OptionProblems, resolveTarget, type TargetFlags } from "./options";
 import { exitWith, runCommand } from "./run-command";
@@ -77,8 +76,10 @@ export function main(argv: string[]): Promise<number> {
       const where = await resolveTarget(target);
       const store = openVaultStore(where, accessWait, reporter, deadline);
       const probe = flags.probe
-        ? () => {
+        ? async () => {
             reporter.step(`Probing: redeeming the refresh token stored in ${where.keyVaultUri}`);
+            // Loaded only for --probe: plain status needs no MSAL.
+            const { RefreshTokenRotator } = await import("../refresh-token-rotator.js");
             const rotator = new RefreshTokenRotator({ store, authorityHost: where.authorityHost, onSecret: (value) => reporter.protect(value), network: { deadline } });
             return rotator.redeem([partnerCenterScope(where.partnerCenterEndpoint)]);
           }
