@@ -266,15 +266,18 @@ describe("npm run refresh", () => {
     expect(s.entra.tokenRequests).toEqual([]);
   });
 
-  it("exits 1, names the missing role and keeps the old version as the latest when the vault refuses the write", async () => {
+  it("exits 1, says the token was redeemed but not stored, names the missing role and keeps the old (still valid) version as the latest when the vault refuses the write", async () => {
     const seeded = seedRefreshToken(s);
     s.vault.failNext(100, 403, { method: "PUT" });
 
     const result = await refresh(["--outputs", writeOutputsFile(s), "--access-wait", "0"]);
 
     expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain("The stored refresh token WAS redeemed, but the new refresh token could not be stored");
     expect(result.stderr).toMatch(/denied write access to "partnercenter-refresh-token" \(403\)/);
+    expect(result.stderr).toContain(`remains valid until its expiry (${s.vault.latest(refreshTokenName())!.expiresOn!.toISOString()})`);
     expect(result.stderr).toContain("Key Vault Secrets Officer");
+    expect(s.entra.isRefreshTokenValid(seeded.token)).toBe(true);
     expect(s.vault.writes).toEqual([expect.objectContaining({ method: "PUT", name: refreshTokenName(), status: 403 })]);
     expect(s.vault.latest(refreshTokenName())).toMatchObject({ version: seeded.version, value: seeded.token });
     expect(s.partnerCenter.calls).toEqual([]);
