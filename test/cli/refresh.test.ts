@@ -179,6 +179,18 @@ describe("npm run refresh", () => {
     expectRotated(seeded, before, 0);
   });
 
+  it("retries a Partner Center 503 and a 429 within the transient budget and reports the organization", async () => {
+    seedRefreshToken(s);
+    s.partnerCenter.failNext(1, 503);
+    s.partnerCenter.failNext(1, 429);
+
+    const result = await refresh(["--outputs", writeOutputsFile(s), "--json"]);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(s.partnerCenter.calls.map((c) => c.status)).toEqual([503, 429, 200]);
+    expect(jsonStdout(result)).toMatchObject({ verified: true, organization: { id: s.partnerCenter.organization.id } });
+  });
+
   it("exits 2 and suggests --outputs when --stack is used where the Pulumi CLI is not installed", async () => {
     const result = await refresh(["--stack", "dev"], { PATH: scratchDir() });
 
