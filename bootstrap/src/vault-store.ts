@@ -240,7 +240,8 @@ export class VaultStore {
    */
   async readDeleted(name: string): Promise<DeletedSecretInfo | undefined> {
     try {
-      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }));
+      // Not worth a propagation wait: a refusal here only means "cannot tell", not a failure.
+      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }), { propagation: false });
       return { name, deletedOn: deleted.properties.deletedOn, scheduledPurgeDate: deleted.properties.scheduledPurgeDate };
     } catch (error) {
       if (isNotFound(error) || (error instanceof VaultError && error.code === "vault_forbidden")) return undefined;
@@ -296,14 +297,14 @@ export class VaultStore {
   }
 
   /** Runs a vault call with the retry policies of retry.ts, and maps its errors. */
-  private async call<T>(access: Access, name: string, doing: string, operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+  private async call<T>(access: Access, name: string, doing: string, operation: (abortSignal: AbortSignal) => Promise<T>, retry: { propagation?: boolean } = {}): Promise<T> {
     const what = `Key Vault ${this.host} (${doing} ${name === "(list)" ? "the vault" : `secret "${name}"`})`;
     try {
       return await withRetries(operation, {
         what,
         deadline: this.deadline,
         requestTimeoutMs: this.requestTimeoutMs,
-        policies: { transient: { budgetMs: this.transientBudgetMs }, propagation: { budgetMs: this.accessWaitMs } },
+        policies: { transient: { budgetMs: this.transientBudgetMs }, propagation: { budgetMs: retry.propagation === false ? 0 : this.accessWaitMs } },
         classify: classifyVaultError,
         onRetry: ({ delayMs, concern, error }) =>
           this.onWait?.(

@@ -261,6 +261,17 @@ describe("soft-deleted secrets", () => {
     expect(result.stdout).toContain(`az keyvault secret recover --vault-name ${s.vault.name} --name ${names().clientSecret}\`, then \`pulumi up\``);
   });
 
+  it("status reports `missing`, without a propagation wait, when it may not look at deleted secrets", async () => {
+    s.vault.failNext(1, 403, { method: "GET", name: names().refreshToken });
+
+    const result = await status(["--access-wait", "600", "--json"]);
+
+    expect(result.code).toBe(3);
+    expect(jsonStdout(result)).toMatchObject({ refreshToken: { state: "missing" } });
+    expect(result.stderr).not.toContain("retrying");
+    expect(s.vault.requests.filter((r) => r.path === `/deletedsecrets/${names().refreshToken}`).map((r) => r.status)).toEqual([403]);
+  });
+
   it("refresh exits 3 for a deleted refresh-token secret with the recover and purge commands, without asking Entra ID", async () => {
     seedRefreshToken(s);
     s.vault.deleteSecret(names().refreshToken);
