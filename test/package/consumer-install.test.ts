@@ -34,9 +34,9 @@ const FORBIDDEN = /(^|\/)node_modules\/(@pulumi\/|@pulumiverse\/|typescript$|ts-
 let scratch: string;
 let blockedLog: string;
 
-/** The environment for npm: none of the `npm run` variables of the parent, and the loopback guard in every Node process. */
+/** The environment for npm: none of the `npm run` variables of the parent but its cache, and the loopback guard in every Node process. */
 function npmEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || /^npm_config_cache$/i.test(key)));
   return { ...env, NODE_OPTIONS: `--require ${LOOPBACK_ONLY_CJS}`, PCSAM_BLOCKED_LOG: blockedLog, npm_config_update_notifier: "false" };
 }
 
