@@ -175,9 +175,8 @@ describe("the production lockfile slice the consumers start from", () => {
 });
 
 describe("a project that installs the npm pack tarball", () => {
-  let installed: Installed | undefined;
-  let tarball: string;
-  const consumer = () => installed ?? (installed = install("from-tarball", tarball));
+  let installed: Installed;
+  const consumer = () => installed;
 
   beforeAll(() => {
     // The build already ran (npm test); --ignore-scripts keeps `prepare` from rebuilding dist under the other test files.
@@ -185,20 +184,20 @@ describe("a project that installs the npm pack tarball", () => {
       filename: string;
       files: Array<{ path: string }>;
     }>;
-    tarball = path.join(scratch, packed[0].filename);
     const files = packed[0].files.map((f) => f.path);
     expect(files).toContain("bootstrap/dist/cli/main.js");
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
     expect(files.filter((f) => /^(infra|test)\//.test(f))).toEqual([]);
+    installed = install("from-tarball", path.join(scratch, packed[0].filename));
   }, INSTALL_TIMEOUT);
 
   expectLeanAndWorking(consumer);
 });
 
 describe("a project that installs from a git URL", () => {
-  let installed: Installed | undefined;
+  let installed: Installed;
   let repo: string;
-  const consumer = () => installed ?? (installed = install("from-git", `git+file://${repo}`));
+  const consumer = () => installed;
 
   beforeAll(() => {
     // A repository of this working tree's files (tracked, and new ones not ignored), as a remote would hold them.
@@ -212,6 +211,7 @@ describe("a project that installs from a git URL", () => {
     git("init", "-q");
     git("add", "-A");
     git("commit", "-q", "-m", "snapshot");
+    installed = install("from-git", `git+file://${repo}`);
   }, INSTALL_TIMEOUT);
 
   it("builds bootstrap/dist through `prepare` (the repository holds no built files)", () => {
