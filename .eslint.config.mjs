@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bootstrap/dist/", ".vitest-report/"] },
+  { ignores: ["node_modules/", "bootstrap/dist/", "dist/", ".vitest-report/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

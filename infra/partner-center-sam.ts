@@ -4,6 +4,11 @@ import { SettingsOrigin } from "./config-error";
 import { LOCATION_KEY, StackConfig, parseStackConfig } from "./config";
 import { StackOutputs, definePartnerCenterSam } from "./program";
 
+export type { SecretNames } from "../bootstrap/src/contract";
+export { ConfigValidationError } from "./config-error";
+export type { ConfigProblem } from "./config-error";
+export type { StackOutputs } from "./program";
+
 /** The component's type token. */
 export const PARTNER_CENTER_SAM_TYPE = "partner-center-sam:index:PartnerCenterSam";
 

@@ -6,7 +6,10 @@
 import * as random from "@pulumi/random";
 import { PartnerCenterSam } from "../../infra/partner-center-sam";
 
-/** The program body; the test runs it as the root of a stack. */
+/**
+ * The program body; the test runs it as the root of a stack. package-export.test.ts compiles
+ * this file as another project would, importing `partner-center-sam/infra` instead.
+ */
 export function consumerProgram() {
   // Something the platform team's program already has.
   const existing = new random.RandomString("platform-marker", { length: 4, special: false });

@@ -151,6 +151,19 @@ function expectLeanAndWorking(consumer: () => Installed) {
     expect(help.stdout).toMatch(/--vault-uri/);
   });
 
+  it("resolves partner-center-sam/infra to the compiled component, which names the optional Pulumi peer it lacks", () => {
+    const { dir } = consumer();
+    const script =
+      'console.log(require.resolve("partner-center-sam/infra")); ' +
+      'try { require("partner-center-sam/infra"); } catch (e) { console.log(e.code, /@pulumi\\/pulumi/.test(e.message)); }';
+    const result = run(process.execPath, ["-e", script], dir);
+    expect([result.code, result.stdout.trim().split("\n"), result.stderr]).toEqual([
+      0,
+      [path.join(dir, "node_modules", "partner-center-sam", "dist", "infra", "partner-center-sam.js"), "MODULE_NOT_FOUND true"],
+      "",
+    ]);
+  });
+
   it("asked nothing outside the loopback interface", () => {
     consumer();
     expect(existsSync(blockedLog) ? readFileSync(blockedLog, "utf8") : "").toBe("");
@@ -186,6 +199,8 @@ describe("a project that installs the npm pack tarball", () => {
     }>;
     const files = packed[0].files.map((f) => f.path);
     expect(files).toContain("bootstrap/dist/cli/main.js");
+    for (const built of ["dist/infra/partner-center-sam.js", "dist/infra/partner-center-sam.d.ts", "dist/bootstrap/src/contract.js"]) expect(files).toContain(built);
+    expect(files, "the program's entry point declares a stack when loaded").not.toContain("dist/infra/index.js");
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
     expect(files.filter((f) => /^(infra|test)\//.test(f))).toEqual([]);
     installed = install("from-tarball", path.join(scratch, packed[0].filename));
@@ -214,9 +229,11 @@ describe("a project that installs from a git URL", () => {
     installed = install("from-git", `git+file://${repo}`);
   }, INSTALL_TIMEOUT);
 
-  it("builds bootstrap/dist through `prepare` (the repository holds no built files)", () => {
+  it("builds bootstrap/dist and dist/infra through `prepare` (the repository holds no built files)", () => {
     expect(existsSync(path.join(repo, "bootstrap", "dist"))).toBe(false);
+    expect(existsSync(path.join(repo, "dist"))).toBe(false);
     expect(existsSync(path.join(consumer().dir, "node_modules", "partner-center-sam", "bootstrap", "dist", "index.js"))).toBe(true);
+    expect(existsSync(path.join(consumer().dir, "node_modules", "partner-center-sam", "dist", "infra", "partner-center-sam.d.ts"))).toBe(true);
   });
 
   expectLeanAndWorking(consumer);
