@@ -217,7 +217,9 @@ describe("concurrent refresh runs", () => {
 
     for (const result of results) expect(result.code, result.stderr).toBe(0);
     expect(s.vault.versions(names().refreshToken)).toHaveLength(before.versionCount + 3);
-    expect(s.entra.refreshTokenUses(seeded.token)).toBe(3);
+    // Each run redeemed what it read: the seeded token, or one a faster run had already stored.
+    expect(s.entra.tokenRequests.filter((r) => r.grantType === "refresh_token")).toHaveLength(3);
+    expect(s.entra.refreshTokenUses(seeded.token)).toBeGreaterThanOrEqual(1);
     const latest = s.vault.latest(names().refreshToken)!;
     expect(latest.value).not.toBe(seeded.token);
     expect(s.entra.isRefreshTokenValid(latest.value)).toBe(true);
