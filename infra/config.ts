@@ -43,6 +43,8 @@ export interface StackConfig {
   protectVault: boolean;
   /** Set when `githubRepository` and `githubEnvironment` are configured. */
   githubRefresher?: { repository: string; environment: string };
+  /** Set when `githubRepository` and `githubDeployEnvironment` are configured: the identity of the rotation workflow. */
+  githubDeployer?: { repository: string; environment: string };
 }
 
 /** The fully qualified key of the required Azure region. */
@@ -69,6 +71,7 @@ export const PROJECT_SETTINGS = {
   protectVault: true,
   githubRepository: "",
   githubEnvironment: "",
+  githubDeployEnvironment: "",
 } as const;
 
 type SettingName = keyof typeof PROJECT_SETTINGS;
@@ -190,13 +193,37 @@ export function parseStackConfig(
   }
   const repository = setting("githubRepository", rules.githubRepository);
   const environment = setting("githubEnvironment", rules.githubEnvironment);
+  const deployEnvironment = setting("githubDeployEnvironment", rules.githubEnvironment);
   const repositorySet = Boolean(values[key("githubRepository")]);
   const environmentSet = Boolean(values[key("githubEnvironment")]);
-  if (repositorySet && !environmentSet) {
-    problem(key("githubEnvironment"), `must be set together with ${key("githubRepository")}`, rules.githubEnvironment.example);
+  const deployEnvironmentSet = Boolean(values[key("githubDeployEnvironment")]);
+  if (repositorySet && !environmentSet && !deployEnvironmentSet) {
+    problem(
+      key("githubEnvironment"),
+      `must be set together with ${key("githubRepository")} (or ${key("githubDeployEnvironment")}, for the rotation workflow's identity alone)`,
+      rules.githubEnvironment.example,
+    );
   }
   if (environmentSet && !repositorySet) {
     problem(key("githubRepository"), `must be set together with ${key("githubEnvironment")}`, rules.githubRepository.example);
+  }
+  if (deployEnvironmentSet && !repositorySet) {
+    problem(key("githubRepository"), `must be set together with ${key("githubDeployEnvironment")}`, rules.githubRepository.example);
+  }
+  if (deployEnvironment !== undefined && deployEnvironment === environment) {
+    problem(
+      key("githubDeployEnvironment"),
+      `must differ from ${key("githubEnvironment")}: the identity that runs \`pulumi up\` is stronger than the refresher's and needs an environment of its own`,
+      "partner-center-deploy",
+    );
+  }
+  if (deployEnvironmentSet && administrators.length === 0) {
+    problem(
+      key("administrators"),
+      `must list the people (or identities) who own the stack when ${key("githubDeployEnvironment")} is set: ` +
+        "otherwise every workflow run would make its identity the only owner of the app and the only vault administrator",
+      "[\"00000000-0000-0000-0000-000000000000\"]",
+    );
   }
   problems.push(...unknownSettings(values, project));
   if (problems.length > 0) throw new ConfigValidationError(problems, origin);
@@ -224,6 +251,7 @@ export function parseStackConfig(
     purgeProtection: config.purgeProtection ?? PROJECT_SETTINGS.purgeProtection,
     protectVault: config.protectVault ?? PROJECT_SETTINGS.protectVault,
     ...(repository && environment ? { githubRefresher: { repository, environment } } : {}),
+    ...(repository && deployEnvironment ? { githubDeployer: { repository, environment: deployEnvironment } } : {}),
   };
 }
 

@@ -36,3 +36,19 @@ export const AZURE_AD_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
 /** Default days a client secret stays valid after its scheduled rotation, so one missed update breaks nothing. */
 export const CLIENT_SECRET_GRACE_DAYS = 30;
+
+/** Built-in role "Contributor": manage every resource, but not access to it. */
+export const CONTRIBUTOR_ROLE_ID = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+
+/** Built-in role "Role Based Access Control Administrator": manage role assignments (constrainable with a condition). */
+export const RBAC_ADMINISTRATOR_ROLE_ID = "f58310d9-a9f6-439a-9e8d-f62e7b41a168";
+
+/** Microsoft Graph application permissions (app roles) a service principal running `pulumi up` needs, with their ids. */
+export const GRAPH_APP_ROLES = {
+  /** Create and update the app registrations, their service principals and client secrets. */
+  applicationReadWriteAll: { name: "Application.ReadWrite.All", id: "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9" },
+  /** Read Microsoft's service principals and the type of each configured object id. */
+  directoryReadAll: { name: "Directory.Read.All", id: "7ab1d382-f21e-4acd-a863-ba3e13f7da61" },
+  /** Manage the tenant-wide delegated grants (`grantAdminConsent`). */
+  delegatedPermissionGrantReadWriteAll: { name: "DelegatedPermissionGrant.ReadWrite.All", id: "8e8e4742-1d95-4f68-9d56-6ee75648c72a" },
+} as const;

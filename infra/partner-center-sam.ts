@@ -43,6 +43,8 @@ export interface PartnerCenterSamArgs {
   protectVault?: boolean;
   githubRepository?: string;
   githubEnvironment?: string;
+  /** With `githubRepository`: create the identity of the client-secret rotation workflow, which runs `pulumi up`. */
+  githubDeployEnvironment?: string;
 }
 
 const COMPONENT_ARGUMENTS: SettingsOrigin = {
@@ -79,8 +81,10 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
   readonly partnerCenterEndpoint: string;
   readonly clientSecretExpiresAt: pulumi.Output<string>;
   readonly adminConsentUrl: pulumi.Output<string>;
-  /** Only when `githubRepository` is set. */
+  /** Only when `githubRepository` and `githubEnvironment` are set. */
   readonly refresherClientId?: pulumi.Output<string>;
+  /** Only when `githubRepository` and `githubDeployEnvironment` are set. */
+  readonly deployerClientId?: pulumi.Output<string>;
   /** All of the above, as this project exports them from its stack. */
   readonly outputs: StackOutputs;
 
@@ -103,6 +107,7 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
     this.clientSecretExpiresAt = outputs.clientSecretExpiresAt;
     this.adminConsentUrl = outputs.adminConsentUrl;
     if (outputs.refresherClientId) this.refresherClientId = outputs.refresherClientId;
+    if (outputs.deployerClientId) this.deployerClientId = outputs.deployerClientId;
     this.outputs = outputs;
     this.registerOutputs({ ...outputs });
   }
@@ -149,8 +154,10 @@ export function argsFromStackConfig(config: StackConfig): PartnerCenterSamArgs {
     softDeleteRetentionDays: config.softDeleteRetentionDays,
     purgeProtection: config.purgeProtection,
     protectVault: config.protectVault,
-    ...(config.githubRefresher
-      ? { githubRepository: config.githubRefresher.repository, githubEnvironment: config.githubRefresher.environment }
+    ...(config.githubRefresher || config.githubDeployer
+      ? { githubRepository: (config.githubRefresher ?? config.githubDeployer)?.repository }
       : {}),
+    ...(config.githubRefresher ? { githubEnvironment: config.githubRefresher.environment } : {}),
+    ...(config.githubDeployer ? { githubDeployEnvironment: config.githubDeployer.environment } : {}),
   };
 }

@@ -3,6 +3,7 @@ import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_SECRET_NAMES, SecretNames, adminConsentUrl, partnerCenterScope } from "../bootstrap/src/contract";
 import { StackConfig, configWarnings } from "./config";
+import { GitHubDeployer } from "./github-deployer";
 import { GitHubRefresher } from "./github-refresher";
 import { KeyVault } from "./key-vault";
 import { keyVaultNamePrefix, stackTags } from "./naming";
@@ -26,8 +27,10 @@ export interface StackOutputs {
   /** RFC 3339 end date of the current client secret. */
   clientSecretExpiresAt: pulumi.Output<string>;
   adminConsentUrl: pulumi.Output<string>;
-  /** Client id of the GitHub Actions refresher identity; only when `githubRepository` is configured. */
+  /** Client id of the GitHub Actions refresher identity; only when `githubRepository` and `githubEnvironment` are configured. */
   refresherClientId?: pulumi.Output<string>;
+  /** Client id of the identity that runs `pulumi up` from GitHub Actions; only when `githubDeployEnvironment` is configured. */
+  deployerClientId?: pulumi.Output<string>;
 }
 
 /**
@@ -48,7 +51,7 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
   const secretNames: SecretNames = { ...DEFAULT_SECRET_NAMES };
 
   // With administrators configured, nothing below depends on who runs `pulumi up`.
-  const owners = config.administrators.length === 0 ? [entra.objectId] : appOwners(config.project, config.administrators, parent);
+  const administrators: pulumi.Input<pulumi.Input<string>[]> = config.administrators.length === 0 ? [entra.objectId] : appOwners(config.project, config.administrators, parent);
 
   const vault = new KeyVault(
     "key-vault",
@@ -72,6 +75,28 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     },
     placed,
   );
+
+  // The rotation workflow's identity owns the apps too (next to the administrators, which the
+  // configuration then requires), so its runs change no owner and it can update them.
+  const deployer = config.githubDeployer
+    ? new GitHubDeployer(
+        "github-deployer",
+        {
+          repository: config.githubDeployer.repository,
+          environment: config.githubDeployer.environment,
+          displayName: `${config.appDisplayName} - GitHub pulumi up`,
+          owners: administrators,
+          resourceGroupId: pulumi.interpolate`/subscriptions/${azure.subscriptionId}/resourceGroups/${vault.resourceGroupName}`,
+          vaultId: vault.vaultId,
+          subscriptionId: azure.subscriptionId,
+          grantAdminConsent: config.grantAdminConsent,
+        },
+        { parent },
+      )
+    : undefined;
+  const owners: pulumi.Input<pulumi.Input<string>[]> = deployer
+    ? pulumi.all([pulumi.output(administrators), deployer.servicePrincipalObjectId]).apply(([ids, id]) => [...ids, id])
+    : administrators;
 
   const app = new PartnerCenterApp(
     "partner-center-app",
@@ -135,6 +160,7 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
       .all([entra.tenantId, app.clientId])
       .apply(([tenantId, clientId]) => adminConsentUrl(config.authorityHost, tenantId, clientId)),
     ...(refresher ? { refresherClientId: refresher.clientId } : {}),
+    ...(deployer ? { deployerClientId: deployer.clientId } : {}),
   };
 }
 

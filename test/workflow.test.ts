@@ -272,6 +272,15 @@ describe("the client-secret rotation workflow", () => {
     expect(loaded.steps[status].run).toMatch(/exit "\$code"\s*$/);
   });
 
+  it("runs in the environment the stack creates its identity for (githubDeployEnvironment), with that identity's client id", () => {
+    const example = /^\s*#?\s*partner-center-sam:githubDeployEnvironment:\s*(\S+)\s*$/m.exec(readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"));
+    expect(example?.[1]).toBe(job.environment);
+    expect(loaded.text).toContain(`githubDeployEnvironment=${job.environment}`);
+    expect(loaded.text).toMatch(/AZURE_CLIENT_ID\s+= the stack output deployerClientId/);
+    const program = readFileSync(path.join(root, "infra", "program.ts"), "utf8");
+    expect(program).toMatch(/^\s+deployerClientId\?:/m);
+  });
+
   it("the stack exports the keyVaultUri output the status step reads", () => {
     const program = readFileSync(path.join(root, "infra", "program.ts"), "utf8");
     expect(program).toMatch(/^\s+keyVaultUri\??:/m);

@@ -198,7 +198,7 @@ describe("stack configuration", () => {
     expect(problemsOf({ ...LOCATION, [`${P}:githubRepository`]: "contoso/automation" })).toEqual([
       {
         key: `${P}:githubEnvironment`,
-        rule: `must be set together with ${P}:githubRepository`,
+        rule: `must be set together with ${P}:githubRepository (or ${P}:githubDeployEnvironment, for the rotation workflow's identity alone)`,
         example: "production",
       },
     ]);

@@ -52,6 +52,7 @@ export const TYPES = {
   partnerCenterApp: "partner-center-sam:index:PartnerCenterApp",
   vaultSecrets: "partner-center-sam:index:VaultSecrets",
   githubRefresher: "partner-center-sam:index:GitHubRefresher",
+  githubDeployer: "partner-center-sam:index:GitHubDeployer",
   resourceGroup: "azure-native:resources:ResourceGroup",
   vault: "azure-native:keyvault:Vault",
   secret: "azure-native:keyvault:Secret",
