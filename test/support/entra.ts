@@ -14,6 +14,13 @@
  * must prove a client stored the newest token; {@link EntraStandIn.refreshTokenUses}
  * and {@link EntraStandIn.newestRefreshToken} prove it without that.
  *
+ * Customer tenants (GDAP): a tenant can be named by id or by a verified domain
+ * in the path. A multi-tenant app is unknown to a customer tenant (AADSTS700016)
+ * until {@link EntraStandIn.consentAppInTenant} adds it — what Partner Center's
+ * applicationconsents does — and a partner user's refresh token is redeemed
+ * there only if the user holds a GDAP role in it ({@link EntraStandIn.grantGdapRole};
+ * otherwise AADSTS50020). Tokens issued there carry `tid` = the customer.
+ *
  * Also serves an App Service-style managed-identity endpoint, so an unchanged
  * `DefaultAzureCredential` (with {@link EntraStandIn.managedIdentityEnv}) gets
  * tokens for the Key Vault stand-in.
@@ -48,9 +55,11 @@ export interface EntraStandInOptions {
   singleUseRefreshTokens?: boolean;
 }
 
-/** An app registration (single-tenant, confidential client). */
+/** An app registration (a confidential client; single-tenant unless `multiTenant`). */
 export interface RegisterAppOptions {
   tenantId: string;
+  /** Sign-in audience AzureADMultipleOrgs: the app can be consented into other tenants (default false: AzureADMyOrg). */
+  multiTenant?: boolean;
   clientId: string;
   clientSecret: string;
   redirectUris: string[];
@@ -68,10 +77,20 @@ export interface RegisterAppOptions {
 export interface EntraApp {
   tenantId: string;
   clientId: string;
+  /** Sign-in audience AzureADMultipleOrgs. */
+  multiTenant: boolean;
   displayName: string;
   applicationObjectId: string;
   servicePrincipalObjectId: string;
   redirectUris: string[];
+}
+
+/** Options of {@link EntraStandIn.addTenant}. */
+export interface AddTenantOptions {
+  /** Verified domains, e.g. `fabrikam.onmicrosoft.com`; usable instead of the id in the authority path. */
+  domains?: string[];
+  /** The organization's name, as Entra's messages quote it. */
+  displayName?: string;
 }
 
 /** A user to add to a tenant. */
@@ -150,6 +169,8 @@ export interface TokenRequestRecord {
   clientId: string;
   scope: string;
   tenantId: string;
+  /** The tenant segment of the path as the client sent it (an id or a domain). */
+  tenantPath: string;
   status: number;
   /** OAuth error and AADSTS code when the request failed. */
   error?: string;
@@ -202,6 +223,13 @@ const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 interface Tenant {
   id: string;
+  displayName: string;
+  /** Verified domains, lower case. */
+  domains: Set<string>;
+  /** Apps from other tenants consented here (their service principal exists), with the delegated scopes granted tenant-wide. */
+  appConsents: Map<string, Set<string>>;
+  /** Users of other tenants (lower-case UPN) holding a GDAP role here, with the roles. */
+  gdap: Map<string, string[]>;
 }
 
 interface StoredApp extends EntraApp {
@@ -209,6 +237,7 @@ interface StoredApp extends EntraApp {
   /** Secrets whose end date has passed (AADSTS7000222). */
   expiredSecrets: string[];
   adminConsented: Set<string>;
+  multiTenant: boolean;
 }
 
 interface Resource {
@@ -255,7 +284,10 @@ interface AuthCode {
 }
 
 interface RefreshTokenRecord {
+  /** The user's (and app's) home tenant. */
   tenantId: string;
+  /** The tenant whose token endpoint issued it (a customer tenant for a GDAP redemption). */
+  issuedIn: string;
   clientId: string;
   user: EntraUser;
   amr: string[];
@@ -416,10 +448,64 @@ export class EntraStandIn {
   }
 
   /** Adds a tenant (registerApp and addUser add theirs implicitly). The first one hosts the managed identity. */
-  addTenant(tenantId: string): void {
+  addTenant(tenantId: string, options: AddTenantOptions = {}): void {
     const id = tenantId.toLowerCase();
-    if (!this.tenants.has(id)) this.tenants.set(id, { id });
+    let tenant = this.tenants.get(id);
+    if (!tenant) {
+      tenant = { id, displayName: options.displayName ?? id, domains: new Set(), appConsents: new Map(), gdap: new Map() };
+      this.tenants.set(id, tenant);
+    }
+    if (options.displayName) tenant.displayName = options.displayName;
+    for (const domain of options.domains ?? []) tenant.domains.add(domain.toLowerCase());
     this.managedIdentityTenant ??= id;
+  }
+
+  /** The tenant id for an id or a verified domain, as Entra resolves the authority path; undefined when unknown. */
+  resolveTenant(idOrDomain: string): string | undefined {
+    const key = idOrDomain.toLowerCase();
+    if (this.tenants.has(key)) return key;
+    for (const tenant of this.tenants.values()) if (tenant.domains.has(key)) return tenant.id;
+    return undefined;
+  }
+
+  /**
+   * Puts a multi-tenant app into a customer tenant with delegated scopes granted
+   * for the whole tenant (what Partner Center's applicationconsents does, and an
+   * admin consent in that tenant). Scopes are full (`https://graph.microsoft.com/User.Read`,
+   * `…/.default`) or bare Graph names (`User.Read`). Replaces an earlier consent.
+   */
+  consentAppInTenant(tenantId: string, clientId: string, scopes: string[]): void {
+    const tenant = this.tenants.get(this.resolveTenant(tenantId) ?? "");
+    const app = this.apps.get(clientId.toLowerCase());
+    if (!tenant) throw new Error(`consentAppInTenant: unknown tenant ${tenantId}`);
+    if (!app) throw new Error(`consentAppInTenant: unknown app ${clientId}`);
+    tenant.appConsents.set(app.clientId, new Set(this.consentEntries(scopes)));
+  }
+
+  /** The scopes an app was consented to in a tenant (full scope strings), or undefined when it is not there. */
+  appConsentInTenant(tenantId: string, clientId: string): string[] | undefined {
+    const consent = this.tenants.get(this.resolveTenant(tenantId) ?? "")?.appConsents.get(clientId.toLowerCase());
+    return consent && [...consent];
+  }
+
+  /** Removes an app from a customer tenant (its tokens there fail with AADSTS700016 again). True if it was there. */
+  revokeAppConsentInTenant(tenantId: string, clientId: string): boolean {
+    return this.tenants.get(this.resolveTenant(tenantId) ?? "")?.appConsents.delete(clientId.toLowerCase()) ?? false;
+  }
+
+  /**
+   * Gives a partner user (by UPN) a GDAP role in a customer tenant: an active
+   * GDAP relationship whose security group, with `roles`, has the user as a member.
+   */
+  grantGdapRole(customerTenantId: string, username: string, roles: string[] = ["Directory Readers"]): void {
+    const tenant = this.tenants.get(this.resolveTenant(customerTenantId) ?? "");
+    if (!tenant) throw new Error(`grantGdapRole: unknown tenant ${customerTenantId}`);
+    tenant.gdap.set(username.toLowerCase(), [...roles]);
+  }
+
+  /** Takes a partner user's GDAP roles in a customer tenant away (relationship ended or removed from the group). */
+  revokeGdapRole(customerTenantId: string, username: string): boolean {
+    return this.tenants.get(this.resolveTenant(customerTenantId) ?? "")?.gdap.delete(username.toLowerCase()) ?? false;
   }
 
   /** Registers a confidential client in a tenant. */
@@ -435,6 +521,7 @@ export class EntraStandIn {
       secret: options.clientSecret,
       expiredSecrets: [],
       adminConsented: new Set((options.adminConsentedScopes ?? []).map((s) => this.normalizeScope(s))),
+      multiTenant: options.multiTenant ?? false,
     };
     this.apps.set(app.clientId, app);
     return this.publicApp(app);
@@ -444,6 +531,13 @@ export class EntraStandIn {
   app(clientId: string): EntraApp | undefined {
     const app = this.apps.get(clientId.toLowerCase());
     return app && this.publicApp(app);
+  }
+
+  /** Changes an app's sign-in audience (multi-tenant or not), as `pulumi up` with `multiTenant` does. */
+  setMultiTenant(clientId: string, multiTenant: boolean): void {
+    const app = this.apps.get(clientId.toLowerCase());
+    if (!app) throw new Error(`no app ${clientId}`);
+    app.multiTenant = multiTenant;
   }
 
   /** Replaces an app's client secret (the old one stops working at once). */
@@ -570,9 +664,15 @@ export class EntraStandIn {
     return this.refreshTokens.get(sha256(token))?.uses ?? 0;
   }
 
-  /** The refresh token most recently issued to `username` for `clientId`, by code or refresh redemption. */
-  newestRefreshToken(clientId: string, username: string): string | undefined {
-    return this.newestRefreshTokens.get(`${clientId.toLowerCase()}|${username.toLowerCase()}`);
+  /**
+   * The refresh token most recently issued to `username` for `clientId`, by code
+   * or refresh redemption, in the app's own tenant — or, with `tenantId`, by a
+   * redemption in that (customer) tenant.
+   */
+  newestRefreshToken(clientId: string, username: string, tenantId?: string): string | undefined {
+    const app = this.apps.get(clientId.toLowerCase());
+    const tenant = tenantId === undefined ? undefined : (this.resolveTenant(tenantId) ?? tenantId.toLowerCase());
+    return this.newestRefreshTokens.get(refreshTokenKey(clientId, username, tenant === app?.tenantId ? undefined : tenant));
   }
 
   /**
@@ -584,7 +684,7 @@ export class EntraStandIn {
     const app = this.apps.get(options.clientId.toLowerCase());
     if (!user || !app || app.tenantId !== user.tenantId) throw new Error("issueRefreshToken: unknown user, app or tenant");
     this.recordConsent(app, user, options.scopes.filter((s) => !OIDC_SCOPES.has(s)));
-    return this.newRefreshToken(app, user, amrOf(user), Math.floor(this.now() / 1000));
+    return this.newRefreshToken(app, user, amrOf(user), Math.floor(this.now() / 1000), app.tenantId);
   }
 
   /** Moves the stand-in's clock (code and refresh-token expiry, token iat/exp) forward. */
@@ -707,12 +807,13 @@ export class EntraStandIn {
     const [tenant, ...rest] = parts;
     const route = rest.join("/");
     const method = req.method ?? "GET";
-    if (tenant && !this.tenants.has(tenant.toLowerCase())) {
+    const resolvedTenant = tenant ? this.resolveTenant(tenant) : undefined;
+    if (tenant && !resolvedTenant) {
       const err = new OAuthError(400, "invalid_tenant", 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
       if (route === "oauth2/v2.0/authorize") return this.errorPage(res, err.message);
       return this.sendOAuthError(req, res, err);
     }
-    const tenantId = tenant?.toLowerCase() ?? "";
+    const tenantId = resolvedTenant ?? "";
     if (method === "GET" && (route === "v2.0/.well-known/openid-configuration" || route === ".well-known/openid-configuration")) {
       return sendJson(res, 200, this.openIdConfiguration(tenantId));
     }
@@ -725,7 +826,7 @@ export class EntraStandIn {
     if (method === "POST" && route === "consent") return this.handleConsent(req, res, tenantId);
     if (route === "oauth2/v2.0/token") {
       if (method !== "POST") return this.sendOAuthError(req, res, new OAuthError(400, "invalid_request", 900561, "The endpoint only accepts POST requests. Received a GET request."));
-      return this.handleToken(req, res, tenantId);
+      return this.handleToken(req, res, tenantId, tenant ?? "");
     }
     if (method === "GET" && route === "oauth2/v2.0/logout") return sendHtml(res, 200, page("Signed out", "<p>You have signed out of your account.</p>"));
     return sendJson(res, 404, { error: "not_found" });
@@ -766,7 +867,7 @@ export class EntraStandIn {
     const clientId = q.get("client_id");
     if (!clientId) return this.errorPage(res, "AADSTS900144: The request body must contain the following parameter: 'client_id'.");
     const app = this.apps.get(clientId.toLowerCase());
-    if (!app || app.tenantId !== tenantId) {
+    if (!app || !this.appKnownIn(app, tenantId)) {
       return this.errorPage(res, `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
     }
     const redirectUri = q.get("redirect_uri");
@@ -910,13 +1011,14 @@ export class EntraStandIn {
 
   // ------------------------------------------------------------------ token
 
-  private async handleToken(req: http.IncomingMessage, res: http.ServerResponse, tenantId: string): Promise<void> {
+  private async handleToken(req: http.IncomingMessage, res: http.ServerResponse, tenantId: string, tenantPath: string): Promise<void> {
     const form = await readForm(req);
     const record: TokenRequestRecord = {
       grantType: form.get("grant_type") ?? "",
       clientId: form.get("client_id") ?? basicAuth(req)?.clientId ?? "",
       scope: form.get("scope") ?? "",
       tenantId,
+      tenantPath,
       status: 200,
     };
     this.tokenRequests.push(record);
@@ -943,7 +1045,7 @@ export class EntraStandIn {
     const clientId = (form.get("client_id") ?? basic?.clientId ?? "").toLowerCase();
     if (!clientId) throw new OAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
     const app = this.apps.get(clientId);
-    if (!app || app.tenantId !== tenantId) {
+    if (!app || !this.appKnownIn(app, tenantId)) {
       throw new OAuthError(400, "unauthorized_client", 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
     }
     const secret = form.get("client_secret") ?? basic?.secret;
@@ -959,9 +1061,9 @@ export class EntraStandIn {
     }
     switch (grantType) {
       case "authorization_code":
-        return this.redeemCode(app, form);
+        return this.redeemCode(app, form, tenantId);
       case "refresh_token":
-        return this.redeemRefreshToken(app, form);
+        return this.redeemRefreshToken(app, form, tenantId);
       case "client_credentials":
         return this.clientCredentials(app, form);
       default:
@@ -969,7 +1071,7 @@ export class EntraStandIn {
     }
   }
 
-  private redeemCode(app: StoredApp, form: URLSearchParams): Record<string, unknown> {
+  private redeemCode(app: StoredApp, form: URLSearchParams, tenantId: string): Record<string, unknown> {
     const code = this.codes.get(form.get("code") ?? "");
     if (!code) throw new OAuthError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The reason: The provided authorization code is malformed or was not issued by this service.");
     if (code.clientId !== app.clientId) throw new OAuthError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed: the authorization code was issued to a different client.");
@@ -987,10 +1089,10 @@ export class EntraStandIn {
     const requested = splitScopes(form.get("scope"));
     const scopes = requested.length ? requested : code.scopes;
     const offline = scopes.includes("offline_access") || code.scopes.includes("offline_access");
-    return this.userTokenResponse(app, code.user, scopes, code.amr, code.authTime, offline, form.get("client_info") === "1", code.nonce);
+    return this.userTokenResponse(app, tenantId, code.user, scopes, code.amr, code.authTime, offline, form.get("client_info") === "1", code.nonce);
   }
 
-  private redeemRefreshToken(app: StoredApp, form: URLSearchParams): Record<string, unknown> {
+  private redeemRefreshToken(app: StoredApp, form: URLSearchParams, tenantId: string): Record<string, unknown> {
     const token = form.get("refresh_token");
     if (!token) throw new OAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'refresh_token'.");
     const hash = sha256(token);
@@ -1012,9 +1114,16 @@ export class EntraStandIn {
       throw new OAuthError(400, "invalid_grant", 700082, STANDARD_INVALIDATIONS[700082].text.replace("{issued}", new Date(record.issuedAt).toISOString()));
     }
     if (!scopes.length) throw new OAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
+    if (tenantId !== record.tenantId) {
+      // A partner user in a customer tenant: only through a GDAP role there.
+      const tenant = this.tenants.get(tenantId)!;
+      if (!tenant.gdap.has(record.user.username.toLowerCase())) {
+        throw new OAuthError(400, "invalid_grant", 50020, `User account '${record.user.username}' from identity provider 'https://sts.windows.net/${record.tenantId}/' does not exist in tenant '${tenant.displayName}' and cannot access the application '${app.clientId}'(${app.displayName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account.`);
+      }
+    }
     const omit = this.omitRefreshTokens > 0;
     if (omit) this.omitRefreshTokens--;
-    const body = this.userTokenResponse(app, record.user, scopes, record.amr, record.authTime, !omit, form.get("client_info") === "1", undefined);
+    const body = this.userTokenResponse(app, tenantId, record.user, scopes, record.amr, record.authTime, !omit, form.get("client_info") === "1", undefined);
     record.uses++;
     record.lastUsedAt = this.now();
     return body;
@@ -1034,6 +1143,8 @@ export class EntraStandIn {
 
   private userTokenResponse(
     app: StoredApp,
+    /** The tenant whose token endpoint answers: the app's own, or a customer tenant. */
+    tenantId: string,
     user: EntraUser,
     scopes: string[],
     amr: string[],
@@ -1047,14 +1158,14 @@ export class EntraStandIn {
     if (resources.length > 1) {
       throw new OAuthError(400, "invalid_request", 28000, `Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scopes.join(" ")} is not valid.`);
     }
-    const scopeError = this.checkScopes(app.tenantId, apiScopes.map((s) => s.raw));
+    const scopeError = this.checkScopes(tenantId, apiScopes.map((s) => s.raw));
     if (scopeError) throw scopeError;
     const resource = this.findResource(apiScopes[0]?.resource ?? GRAPH) as Resource;
     let granted: string[];
     if (apiScopes.length === 0) {
       granted = scopes.filter((s) => s !== "offline_access");
     } else {
-      const consented = this.consentedScopeNames(app, user, resource);
+      const consented = this.consentedScopeNames(app, user, resource, tenantId);
       const names = apiScopes.some((s) => s.name === ".default") ? [...consented] : apiScopes.map((s) => s.name);
       const missing = names.length === 0 || names.some((n) => !consented.has(n));
       if (missing) {
@@ -1067,7 +1178,7 @@ export class EntraStandIn {
     const accessToken = signJwt(
       {
         aud: resource.id,
-        iss: `https://sts.windows.net/${app.tenantId}/`,
+        iss: `https://sts.windows.net/${tenantId}/`,
         iat: now,
         nbf: now,
         exp,
@@ -1077,6 +1188,7 @@ export class EntraStandIn {
         appid: app.clientId,
         appidacr: "1",
         auth_time: authTime,
+        ...(tenantId !== user.tenantId ? { idp: `https://sts.windows.net/${user.tenantId}/` } : {}),
         idtyp: "user",
         ipaddr: "127.0.0.1",
         name: user.displayName,
@@ -1085,7 +1197,7 @@ export class EntraStandIn {
         rh: randomToken(16),
         scp: granted.join(" "),
         sub: pairwiseSub(user.oid, app.clientId),
-        tid: app.tenantId,
+        tid: tenantId,
         unique_name: user.username,
         upn: user.username,
         uti: randomToken(16),
@@ -1107,12 +1219,12 @@ export class EntraStandIn {
       ext_expires_in: this.accessTokenLifetimeSeconds,
       access_token: issuedAccessToken,
     };
-    if (offline) body.refresh_token = this.newRefreshToken(app, user, amr, authTime);
+    if (offline) body.refresh_token = this.newRefreshToken(app, user, amr, authTime, tenantId);
     if (scopes.includes("openid")) {
       body.id_token = signJwt(
         {
           aud: app.clientId,
-          iss: `${this.url}/${app.tenantId}/v2.0`,
+          iss: `${this.url}/${tenantId}/v2.0`,
           iat: now,
           nbf: now,
           exp: now + 3600,
@@ -1122,7 +1234,7 @@ export class EntraStandIn {
           preferred_username: user.username,
           rh: randomToken(16),
           sub: pairwiseSub(user.oid, app.clientId),
-          tid: app.tenantId,
+          tid: tenantId,
           uti: randomToken(16),
           ver: "2.0",
         },
@@ -1134,12 +1246,13 @@ export class EntraStandIn {
     return body;
   }
 
-  private newRefreshToken(app: StoredApp, user: EntraUser, amr: string[], authTime: number): string {
+  private newRefreshToken(app: StoredApp, user: EntraUser, amr: string[], authTime: number, issuedIn: string): string {
     const token = `1.A${randomToken(96)}`;
     this.issued.push(token);
     const now = this.now();
     this.refreshTokens.set(sha256(token), {
       tenantId: app.tenantId,
+      issuedIn,
       clientId: app.clientId,
       user,
       amr,
@@ -1148,7 +1261,7 @@ export class EntraStandIn {
       lastUsedAt: now,
       uses: 0,
     });
-    this.newestRefreshTokens.set(`${app.clientId}|${user.username.toLowerCase()}`, token);
+    this.newestRefreshTokens.set(refreshTokenKey(app.clientId, user.username, issuedIn === app.tenantId ? undefined : issuedIn), token);
     return token;
   }
 
@@ -1271,20 +1384,33 @@ export class EntraStandIn {
   private recordConsent(app: StoredApp, user: EntraUser, scopes: string[]): void {
     const key = `${app.clientId}|${user.oid}`;
     const set = this.consents.get(key) ?? new Set<string>();
+    for (const entry of this.consentEntries(scopes)) set.add(entry);
+    this.consents.set(key, set);
+  }
+
+  /** Consent entries (`<resource>/<name>`, lower-case resource) for scopes; `.default` means every scope of a known resource. */
+  private consentEntries(scopes: string[]): string[] {
+    const entries: string[] = [];
     for (const raw of scopes) {
       const parsed = parseScope(raw);
       const resource = this.findResource(parsed.resource);
       if (!resource) continue;
       const names = parsed.name === ".default" ? (resource.scopes.size ? [...resource.scopes] : [".default"]) : [parsed.name];
-      for (const n of names) set.add(`${resource.id.toLowerCase()}/${n}`);
+      for (const n of names) entries.push(`${resource.id.toLowerCase()}/${n}`);
     }
-    this.consents.set(key, set);
+    return entries;
   }
 
-  private consentedScopeNames(app: StoredApp, user: EntraUser, resource: Resource): Set<string> {
+  /** True when the app may get tokens in `tenantId`: its own tenant, or a tenant it was consented into while multi-tenant. */
+  private appKnownIn(app: StoredApp, tenantId: string): boolean {
+    return app.tenantId === tenantId || (app.multiTenant && !!this.tenants.get(tenantId)?.appConsents.has(app.clientId));
+  }
+
+  private consentedScopeNames(app: StoredApp, user: EntraUser, resource: Resource, tenantId: string): Set<string> {
     const prefix = `${resource.id.toLowerCase()}/`;
     const names = new Set<string>();
-    const all = [...(this.consents.get(`${app.clientId}|${user.oid}`) ?? []), ...app.adminConsented];
+    // In a customer tenant only that tenant's consent counts, not the user's or admin's consent at home.
+    const all = tenantId === app.tenantId ? [...(this.consents.get(`${app.clientId}|${user.oid}`) ?? []), ...app.adminConsented] : [...(this.tenants.get(tenantId)?.appConsents.get(app.clientId) ?? [])];
     for (const entry of all) {
       if (!entry.startsWith(prefix)) continue;
       const name = entry.slice(prefix.length);
@@ -1396,6 +1522,11 @@ function withParams(uri: string, params: Record<string, string>): string {
 /** The `amr` a user's tokens carry: the user's own, else ["pwd","mfa"] with MFA and ["pwd"] without. */
 function amrOf(user: EntraUser): string[] {
   return user.amr ? [...user.amr] : user.mfa ? ["pwd", "mfa"] : ["pwd"];
+}
+
+/** Key of {@link EntraStandIn.newestRefreshToken}: client and user, plus the issuing tenant when it is not the app's own. */
+function refreshTokenKey(clientId: string, username: string, customerTenant?: string): string {
+  return [clientId.toLowerCase(), username.toLowerCase(), ...(customerTenant ? [customerTenant] : [])].join("|");
 }
 
 function clientInfo(user: EntraUser): string {

@@ -31,6 +31,34 @@ export interface StartStandInsOptions {
   organization?: Partial<OrganizationProfile>;
   /** Access-token lifetime at Entra (default 3600). */
   accessTokenLifetimeSeconds?: number;
+  /** Customer tenants Entra also serves (default none). */
+  customers?: StandInCustomerOptions[];
+  /** Register the app as multi-tenant (AzureADMultipleOrgs). Default: true when `customers` are given, else false. */
+  multiTenant?: boolean;
+}
+
+/** A customer tenant of the partner (GDAP), as {@link startStandIns} sets it up. */
+export interface StandInCustomerOptions {
+  /** Default: a random GUID. */
+  tenantId?: string;
+  /** A verified domain of the tenant. Default `customer<n>.onmicrosoft.com`. */
+  domain?: string;
+  /** Default `Customer <n>`. */
+  displayName?: string;
+  /**
+   * The app is consented into the tenant (as Partner Center's applicationconsents
+   * does): `true` = Microsoft Graph `.default`, or the scopes to grant. Default false.
+   */
+  consented?: boolean | string[];
+  /** The MFA admin holds a GDAP role in the tenant. Default false. */
+  gdap?: boolean;
+}
+
+/** A customer tenant the stand-ins serve. */
+export interface StandInCustomer {
+  tenantId: string;
+  domain: string;
+  displayName: string;
 }
 
 /** A user the stand-ins know, with the credentials the sign-in pages accept (mfaCode is "" without MFA). */
@@ -62,6 +90,8 @@ export interface StandIns {
   clientId: string;
   clientSecret: string;
   users: { admin: StandInUser; nonMfa?: StandInUser };
+  /** The customer tenants of {@link StartStandInsOptions.customers}, in order. */
+  customers: StandInCustomer[];
   outputs: StackOutputs;
   /**
    * Environment for a CLI child process: this process's environment without
@@ -114,6 +144,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
     redirectUris: [DEFAULT_REDIRECT_URI],
     displayName: "Partner Center SAM",
     adminConsentedScopes: ["https://graph.microsoft.com/.default"],
+    multiTenant: options.multiTenant ?? (options.customers?.length ?? 0) > 0,
   });
   const addUser = (username: string, mfa: boolean, displayName: string): StandInUser => {
     const user = entra.addUser({ tenantId, username, password: randomToken(12), mfa, mfaCode: mfa ? mfaCode() : "", displayName });
@@ -123,6 +154,14 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
     admin: addUser(ADMIN_USERNAME, true, "Avery Admin"),
     ...(options.nonMfaUser ? { nonMfa: addUser(NON_MFA_USERNAME, false, "Una User") } : {}),
   };
+
+  const customers = (options.customers ?? []).map((c, i): StandInCustomer => {
+    const customer = { tenantId: (c.tenantId ?? randomUUID()).toLowerCase(), domain: c.domain ?? `customer${i + 1}.onmicrosoft.com`, displayName: c.displayName ?? `Customer ${i + 1}` };
+    entra.addTenant(customer.tenantId, { domains: [customer.domain], displayName: customer.displayName });
+    if (c.consented) entra.consentAppInTenant(customer.tenantId, clientId, c.consented === true ? ["https://graph.microsoft.com/.default"] : c.consented);
+    if (c.gdap) entra.grantGdapRole(customer.tenantId, ADMIN_USERNAME);
+    return customer;
+  });
 
   const clientSecretExpiresOn = new Date(Date.now() + CLIENT_SECRET_LIFETIME_DAYS * 24 * 3600 * 1000);
   if (options.seedVault ?? true) {
@@ -161,6 +200,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
     clientId,
     clientSecret,
     users,
+    customers,
     outputs,
     childEnv(extra = {}) {
       const env: Record<string, string> = {};
