@@ -411,7 +411,7 @@ const callbackCases: ReliabilityCase[] = (
         const collector = new AuthorizationResponseCollector(LISTENER_STATE);
         server.serve(collector);
         const answered = await rawRequest(server.port, request(server.port));
-        const real = await rawRequest(server.port, `GET /?code=real-code&state=${LISTENER_STATE} HTTP/1.1\r\nHost: localhost:${server.port}\r\n\r\n`);
+        const real = await rawRequest(server.port, `GET /?code=real-code&state=${LISTENER_STATE} HTTP/1.1\r\nHost: localhost:${server.port}\r\nConnection: close\r\n\r\n`);
         const response = await collector.response;
         return { outcome: `HTTP ${answered}, then the real redirect ${real === 302 && response.code === "real-code" ? "completes" : `answers ${real}`}`, texts: [`code=${response.code}`] };
       } finally {
