@@ -1,15 +1,25 @@
 /**
- * A local stand-in for the Partner Center REST API: `GET /v1/profiles/organization`
- * with App+User tokens from the Entra stand-in. Like the real service since
- * April 2026 it rejects tokens without MFA (`amr` lacking `mfa`) with 401 and
- * error code 900421. Errors use Partner Center's `{ code, description, data, source }`.
+ * A local stand-in for the Partner Center REST API with App+User tokens from the
+ * Entra stand-in: `GET /v1/profiles/organization`; `GET /v1/customers`, paged like
+ * the real service (`links.next` with a relative `uri` and the
+ * `MS-ContinuationToken` header, `seekOperation=Next`); and the Control Panel
+ * Vendor consent API `POST|GET /v1/customers/{id}/applicationconsents` and
+ * `DELETE /v1/customers/{id}/applicationconsents/{applicationId}` (409 when the
+ * app already has a consent there; a POST makes the app known to that customer
+ * tenant at the Entra stand-in). Like the real service since April 2026 it
+ * rejects tokens without MFA (`amr` lacking `mfa`) with 401 and error code
+ * 900421. Errors use Partner Center's `{ code, description, data, source }`.
+ *
+ * Not verified against the real service: the error code and text of the 409 for
+ * an existing consent (the product keys only on the status), and the default
+ * page size of `/v1/customers` (here {@link PartnerCenterStandIn.customersPageSize}).
  *
  * Never logs; the call log carries no tokens.
  */
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { AccessTokenError, type EntraStandIn } from "./entra";
-import { LoopbackServer, bearerToken, requestUrl, sendJson, type ServerTls } from "./http";
+import { LoopbackServer, bearerToken, readBody, requestUrl, sendJson, type ServerTls } from "./http";
 
 /** The organization profile the stand-in returns. */
 export interface OrganizationProfile {
@@ -41,11 +51,33 @@ export interface PartnerCenterStandInOptions {
   organization?: Partial<OrganizationProfile>;
 }
 
+/** A customer of the partner, as `GET /v1/customers` lists it. */
+export interface StandInCustomer {
+  /** The customer id, which is also its Entra tenant id. */
+  id: string;
+  companyName: string;
+  domain: string;
+}
+
+/** One application grant of a consent, as the CPV API takes it. */
+export interface ApplicationGrant {
+  enterpriseApplicationId: string;
+  /** Comma-separated scope names, e.g. "User.Read,Directory.Read.All". */
+  scope: string;
+}
+
 /** One API call (no tokens). */
 export interface PartnerCenterCall {
   method: string;
   path: string;
+  /** The query string, e.g. "?size=2&seekOperation=Next" ("" when none). */
+  search: string;
   status: number;
+  /** The MS-RequestId and MS-CorrelationId headers the caller sent. */
+  requestId?: string;
+  correlationId?: string;
+  /** Whether the request carried an Authorization header (never its value). */
+  authorized: boolean;
   /** Partner Center error code when the call failed, e.g. "900421". */
   code?: string;
   /** `upn` of a token that verified. */
@@ -55,11 +87,16 @@ export interface PartnerCenterCall {
 /** Error code Partner Center returns for App+User calls without MFA. */
 export const MFA_REQUIRED_CODE = "900421";
 
+/** An injected failure: a status (429 gets `Retry-After: 1` unless `retryAfter` says otherwise; null sends none), or a call never answered. */
+type Fault = { status: number; retryAfter?: string | null } | "hang";
+
 class PartnerCenterError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     readonly description: string,
+    /** The Retry-After to send: undefined = the default for the status, null = none. */
+    readonly retryAfter?: string | null,
   ) {
     super(description);
   }
@@ -74,7 +111,15 @@ export class PartnerCenterStandIn {
 
   private readonly server: LoopbackServer;
   private readonly entra: EntraStandIn;
-  private readonly faults: Array<number | "hang"> = [];
+  /** Customers `GET /v1/customers` lists, in order. */
+  readonly customers: StandInCustomer[] = [];
+  /** Items per page of `GET /v1/customers` when the request names no `size`. */
+  customersPageSize = 40;
+  private readonly faults: Fault[] = [];
+  /** Application consents per customer id (lower case), per application id (lower case). */
+  private readonly consents = new Map<string, Map<string, { applicationId: string; applicationGrants: ApplicationGrant[] }>>();
+  /** Continuation tokens of `/v1/customers` → offset of the next page. */
+  private readonly continuations = new Map<string, number>();
   /** Responses held open by `hang` faults, ended when the stand-in stops. */
   private readonly hanging = new Set<http.ServerResponse>();
 
@@ -132,22 +177,44 @@ export class PartnerCenterStandIn {
     await this.server.stop();
   }
 
-  /** The next `count` authenticated calls fail with `status` (e.g. 429, 500, 503), or with `hang` are never answered. */
-  failNext(count: number, status: number | "hang"): void {
-    for (let i = 0; i < count; i++) this.faults.push(status);
+  /**
+   * The next `count` authenticated calls fail with `status` (e.g. 429, 500, 503), or with `hang` are never answered.
+   * A 429 carries `Retry-After: 1` unless `options.retryAfter` gives another value, or null for none.
+   */
+  failNext(count: number, status: number | "hang", options: { retryAfter?: string | null } = {}): void {
+    for (let i = 0; i < count; i++) this.faults.push(status === "hang" ? "hang" : { status, ...options });
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+  /** Adds a customer (a tenant of its own; its id is the tenant id). */
+  addCustomer(customer: Partial<StandInCustomer> = {}): StandInCustomer {
+    const id = (customer.id ?? randomUUID()).toLowerCase();
+    const n = this.customers.length + 1;
+    const added = { id, companyName: customer.companyName ?? `Customer ${n} Ltd`, domain: customer.domain ?? `customer${n}.onmicrosoft.com` };
+    this.customers.push(added);
+    return added;
+  }
+
+  /** The application consents of a customer, as `GET …/applicationconsents` lists them. */
+  applicationConsents(customerId: string): Array<{ applicationId: string; applicationGrants: ApplicationGrant[] }> {
+    return [...(this.consents.get(customerId.toLowerCase())?.values() ?? [])].map((c) => structuredClone(c));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = requestUrl(req);
-    const call: PartnerCenterCall = { method: req.method ?? "GET", path: url.pathname, status: 0 };
+    const header = (name: string): string | undefined => (typeof req.headers[name] === "string" ? (req.headers[name] as string) : undefined);
+    const call: PartnerCenterCall = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      search: url.search,
+      status: 0,
+      requestId: header("ms-requestid"),
+      correlationId: header("ms-correlationid"),
+      authorized: req.headers.authorization !== undefined,
+    };
     this.calls.push(call);
-    const correlationId = String(req.headers["ms-correlationid"] ?? randomUUID());
-    const headers = { "ms-correlationid": correlationId, "ms-requestid": String(req.headers["ms-requestid"] ?? randomUUID()) };
+    const headers = { "ms-correlationid": call.correlationId ?? randomUUID(), "ms-requestid": call.requestId ?? randomUUID() };
     try {
-      if (url.pathname.replace(/\/+$/, "") !== "/v1/profiles/organization") {
-        throw new PartnerCenterError(404, "NotFound", `The requested resource ${url.pathname} was not found.`);
-      }
-      if (call.method !== "GET") throw new PartnerCenterError(405, "MethodNotAllowed", "The requested method is not allowed.");
+      const route = this.route(call.method, url.pathname.replace(/\/+$/, ""));
       const claims = this.authenticate(req);
       call.user = typeof claims.upn === "string" ? claims.upn : undefined;
       const fault = this.faults.shift();
@@ -156,17 +223,126 @@ export class PartnerCenterStandIn {
         res.on("close", () => this.hanging.delete(res));
         return;
       }
-      if (fault) throw new PartnerCenterError(fault, String(fault), `Injected failure with status ${fault}.`);
-      call.status = 200;
-      sendJson(res, 200, this.organization, headers);
+      if (fault) throw new PartnerCenterError(fault.status, String(fault.status), `Injected failure with status ${fault.status}.`, fault.retryAfter);
+      const answer = await route(req, url);
+      call.status = answer.status;
+      if (answer.status === 204) {
+        res.writeHead(204, headers);
+        res.end();
+      } else sendJson(res, answer.status, answer.body, headers);
     } catch (err) {
       if (!(err instanceof PartnerCenterError)) throw err;
       call.status = err.status;
       call.code = err.code;
       const extra: Record<string, string> = err.status === 401 ? { "www-authenticate": `Bearer realm="${this.url}"` } : {};
-      if (err.status === 429) extra["retry-after"] = "1";
+      const retryAfter = err.retryAfter === undefined ? (err.status === 429 ? "1" : null) : err.retryAfter;
+      if (retryAfter !== null) extra["retry-after"] = retryAfter;
       sendJson(res, err.status, { code: err.code, description: err.description, data: [], source: "PartnerFD" }, { ...headers, ...extra });
     }
+  }
+
+  /** The handler for a method and path; throws 404/405 before authentication, as a gateway would. */
+  private route(method: string, path: string): (req: http.IncomingMessage, url: URL) => Promise<{ status: number; body?: unknown }> {
+    const only = (allowed: string, handler: (req: http.IncomingMessage, url: URL) => Promise<{ status: number; body?: unknown }>) => {
+      if (method !== allowed) throw new PartnerCenterError(405, "MethodNotAllowed", "The requested method is not allowed.");
+      return handler;
+    };
+    if (path === "/v1/profiles/organization") return only("GET", async () => ({ status: 200, body: this.organization }));
+    if (path === "/v1/customers") return only("GET", async (req, url) => ({ status: 200, body: this.customersPage(req, url) }));
+    const consents = /^\/v1\/customers\/([^/]+)\/applicationconsents(?:\/([^/]+))?$/i.exec(path);
+    if (consents) {
+      const customerId = decodeURIComponent(consents[1]!).toLowerCase();
+      const applicationId = consents[2] === undefined ? undefined : decodeURIComponent(consents[2]).toLowerCase();
+      if (applicationId !== undefined) return only("DELETE", async () => this.deleteConsent(customerId, applicationId));
+      if (method === "GET") return async () => ({ status: 200, body: this.collection(this.applicationConsents(this.customer(customerId).id), `/customers/${customerId}/applicationconsents`) });
+      return only("POST", async (req) => this.createConsent(customerId, req));
+    }
+    throw new PartnerCenterError(404, "NotFound", `The requested resource ${path} was not found.`);
+  }
+
+  private customer(customerId: string): StandInCustomer {
+    const customer = this.customers.find((c) => c.id === customerId);
+    if (!customer) throw new PartnerCenterError(404, "600039", `Customer ${customerId} was not found.`);
+    return customer;
+  }
+
+  private collection(items: unknown[], selfUri: string, next?: { uri: string; token: string }): Record<string, unknown> {
+    return {
+      totalCount: items.length,
+      items,
+      links: {
+        self: { uri: selfUri, method: "GET", headers: [] },
+        ...(next ? { next: { uri: next.uri, method: "GET", headers: [{ key: "MS-ContinuationToken", value: next.token }] } } : {}),
+      },
+      attributes: { objectType: "Collection" },
+    };
+  }
+
+  private customersPage(req: http.IncomingMessage, url: URL): Record<string, unknown> {
+    const sizeParam = url.searchParams.get("size");
+    const size = sizeParam === null ? this.customersPageSize : Number(sizeParam);
+    if (!Number.isInteger(size) || size < 1) throw new PartnerCenterError(400, "400", `The size ${sizeParam} is not valid.`);
+    let offset = 0;
+    if (url.searchParams.get("seekOperation") === "Next") {
+      const token = req.headers["ms-continuationtoken"];
+      const known = typeof token === "string" ? this.continuations.get(token) : undefined;
+      if (known === undefined) throw new PartnerCenterError(400, "400", "The continuation token is missing or not valid.");
+      offset = known;
+    }
+    const items = this.customers.slice(offset, offset + size).map((c) => ({
+      id: c.id,
+      commerceId: c.id,
+      companyProfile: {
+        tenantId: c.id,
+        domain: c.domain,
+        companyName: c.companyName,
+        links: { self: { uri: `/customers/${c.id}/profiles/company`, method: "GET", headers: [] } },
+        attributes: { objectType: "CustomerCompanyProfile" },
+      },
+      relationshipToPartner: "reseller",
+      links: { self: { uri: `/customers/${c.id}`, method: "GET", headers: [] } },
+      attributes: { objectType: "Customer" },
+    }));
+    let next: { uri: string; token: string } | undefined;
+    if (offset + size < this.customers.length) {
+      const token = randomUUID();
+      this.continuations.set(token, offset + size);
+      next = { uri: `/customers?size=${size}&seekOperation=Next`, token };
+    }
+    return this.collection(items, `/customers?size=${size}`, next);
+  }
+
+  private async createConsent(customerId: string, req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const customer = this.customer(customerId);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse((await readBody(req)).toString("utf8")) as Record<string, unknown>;
+    } catch {
+      throw new PartnerCenterError(400, "400", "The request body is not valid JSON.");
+    }
+    const grants = body?.applicationGrants;
+    if (typeof body?.applicationId !== "string" || !Array.isArray(grants) || grants.length === 0) {
+      throw new PartnerCenterError(400, "400", "applicationId and at least one applicationGrant are required.");
+    }
+    const applicationGrants: ApplicationGrant[] = [];
+    for (const g of grants as Array<Record<string, unknown>>) {
+      if (typeof g?.enterpriseApplicationId !== "string" || typeof g.scope !== "string" || g.scope.trim() === "") {
+        throw new PartnerCenterError(400, "400", "Each applicationGrant needs an enterpriseApplicationId and a scope.");
+      }
+      applicationGrants.push({ enterpriseApplicationId: g.enterpriseApplicationId, scope: g.scope });
+    }
+    const applicationId = body.applicationId.toLowerCase();
+    const existing = this.consents.get(customer.id) ?? new Map();
+    if (existing.has(applicationId)) throw new PartnerCenterError(409, "409", "Permission entry already exists.");
+    existing.set(applicationId, { applicationId: body.applicationId, applicationGrants });
+    this.consents.set(customer.id, existing);
+    return { status: 201, body: { applicationId: body.applicationId, applicationGrants } };
+  }
+
+  private async deleteConsent(customerId: string, applicationId: string): Promise<{ status: number }> {
+    this.customer(customerId);
+    if (!this.consents.get(customerId)?.delete(applicationId)) throw new PartnerCenterError(404, "404", "Permission entry not found.");
+    return { status: 204 };
   }
 
   private authenticate(req: http.IncomingMessage): Record<string, unknown> {
