@@ -25,6 +25,10 @@ export interface StackConfig {
   grantAdminConsent: boolean;
   /** Extra delegated Graph scope names, without the sign-in scopes (openid, profile, offline_access). */
   graphScopes: string[];
+  /** The app signs in users of any Entra ID tenant (`AzureADMultipleOrgs`), as customer tenants (GDAP) require. */
+  multiTenant: boolean;
+  /** Delegated Graph scope names the app gets in customer tenants (the `consent` command grants them there). */
+  customerGraphScopes: string[];
   /**
    * Entra object ids that own the app registrations and get Key Vault Secrets Officer.
    * Empty: the identity running `pulumi up` does.
@@ -60,6 +64,8 @@ export const PROJECT_SETTINGS = {
   clientSecretGraceDays: CLIENT_SECRET_GRACE_DAYS,
   grantAdminConsent: false,
   graphScopes: [] as string[],
+  multiTenant: false,
+  customerGraphScopes: [] as string[],
   administrators: [] as string[],
   secretReaders: [] as string[],
   secretWriters: [] as string[],
@@ -113,6 +119,12 @@ export function configWarnings(config: StackConfig): string[] {
         "with CredentialInvalidLifetimeAsPerAppPolicy. Lower the sum to 180 or less if that happens.",
     );
   }
+  if (config.customerGraphScopes.length > 0 && !config.multiTenant) {
+    warnings.push(
+      `${key("customerGraphScopes")} is set but ${key("multiTenant")} is false: a single-tenant app cannot be consented ` +
+        "in customer tenants, so these permissions are only requested, never usable there. Set multiTenant to true to use them.",
+    );
+  }
   if (!config.protectVault) {
     warnings.push(
       `${key("protectVault")} is false: a change of ${key("keyVaultName")}, ${key("resourceGroupName")} or ${LOCATION_KEY} ` +
@@ -163,6 +175,8 @@ export function parseStackConfig(
     clientSecretGraceDays: setting("clientSecretGraceDays", rules.wholeNumber(1, 90, 30)),
     grantAdminConsent: setting("grantAdminConsent", rules.flag),
     graphScopes: setting("graphScopes", rules.listOf(rules.graphScopeName, ["DelegatedAdminRelationship.ReadWrite.All"])),
+    multiTenant: setting("multiTenant", rules.flag),
+    customerGraphScopes: setting("customerGraphScopes", rules.listOf(rules.graphScopeName, ["Directory.Read.All", "User.Read.All"])),
     administrators: setting("administrators", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
     secretReaders: setting("secretReaders", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
     secretWriters: setting("secretWriters", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
@@ -241,6 +255,8 @@ export function parseStackConfig(
     clientSecretGraceDays: graceDays,
     grantAdminConsent: config.grantAdminConsent ?? PROJECT_SETTINGS.grantAdminConsent,
     graphScopes: (config.graphScopes ?? []).filter((name) => !SIGN_IN_SCOPE_NAMES.has(name)),
+    multiTenant: config.multiTenant ?? PROJECT_SETTINGS.multiTenant,
+    customerGraphScopes: config.customerGraphScopes ?? [],
     administrators,
     secretReaders: config.secretReaders ?? [],
     secretWriters: config.secretWriters ?? [],

@@ -14,13 +14,14 @@ export function resolveDelegatedScopes(
   published: Readonly<Record<string, string>>,
   names: readonly string[],
   resourceName: string,
+  setting = "graphScopes",
 ): DelegatedScope[] {
   const unknown = names.filter((name) => !Object.prototype.hasOwnProperty.call(published, name));
   if (unknown.length > 0) {
     throw applyError(
       `${resourceName} publishes no delegated permission named ${unknown.map((n) => JSON.stringify(n)).join(", ")} ` +
         `in this tenant. Check the spelling (names are case-sensitive, e.g. "DelegatedAdminRelationship.ReadWrite.All") ` +
-        `in partner-center-sam:graphScopes.`,
+        `in partner-center-sam:${setting}.`,
     );
   }
   return names.map((name) => ({ name, id: published[name] as string }));

@@ -20,6 +20,13 @@ export interface PartnerCenterAppArgs {
   owners: pulumi.Input<pulumi.Input<string>[]>;
   /** Extra delegated Microsoft Graph scope names, resolved to ids at deploy time. */
   graphScopes: string[];
+  /** Sign in users of any Entra ID tenant (`AzureADMultipleOrgs`) instead of the partner's alone. */
+  multiTenant?: boolean;
+  /**
+   * Delegated Microsoft Graph scope names the app gets in customer tenants: requested by the app
+   * (so a customer tenant can be consented for them), not granted in the partner's tenant.
+   */
+  customerGraphScopes?: string[];
   /** Grant the delegated permissions for all users, so sign-in shows no consent prompt. */
   grantAdminConsent: boolean;
   /** Days between client secret rotations. */
@@ -53,12 +60,21 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
       ...GRAPH_SIGN_IN_SCOPES,
       ...resolveDelegatedScopes(published, args.graphScopes, "Microsoft Graph"),
     ]);
+    // What the app requests from Graph: its own scopes, then the customer tenants' ones it lacks.
+    const requestedGraphScopes: pulumi.Output<DelegatedScope[]> = pulumi
+      .all([graphScopes, graph])
+      .apply(([own, { oauth2PermissionScopeIds: published }]) => [
+        ...own,
+        ...resolveDelegatedScopes(published, args.customerGraphScopes ?? [], "Microsoft Graph", "customerGraphScopes").filter(
+          (scope) => !own.some(({ id }) => id === scope.id),
+        ),
+      ]);
 
     const app = new azuread.Application(
       "app",
       {
         displayName: args.displayName,
-        signInAudience: "AzureADMyOrg",
+        signInAudience: args.multiTenant ? "AzureADMultipleOrgs" : "AzureADMyOrg",
         owners: args.owners,
         web: { redirectUris: [args.redirectUri] },
         requiredResourceAccesses: [
@@ -68,7 +84,7 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
           },
           {
             resourceAppId: MICROSOFT_GRAPH_APP_ID,
-            resourceAccesses: graphScopes.apply((scopes) => scopes.map(({ id }) => ({ id, type: "Scope" }))),
+            resourceAccesses: requestedGraphScopes.apply((scopes) => scopes.map(({ id }) => ({ id, type: "Scope" }))),
           },
         ],
       },

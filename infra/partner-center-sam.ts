@@ -31,6 +31,10 @@ export interface PartnerCenterSamArgs {
   clientSecretGraceDays?: number;
   grantAdminConsent?: boolean;
   graphScopes?: string[];
+  /** Sign-in audience `AzureADMultipleOrgs`, as customer tenants require; default false. */
+  multiTenant?: boolean;
+  /** Delegated Graph scope names the app gets in customer tenants; default none. */
+  customerGraphScopes?: string[];
   /** Entra object ids that own the apps and get Key Vault Secrets Officer; default: whoever runs `pulumi up`. */
   administrators?: string[];
   secretReaders?: string[];
@@ -81,6 +85,8 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
   readonly partnerCenterEndpoint: string;
   readonly clientSecretExpiresAt: pulumi.Output<string>;
   readonly adminConsentUrl: pulumi.Output<string>;
+  readonly multiTenant: boolean;
+  readonly customerGraphScopes: string[];
   /** Only when `githubRepository` and `githubEnvironment` are set. */
   readonly refresherClientId?: pulumi.Output<string>;
   /** Only when `githubRepository` and `githubDeployEnvironment` are set. */
@@ -106,6 +112,8 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
     this.partnerCenterEndpoint = outputs.partnerCenterEndpoint;
     this.clientSecretExpiresAt = outputs.clientSecretExpiresAt;
     this.adminConsentUrl = outputs.adminConsentUrl;
+    this.multiTenant = outputs.multiTenant;
+    this.customerGraphScopes = outputs.customerGraphScopes;
     if (outputs.refresherClientId) this.refresherClientId = outputs.refresherClientId;
     if (outputs.deployerClientId) this.deployerClientId = outputs.deployerClientId;
     this.outputs = outputs;
@@ -145,6 +153,8 @@ export function argsFromStackConfig(config: StackConfig): PartnerCenterSamArgs {
     clientSecretGraceDays: config.clientSecretGraceDays,
     grantAdminConsent: config.grantAdminConsent,
     graphScopes: config.graphScopes,
+    multiTenant: config.multiTenant,
+    customerGraphScopes: config.customerGraphScopes,
     administrators: config.administrators,
     secretReaders: config.secretReaders,
     secretWriters: config.secretWriters,

@@ -27,6 +27,10 @@ export interface StackOutputs {
   /** RFC 3339 end date of the current client secret. */
   clientSecretExpiresAt: pulumi.Output<string>;
   adminConsentUrl: pulumi.Output<string>;
+  /** Whether the app is multi-tenant (`AzureADMultipleOrgs`): the `consent` command refuses a single-tenant app. */
+  multiTenant: boolean;
+  /** Delegated Graph scope names the `consent` command grants the app in customer tenants. */
+  customerGraphScopes: string[];
   /** Client id of the GitHub Actions refresher identity; only when `githubRepository` and `githubEnvironment` are configured. */
   refresherClientId?: pulumi.Output<string>;
   /** Client id of the identity that runs `pulumi up` from GitHub Actions; only when `githubDeployEnvironment` is configured. */
@@ -105,6 +109,8 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
       redirectUri: config.redirectUri,
       owners,
       graphScopes: config.graphScopes,
+      multiTenant: config.multiTenant,
+      customerGraphScopes: config.customerGraphScopes,
       grantAdminConsent: config.grantAdminConsent,
       clientSecretRotationDays: config.clientSecretRotationDays,
       clientSecretGraceDays: config.clientSecretGraceDays,
@@ -159,6 +165,8 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     adminConsentUrl: pulumi
       .all([entra.tenantId, app.clientId])
       .apply(([tenantId, clientId]) => adminConsentUrl(config.authorityHost, tenantId, clientId)),
+    multiTenant: config.multiTenant,
+    customerGraphScopes: config.customerGraphScopes,
     ...(refresher ? { refresherClientId: refresher.clientId } : {}),
     ...(deployer ? { deployerClientId: deployer.clientId } : {}),
   };

@@ -33,6 +33,8 @@ describe("stack configuration", () => {
       clientSecretGraceDays: 30,
       grantAdminConsent: false,
       graphScopes: [],
+      multiTenant: false,
+      customerGraphScopes: [],
       administrators: [],
       secretReaders: [],
       secretWriters: [],

@@ -90,6 +90,8 @@ describe("the program started the way `pulumi up` starts it", () => {
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
       clientSecretExpiresAt: "2025-06-29T12:00:00Z",
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${clientId}`,
+      multiTenant: false,
+      customerGraphScopes: [],
     });
     expect(run.report?.secretOutputs).toEqual([]);
   });

@@ -242,6 +242,8 @@ describe("a stack with only azure-native:location set", () => {
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
       clientSecretExpiresAt: "2025-08-28T12:00:00Z",
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${CLIENT_ID}`,
+      multiTenant: false,
+      customerGraphScopes: [],
     });
   });
 

@@ -209,6 +209,8 @@ describe("a stack with every setting configured", () => {
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
       clientSecretExpiresAt: "2025-04-30T12:00:00Z",
       adminConsentUrl: `https://login.microsoftonline.us/${FAKE.tenantId}/adminconsent?client_id=${clientId}`,
+      multiTenant: false,
+      customerGraphScopes: [],
       refresherClientId: stableGuid(`${REFRESHER_APP_URN}#client`),
     });
     expect(run.secretOutputs).toEqual([]);
