@@ -6,7 +6,7 @@
  * Vendor consent API `POST|GET /v1/customers/{id}/applicationconsents` and
  * `DELETE /v1/customers/{id}/applicationconsents/{applicationId}` (409 when the
  * app already has a consent there; a POST makes the app known to that customer
- * tenant at the Entra stand-in). Like the real service since April 2026 it
+ * tenant at the Entra stand-in with the granted Graph scopes, a DELETE removes it). Like the real service since April 2026 it
  * rejects tokens without MFA (`amr` lacking `mfa`) with 401 and error code
  * 900421. Errors use Partner Center's `{ code, description, data, source }`.
  *
@@ -86,6 +86,9 @@ export interface PartnerCenterCall {
 
 /** Error code Partner Center returns for App+User calls without MFA. */
 export const MFA_REQUIRED_CODE = "900421";
+
+/** Microsoft Graph's application id (the `enterpriseApplicationId` of Graph grants). */
+const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
 
 /** An injected failure: a status (429 gets `Retry-After: 1` unless `retryAfter` says otherwise; null sends none), or a call never answered. */
 type Fault = { status: number; retryAfter?: string | null } | "hang";
@@ -191,6 +194,8 @@ export class PartnerCenterStandIn {
     const n = this.customers.length + 1;
     const added = { id, companyName: customer.companyName ?? `Customer ${n} Ltd`, domain: customer.domain ?? `customer${n}.onmicrosoft.com` };
     this.customers.push(added);
+    // A customer has its own Entra tenant (the same as startStandIns' `customers`, when the test names one of those).
+    this.entra.addTenant(id, { domains: [added.domain], displayName: added.companyName });
     return added;
   }
 
@@ -334,6 +339,13 @@ export class PartnerCenterStandIn {
     const applicationId = body.applicationId.toLowerCase();
     const existing = this.consents.get(customer.id) ?? new Map();
     if (existing.has(applicationId)) throw new PartnerCenterError(409, "409", "Permission entry already exists.");
+    // What the consent does in the customer tenant: the app's service principal appears there with the grants.
+    const graphScopes = applicationGrants.filter((g) => g.enterpriseApplicationId.toLowerCase() === GRAPH_APP_ID).flatMap((g) => g.scope.split(",").map((n) => n.trim()).filter(Boolean));
+    try {
+      this.entra.consentAppInTenant(customer.id, applicationId, graphScopes);
+    } catch {
+      throw new PartnerCenterError(400, "400", `The application ${body.applicationId} was not found.`);
+    }
     existing.set(applicationId, { applicationId: body.applicationId, applicationGrants });
     this.consents.set(customer.id, existing);
     return { status: 201, body: { applicationId: body.applicationId, applicationGrants } };
@@ -342,6 +354,7 @@ export class PartnerCenterStandIn {
   private async deleteConsent(customerId: string, applicationId: string): Promise<{ status: number }> {
     this.customer(customerId);
     if (!this.consents.get(customerId)?.delete(applicationId)) throw new PartnerCenterError(404, "404", "Permission entry not found.");
+    this.entra.revokeAppConsentInTenant(customerId, applicationId);
     return { status: 204 };
   }
 
