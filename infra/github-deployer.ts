@@ -10,7 +10,7 @@ import {
   RBAC_ADMINISTRATOR_ROLE_ID,
 } from "./constants";
 import { githubEnvironmentSubject } from "./github-refresher";
-import { VAULT_ROLES, roleDefinitionId } from "./vault-role";
+import { VAULT_ROLES, assignVaultRole, roleDefinitionId } from "./vault-role";
 
 /** Arguments of {@link GitHubDeployer}. */
 export interface GitHubDeployerArgs {
@@ -61,7 +61,9 @@ export function deployerGraphAppRoles(grantAdminConsent: boolean): { name: strin
  * - Contributor on the vault's resource group (the vault and its secrets are
  *   written through ARM; no Key Vault data-plane role is needed);
  * - Role Based Access Control Administrator on the vault, constrained by a
- *   condition to the two Key Vault roles the stack assigns.
+ *   condition to the two Key Vault roles the stack assigns;
+ * - Key Vault Secrets User on the vault, for the workflow's `npm run status`
+ *   step, which reads the secrets (`pulumi up` itself needs no data-plane role).
  *
  * The Microsoft Graph application permissions it needs are only *requested*
  * (the app's required resource access): granting them is an admin consent,
@@ -126,6 +128,17 @@ export class GitHubDeployer extends pulumi.ComponentResource {
         condition: vaultRolesOnlyCondition(),
         conditionVersion: "2.0",
         description: "Assign and remove only Key Vault Secrets Officer and Key Vault Secrets User",
+      },
+      child,
+    );
+    assignVaultRole(
+      "secrets-user",
+      {
+        vaultId: args.vaultId,
+        subscriptionId: args.subscriptionId,
+        role: "secretsUser",
+        principalId: servicePrincipal.objectId,
+        principalType: "ServicePrincipal",
       },
       child,
     );

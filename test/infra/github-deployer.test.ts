@@ -115,14 +115,19 @@ describe("the rotation workflow's identity under the mocks", () => {
     expect(byUrn(resources, DEPLOYER_SP_URN)?.inputs).toEqual({ clientId: stableGuid(`${DEPLOYER_APP_URN}#client`), owners: [ADMIN] });
   });
 
-  it("gets Contributor on the resource group and role-assignment rights on the vault for the two Key Vault roles only; no data-plane role", () => {
-    const assignments = ofType(resources, TYPES.roleAssignment).filter((r) => r.inputs["principalId"] === DEPLOYER_SP);
+  it("gets Contributor on the resource group, role-assignment rights on the vault for the two Key Vault roles only, and read access to the secrets for status", () => {
+    const assignments = ofType(resources, TYPES.roleAssignment)
+      .filter((r) => r.inputs["principalId"] === DEPLOYER_SP)
+      .sort((a, b) => a.name.localeCompare(b.name));
     expect(assignments.map((a) => [a.name, a.parent, a.inputs["scope"], a.inputs["roleDefinitionId"], a.inputs["principalType"]])).toEqual([
       ["contributor", DEPLOYER_PARENT, RESOURCE_GROUP_ID, roleDefinition(CONTRIBUTOR), "ServicePrincipal"],
+      ["secrets-user", DEPLOYER_PARENT, single(resources, TYPES.vault, "vault").id, roleDefinition(SECRETS_USER), "ServicePrincipal"],
       ["vault-role-administrator", DEPLOYER_PARENT, single(resources, TYPES.vault, "vault").id, roleDefinition(RBAC_ADMINISTRATOR), "ServicePrincipal"],
     ]);
-    const condition = String(assignments[1]?.inputs["condition"]);
-    expect(assignments[1]?.inputs["conditionVersion"]).toBe("2.0");
+    const administrator = assignments[2];
+    const condition = String(administrator?.inputs["condition"]);
+    expect(administrator?.inputs["conditionVersion"]).toBe("2.0");
+    expect(assignments.filter((a) => a.inputs["condition"] !== undefined)).toEqual([administrator]);
     expect(condition).toContain("!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})");
     expect(condition).toContain("!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})");
     expect(condition).toContain("@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals");
