@@ -16,6 +16,10 @@ export interface StackOutputs {
   partnerCenterEndpoint: string;
   /** Optional: shown when Entra ID says consent is missing. */
   adminConsentUrl?: string;
+  /** Optional (stacks from before customer tenants lack it): the app is multi-tenant. `consent` needs it true. */
+  multiTenant?: boolean;
+  /** Optional: the Graph delegated scope names `consent` grants in customer tenants. */
+  customerGraphScopes?: string[];
 }
 
 /** Where to read the outputs from. */
@@ -162,6 +166,10 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     }
   }
   const adminConsentUrl = o.adminConsentUrl === undefined ? undefined : url("adminConsentUrl", URL_RULES.adminConsentUrl) && (o.adminConsentUrl as string);
+  if (o.multiTenant !== undefined) check("multiTenant", typeof o.multiTenant === "boolean", "true or false");
+  if (o.customerGraphScopes !== undefined) {
+    check("customerGraphScopes", Array.isArray(o.customerGraphScopes) && o.customerGraphScopes.every((s) => typeof s === "string" && /^[A-Za-z][\w.-]*$/.test(s)), "an array of Microsoft Graph scope names");
+  }
   if (problems.length > 0) {
     throw new UsageError(
       "stack_outputs_invalid",
@@ -184,5 +192,7 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     authorityHost: authorityHost!,
     partnerCenterEndpoint: partnerCenterEndpoint!,
     adminConsentUrl,
+    ...(typeof o.multiTenant === "boolean" ? { multiTenant: o.multiTenant } : {}),
+    ...(Array.isArray(o.customerGraphScopes) ? { customerGraphScopes: [...(o.customerGraphScopes as string[])] } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApiClient } from "../../bootstrap/src/api-client";
 import { MICROSOFT_GRAPH_APP_ID, runConsent, type ConsentOptions } from "../../bootstrap/src/consent-flow";
 import { ExitCode, UsageError } from "../../bootstrap/src/errors";
+import { parseStackOutputs } from "../../bootstrap/src/stack-outputs";
 import { createTokenProvider } from "../../bootstrap/src/token-provider";
 import { seedRefreshToken } from "../support/fixtures";
 import { startStandIns, type StandIns } from "../support/stand-ins";
@@ -123,5 +124,20 @@ describe("consent", () => {
     await expect(consent({ all: true, customers: [id] })).rejects.toThrow(/alternatives/);
     await expect(consent({ customers: ["contoso.com"] })).rejects.toThrow(/GUID/);
     expect(s.partnerCenter.calls).toEqual([]);
+  });
+});
+
+describe("the stack outputs consent reads", () => {
+  it("are multiTenant and customerGraphScopes when the stack exports them, and absent for an older stack", () => {
+    expect(parseStackOutputs({ ...s.outputs, multiTenant: true, customerGraphScopes: ["User.Read.All"] })).toMatchObject({ multiTenant: true, customerGraphScopes: ["User.Read.All"] });
+    const older = parseStackOutputs({ ...s.outputs });
+    expect(older.multiTenant).toBeUndefined();
+    expect(older.customerGraphScopes).toBeUndefined();
+  });
+
+  it("are refused when malformed", () => {
+    expect(() => parseStackOutputs({ ...s.outputs, multiTenant: "yes", customerGraphScopes: ["User.Read", "https://x/y z"] })).toThrow(
+      /multiTenant is "yes", expected true or false[\s\S]*customerGraphScopes is .*expected an array of Microsoft Graph scope names/,
+    );
   });
 });
