@@ -4,10 +4,11 @@ import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "./jwt-claims";
 import { signInInteractively } from "./interactive-sign-in";
 import { createMsalApp } from "./msal-app";
 import { fetchOrganizationProfile, type OrganizationProfile } from "./partner-center";
-import type { Reporter } from "./reporter";
+import type { InteractiveProgress } from "./progress";
 import { Deadline } from "./retry";
-import type { StackOutputs } from "./stack-outputs";
+import { loadStackOutputs, type StackOutputs } from "./stack-outputs";
 import { VaultStore, type RefreshTokenTags } from "./vault-store";
+import { describeSource, type TargetSource } from "./vault-target";
 
 /** Options for {@link runBootstrap}. */
 export interface BootstrapOptions {
@@ -27,8 +28,15 @@ export interface BootstrapOptions {
   authorityHost?: string;
   openBrowser: (url: string) => Promise<unknown>;
   input: NodeJS.ReadableStream;
-  reporter: Reporter;
+  /** Progress, prompts, and the values to keep off screen. */
+  reporter: InteractiveProgress;
   now?: () => Date;
+}
+
+/** Options for {@link bootstrapFromSource}: {@link BootstrapOptions} with the stack outputs still to be read. */
+export interface BootstrapFromSourceOptions extends Omit<BootstrapOptions, "outputs" | "authorityHost"> {
+  /** The stack (`stack`) or outputs file (`outputsFile`) to read; `authorityHost` and `partnerCenterEndpoint` override the outputs. */
+  source: TargetSource;
 }
 
 /** What the bootstrap stored; safe to print. */
@@ -45,6 +53,18 @@ export interface BootstrapResult {
   clientId: string;
   verified: boolean;
   organization: OrganizationProfile | null;
+}
+
+/** Reads the stack outputs named by `source`, then runs {@link runBootstrap}. */
+export async function bootstrapFromSource(options: BootstrapFromSourceOptions): Promise<BootstrapResult> {
+  const { source, ...rest } = options;
+  options.reporter.step(describeSource(source));
+  const outputs = await loadStackOutputs({ stack: source.stack, outputsFile: source.outputsFile });
+  return runBootstrap({
+    ...rest,
+    outputs: source.partnerCenterEndpoint ? { ...outputs, partnerCenterEndpoint: source.partnerCenterEndpoint } : outputs,
+    authorityHost: source.authorityHost,
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import { explainEntraError } from "./entra-errors";
 import { ServiceError } from "./errors";
 import { LoopbackRedirectServer, signInTimeout } from "./loopback-redirect-server";
 import { refreshTokenFromCache } from "./msal-app";
-import type { Reporter } from "./reporter";
+import type { InteractiveProgress } from "./progress";
 
 /** Options for {@link signInInteractively}. */
 export interface InteractiveSignInOptions {
@@ -26,7 +26,8 @@ export interface InteractiveSignInOptions {
   openBrowser: (url: string) => Promise<unknown>;
   /** Where pasted redirect addresses come from (stdin). */
   input: NodeJS.ReadableStream;
-  reporter: Reporter;
+  /** Progress, prompts, and the values to keep off screen. */
+  reporter: InteractiveProgress;
   /** For AADSTS65001. */
   adminConsentUrl?: string;
 }

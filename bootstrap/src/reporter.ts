@@ -1,11 +1,14 @@
 import { stripVTControlCharacters } from "node:util";
 import { CancelledError } from "./cancellation";
 import { SamError } from "./errors";
+import type { InteractiveProgress } from "./progress";
 
 /** Options for {@link Reporter}. */
 export interface ReporterOptions {
   /** `--json`: stdout carries exactly one JSON document; everything else goes to stderr. */
   json: boolean;
+  /** Whether progress lines (step, note) are printed; default true. Warnings, prompts and failures always are. */
+  progress?: boolean;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
 }
@@ -44,14 +47,16 @@ function safeJson(document: object): string {
  * and through {@link terminalSafe}: this is the one place where text from outside
  * is made safe to print, so call sites need not.
  */
-export class Reporter {
+export class Reporter implements InteractiveProgress {
   readonly json: boolean;
+  private readonly progress: boolean;
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
   private readonly secrets = new Set<string>();
 
   constructor(options: ReporterOptions) {
     this.json = options.json;
+    this.progress = options.progress ?? true;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
   }
@@ -63,12 +68,12 @@ export class Reporter {
 
   /** A step the command is taking. */
   step(message: string): void {
-    this.write(this.stderr, `• ${message}`);
+    if (this.progress) this.write(this.stderr, `• ${message}`);
   }
 
   /** Something the user should know, such as why the command waits. */
   note(message: string): void {
-    this.write(this.stderr, `  ${message}`);
+    if (this.progress) this.write(this.stderr, `  ${message}`);
   }
 
   /** A warning that does not stop the command. */
@@ -79,6 +84,15 @@ export class Reporter {
   /** Text meant for the user to act on (a URL to open, a prompt), always on stderr. */
   prompt(message: string): void {
     this.write(this.stderr, message);
+  }
+
+  /**
+   * The secret a command exists to print (`token`): the value alone, or with
+   * --json the document holding it, on stdout and not scrubbed. The one place a
+   * secret is printed on purpose; nothing else may go to stdout in that command.
+   */
+  secretResult(value: string, document: object): void {
+    this.stdout.write(this.json ? `${JSON.stringify(document, null, 2)}\n` : `${value}\n`);
   }
 
   /** The command's result: the JSON document with --json, else the human lines. */

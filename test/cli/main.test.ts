@@ -1,7 +1,7 @@
 /**
- * `partner-center-sam`, the package's executable: --version and --help of its
- * own, usage errors with exit code 2, and everything else handed to the named
- * command with its arguments.
+ * `partner-center-sam`, the package's executable: one program whose every level
+ * has --version and --help, usage errors with exit code 2, and the named
+ * command run with its arguments.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -21,11 +21,31 @@ describe("partner-center-sam", () => {
     expect(sam(flag)).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 
-  it.each(["--help", "-h", "help"])("lists the three commands and the exit codes for %s", (flag) => {
+  it.each(["--help", "-h", "help"])("lists the commands and the exit codes for %s", (flag) => {
     const { code, stdout } = sam(flag);
     expect(code).toBe(0);
     for (const command of ["bootstrap", "refresh", "status"]) expect(stdout).toMatch(new RegExp(`^  ${command} `, "m"));
     expect(stdout).toContain("Exit codes:");
+  });
+
+  it.each(["bootstrap", "refresh", "status"])("gives %s its own --help, named as partner-center-sam runs it, with the exit codes", (command) => {
+    const { code, stdout } = sam(command, "--help");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^Usage: partner-center-sam ${command} \\[options\\]`));
+    expect(stdout).not.toContain("npm run");
+    expect(stdout).toContain("Exit codes:");
+  });
+
+  it.each(["bootstrap", "refresh", "status"])("prints the version for %s --version", (command) => {
+    expect(sam(command, "--version")).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  it.each(["refresh", "status"])("declares the shared options once, the same for %s", (command) => {
+    const { stdout } = sam(command, "--help");
+    for (const flag of ["--stack", "--outputs", "--vault-uri", "--authority-host", "--partner-center-endpoint", "--access-wait", "--timeout", "--json"]) {
+      expect(stdout, `${command} --help lists ${flag}`).toMatch(new RegExp(`^  ${flag}[ ,<]`, "m"));
+    }
+    expect(stdout).toContain("(env: AZURE_AUTHORITY_HOST)");
   });
 
   it("exits 2 and shows the commands when none is named", () => {
@@ -38,7 +58,7 @@ describe("partner-center-sam", () => {
   it("exits 2 on an unknown command, naming it", () => {
     const { code, stderr } = sam("rotate");
     expect(code).toBe(2);
-    expect(stderr).toContain('Unknown command "rotate"');
+    expect(stderr).toContain("unknown command 'rotate'");
   });
 
   it.each([
@@ -54,5 +74,20 @@ describe("partner-center-sam", () => {
     const { code, stderr } = sam("refresh", "--no-such-option");
     expect(code).toBe(2);
     expect(stderr).toContain("--no-such-option");
+  });
+
+  it("takes AZURE_AUTHORITY_HOST as --authority-host and names the variable when it is wrong", () => {
+    const result = spawnSync(process.execPath, [MAIN, "status", "--vault-uri", "https://kv.vault.azure.net/"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, AZURE_AUTHORITY_HOST: "https://login.example.test/common" },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/AZURE_AUTHORITY_HOST \(environment\) must be an https URL of the host only.*it has a path/);
+  });
+
+  it("reports a commander usage error as one JSON document with --json", () => {
+    const { code, stdout } = sam("status", "--json", "--warn-days");
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({ ok: false, error: { code: "invalid_options" } });
   });
 });

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 
-/** The three commands, as `npm run <name>` runs them (built JavaScript, no TypeScript at run time). */
-export type CliName = "bootstrap" | "refresh" | "status";
+/** The commands, as `npm run <name>` runs them: `partner-center-sam <name>` (built JavaScript, no TypeScript at run time). */
+export type CliName = "bootstrap" | "refresh" | "status" | "token" | "call" | "consent";
 
 /** What a finished command printed and how it exited. */
 export interface CliResult {
@@ -24,11 +24,12 @@ export interface RunningCli {
 /** Everything any command printed in this worker, for the "no secret on screen" checks. */
 export const transcript: string[] = [];
 
-const CLI_DIR = path.join(process.cwd(), "bootstrap", "dist", "cli");
+/** The package's executable, `partner-center-sam`. */
+export const CLI_MAIN = path.join(process.cwd(), "bootstrap", "dist", "cli", "main.js");
 
-/** Starts `node bootstrap/dist/cli/<name>.js ...args` with exactly `env`. */
+/** Starts `node bootstrap/dist/cli/main.js <name> ...args` with exactly `env`. */
 export function startCli(name: CliName, args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawn(process.execPath, [path.join(CLI_DIR, `${name}.js`), ...args], { env, stdio: "pipe" });
+  const child = spawn(process.execPath, [CLI_MAIN, name, ...args], { env, stdio: "pipe" });
   let stdout = "";
   let stderr = "";
   const watchers: Array<() => void> = [];

@@ -1,8 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkTargetFlags, OptionProblems, resolveTarget, type TargetFlags } from "../../bootstrap/src/cli/options";
+import { OptionProblems } from "../../bootstrap/src/cli/options";
+import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type SharedOptions } from "../../bootstrap/src/cli/shared-options";
+import { resolveTarget } from "../../bootstrap/src/vault-target";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../../bootstrap/src/contract";
 import { ExitCode, UsageError } from "../../bootstrap/src/errors";
 import { URL_RULES } from "../../bootstrap/src/validate";
@@ -21,10 +24,41 @@ function thrownBy(problems: OptionProblems): UsageError {
   throw new Error("expected throwIfAny() to throw");
 }
 
-/** The problems checkTargetFlags records for `flags` (empty when there are none). */
+/** Command-line flags, as a person types them. */
+interface TargetFlags {
+  vaultUri?: string;
+  stack?: string;
+  outputs?: string;
+  authorityHost?: string;
+  partnerCenterEndpoint?: string;
+}
+
+const WAIT = { accessWait: 60, timeout: 120 };
+
+/** Parses `flags` (and `env`) with a command declaring the shared options, as the CLI does. */
+function parseShared(flags: TargetFlags, env: NodeJS.ProcessEnv = {}, problems = new OptionProblems()): SharedOptions {
+  const command = new Command("probe").exitOverride();
+  addTargetOptions(command, { vaultUri: true });
+  addEndpointOptions(command);
+  addWaitOptions(command, WAIT);
+  addJsonOption(command);
+  const argv = Object.entries(flags).flatMap(([key, value]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, value as string]);
+  const saved = process.env.AZURE_AUTHORITY_HOST;
+  if (env.AZURE_AUTHORITY_HOST === undefined) delete process.env.AZURE_AUTHORITY_HOST;
+  else process.env.AZURE_AUTHORITY_HOST = env.AZURE_AUTHORITY_HOST;
+  try {
+    command.parse(argv, { from: "user" });
+  } finally {
+    if (saved === undefined) delete process.env.AZURE_AUTHORITY_HOST;
+    else process.env.AZURE_AUTHORITY_HOST = saved;
+  }
+  return resolveShared(command, problems, WAIT);
+}
+
+/** The problems the shared options record for `flags` (empty when there are none). */
 function targetProblems(flags: TargetFlags, env: NodeJS.ProcessEnv = {}): string[] {
   const problems = new OptionProblems();
-  checkTargetFlags(flags, problems, env);
+  parseShared(flags, env, problems);
   try {
     problems.throwIfAny();
     return [];
@@ -75,7 +109,7 @@ describe("OptionProblems", () => {
   });
 });
 
-describe("checkTargetFlags", () => {
+describe("the shared options (resolveShared)", () => {
   it.each<[string, TargetFlags]>([
     ["--vault-uri with --stack", { vaultUri: VAULT_URI, stack: "dev" }],
     ["--vault-uri with --outputs", { vaultUri: VAULT_URI, outputs: "outputs.json" }],
@@ -93,8 +127,8 @@ describe("checkTargetFlags", () => {
 
   it("rejects a vault URI that is not https", () => {
     const problems = new OptionProblems();
-    const checked = checkTargetFlags({ vaultUri: "http://kv-direct.vault.azure.net/" }, problems, {});
-    expect(checked.vaultUri).toBeUndefined();
+    const checked = parseShared({ vaultUri: "http://kv-direct.vault.azure.net/" }, {}, problems);
+    expect(checked.source.vaultUri).toBeUndefined();
     expect(thrownBy(problems).message).toContain('--vault-uri must be an https URL such as https://kv-name.vault.azure.net/, got "http://kv-direct.vault.azure.net/": it uses http');
   });
 
@@ -106,8 +140,8 @@ describe("checkTargetFlags", () => {
   });
 
   it("trims trailing slashes from the authority host and Partner Center endpoint", () => {
-    const checked = checkTargetFlags({ authorityHost: "https://login.example.test/", partnerCenterEndpoint: "https://pc.example.test/" }, new OptionProblems(), {});
-    expect(checked).toMatchObject({ authorityHost: "https://login.example.test", partnerCenterEndpoint: "https://pc.example.test" });
+    const checked = parseShared({ authorityHost: "https://login.example.test/", partnerCenterEndpoint: "https://pc.example.test/" });
+    expect(checked.source).toMatchObject({ authorityHost: "https://login.example.test", partnerCenterEndpoint: "https://pc.example.test" });
   });
 
   it.each<[string, TargetFlags, RegExp]>([
@@ -138,8 +172,17 @@ describe("checkTargetFlags", () => {
   });
 
   it("takes AZURE_AUTHORITY_HOST in its normal form and ignores it when empty", () => {
-    expect(checkTargetFlags({}, new OptionProblems(), { AZURE_AUTHORITY_HOST: "https://login.example.test/" }).envAuthorityHost).toBe("https://login.example.test");
-    expect(checkTargetFlags({}, new OptionProblems(), { AZURE_AUTHORITY_HOST: "" }).envAuthorityHost).toBeUndefined();
+    expect(parseShared({}, { AZURE_AUTHORITY_HOST: "https://login.example.test/" }).source.authorityHost).toBe("https://login.example.test");
+    expect(parseShared({}, { AZURE_AUTHORITY_HOST: "" }).source.authorityHost).toBeUndefined();
+    expect(targetProblems({}, { AZURE_AUTHORITY_HOST: "" })).toEqual([]);
+  });
+
+  it("lets --authority-host override AZURE_AUTHORITY_HOST", () => {
+    expect(parseShared({ authorityHost: "https://login.flag.test" }, { AZURE_AUTHORITY_HOST: "https://login.env.test" }).source.authorityHost).toBe("https://login.flag.test");
+  });
+
+  it("uses the command's wait defaults and turns seconds into milliseconds", () => {
+    expect(parseShared({})).toMatchObject({ accessWaitMs: 60_000, timeoutMs: 120_000, json: false });
   });
 });
 
@@ -157,7 +200,7 @@ describe("resolveTarget", () => {
 
   describe("with --vault-uri", () => {
     it("uses the default secret names and the public cloud", async () => {
-      expect(await resolveTarget({ vaultUri: VAULT_URI }, {})).toEqual({
+      expect(await resolveTarget({ vaultUri: VAULT_URI })).toEqual({
         keyVaultUri: VAULT_URI,
         secretNames: { ...DEFAULT_SECRET_NAMES },
         authorityHost: PUBLIC_AUTHORITY_HOST,
@@ -165,34 +208,20 @@ describe("resolveTarget", () => {
       });
     });
 
-    it("lets AZURE_AUTHORITY_HOST override the public authority host", async () => {
-      const target = await resolveTarget({ vaultUri: VAULT_URI }, { AZURE_AUTHORITY_HOST: "https://login.env.test/" });
-      expect(target.authorityHost).toBe("https://login.env.test");
-    });
-
-    it("lets --authority-host override AZURE_AUTHORITY_HOST", async () => {
-      const target = await resolveTarget({ vaultUri: VAULT_URI, authorityHost: "https://login.flag.test" }, { AZURE_AUTHORITY_HOST: "https://login.env.test" });
+    it("uses the authority host it is given (the resolved --authority-host or AZURE_AUTHORITY_HOST)", async () => {
+      const target = await resolveTarget({ vaultUri: VAULT_URI, authorityHost: "https://login.flag.test" });
       expect(target.authorityHost).toBe("https://login.flag.test");
     });
 
-    it("refuses an AZURE_AUTHORITY_HOST with a path as a usage error, before anything is read", async () => {
-      const error = await resolveTarget({ vaultUri: VAULT_URI }, { AZURE_AUTHORITY_HOST: "https://login.env.test/tenant-id/v2.0" }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(UsageError);
-      expect((error as UsageError).message).toMatch(/AZURE_AUTHORITY_HOST \(environment\) must be .*it has a path/);
-    });
-
     it("uses --partner-center-endpoint when given", async () => {
-      const target = await resolveTarget({ vaultUri: VAULT_URI, partnerCenterEndpoint: "https://pc.flag.test" }, {});
+      const target = await resolveTarget({ vaultUri: VAULT_URI, partnerCenterEndpoint: "https://pc.flag.test" });
       expect(target.partnerCenterEndpoint).toBe("https://pc.flag.test");
     });
   });
 
   describe("with --outputs", () => {
     it("takes the vault, secret names and endpoints from the file", async () => {
-      const target = await resolveTarget({ outputs: outputsFile }, {});
+      const target = await resolveTarget({ outputsFile });
       expect(target).toMatchObject({
         keyVaultUri: validStackOutputs().keyVaultUri,
         secretNames: validStackOutputs().secretNames,
@@ -202,19 +231,17 @@ describe("resolveTarget", () => {
       expect(target.outputs?.tenantId).toBe(validStackOutputs().tenantId);
     });
 
-    it("lets AZURE_AUTHORITY_HOST override the stack's authority host, and --authority-host override both", async () => {
-      const env = { AZURE_AUTHORITY_HOST: "https://login.env.test" };
-      expect((await resolveTarget({ outputs: outputsFile }, env)).authorityHost).toBe("https://login.env.test");
-      expect((await resolveTarget({ outputs: outputsFile, authorityHost: "https://login.flag.test" }, env)).authorityHost).toBe("https://login.flag.test");
+    it("lets the given authority host override the stack's", async () => {
+      expect((await resolveTarget({ outputsFile, authorityHost: "https://login.flag.test" })).authorityHost).toBe("https://login.flag.test");
     });
 
     it("lets --partner-center-endpoint override the stack's endpoint", async () => {
-      const target = await resolveTarget({ outputs: outputsFile, partnerCenterEndpoint: "https://pc.flag.test" }, {});
+      const target = await resolveTarget({ outputsFile, partnerCenterEndpoint: "https://pc.flag.test" });
       expect(target.partnerCenterEndpoint).toBe("https://pc.flag.test");
     });
 
     it("fails with the stack-output error when the file is missing", async () => {
-      await expect(resolveTarget({ outputs: path.join(dir, "absent.json") }, {})).rejects.toMatchObject({ code: "outputs_file_unreadable", exitCode: ExitCode.Usage });
+      await expect(resolveTarget({ outputsFile: path.join(dir, "absent.json") })).rejects.toMatchObject({ code: "outputs_file_unreadable", exitCode: ExitCode.Usage });
     });
   });
 });

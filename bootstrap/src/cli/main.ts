@@ -1,32 +1,29 @@
 #!/usr/bin/env node
 /**
- * `partner-center-sam <command>`: the package's one executable, so a project
- * that installed the package can run `npx partner-center-sam status ...`.
- * It only dispatches: each command keeps its own options, --help and exit codes,
- * and only the chosen command's modules are loaded.
+ * `partner-center-sam <command>`: the package's one executable (the npm scripts
+ * `npm run bootstrap|refresh|status -- …` are aliases for it).
+ *
+ * Every command has the same shape (see refresh.ts): `xCommand(runF)` declares
+ * its flags — the shared ones through shared-options.ts — validates them into
+ * an options struct and hands it to `runF` (default `xRun`), which runs ONE
+ * library flow and renders its result (text, or one JSON document with --json).
+ * Command files load their flow lazily, so `status` never loads the sign-in code.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { Command } from "commander";
 import { ExitCode } from "../errors";
-import { EXIT_CODES_HELP, exitWith } from "./run-command";
+import { bootstrapCommand } from "./bootstrap";
+import { refreshCommand } from "./refresh";
+import { configureCommand, EXIT_CODES_HELP, exitWith, runProgram } from "./run-command";
+import { statusCommand } from "./status";
 
-type CommandMain = (argv: string[]) => Promise<number>;
-
-/** The subcommands, loaded on demand so `status` never loads the sign-in code. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMain> }> = {
-  bootstrap: {
-    summary: "sign in once, interactively and with MFA, and store the first refresh token in Key Vault",
-    load: async () => (await import("./bootstrap.js")).main,
-  },
-  refresh: {
-    summary: "redeem the stored refresh token and store the rotated one (run it at least every 90 days)",
-    load: async () => (await import("./refresh.js")).main,
-  },
-  status: {
-    summary: "report when the client secret and the refresh token expire; exits 3 when something needs attention",
-    load: async () => (await import("./status.js")).main,
-  },
-};
+/**
+ * The subcommands, in the order `--help` lists them. To add one, write
+ * cli/<name>.ts in the shape above and add its factory here (and an npm script
+ * alias in package.json).
+ */
+export const COMMANDS: ReadonlyArray<() => Command> = [bootstrapCommand, refreshCommand, statusCommand];
 
 /** The version in the package's own package.json (two folders above dist/cli). */
 export function packageVersion(): string {
@@ -34,49 +31,27 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
-  return [
-    "Usage: partner-center-sam <command> [options]",
-    "",
-    "Keeps a Partner Center Secure Application Model refresh token alive in Azure Key Vault.",
-    "",
-    "Commands:",
-    ...lines,
-    "",
-    "Options:",
-    "  -V, --version  print the version",
-    "  -h, --help     print this help; `partner-center-sam <command> --help` lists the command's options",
-    EXIT_CODES_HELP,
-    "",
-  ].join("\n");
+/** The whole command line: the program and its subcommands, each with --help and --version. */
+export function createProgram(version = packageVersion()): Command {
+  const program = configureCommand(
+    new Command("partner-center-sam")
+      .usage("<command> [options]")
+      .description("Keeps a Partner Center Secure Application Model refresh token alive in Azure Key Vault, and hands out access tokens from it."),
+    version,
+  );
+  program.helpCommand("help [command]", "print the help of a command");
+  for (const factory of COMMANDS) program.addCommand(configureCommand(factory(), version));
+  return program;
 }
 
 /** Runs `partner-center-sam ...argv` (argv as in process.argv) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [node, script, first, ...rest] = argv;
-  if (first === "--version" || first === "-V") {
-    process.stdout.write(`${packageVersion()}\n`);
-    return ExitCode.Ok;
-  }
-  if (first === "--help" || first === "-h") {
-    process.stdout.write(usage());
-    return ExitCode.Ok;
-  }
-  if (first === "help" && rest.length === 0) {
-    process.stdout.write(usage());
-    return ExitCode.Ok;
-  }
-  const name = first === "help" ? rest[0] : first;
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (!command) {
-    process.stderr.write(name === undefined ? "✖ Name a command.\n" : `✖ Unknown command "${name}".\n`);
-    process.stderr.write(`${usage()}  Next: run one of the commands above, e.g. \`partner-center-sam status --help\`.\n`);
+  const program = createProgram();
+  if (argv.length <= 2) {
+    process.stderr.write(`✖ Name a command.\n${program.helpInformation()}${EXIT_CODES_HELP}\n  Next: run one of the commands above, e.g. \`partner-center-sam status --help\`.\n`);
     return ExitCode.Usage;
   }
-  const run = await command.load();
-  return run([node ?? process.execPath, script ?? "partner-center-sam", ...(first === "help" ? ["--help"] : rest)]);
+  return runProgram(program, argv);
 }
 
 if (require.main === module) exitWith(main(process.argv));

@@ -1,32 +1,52 @@
-#!/usr/bin/env node
 import { Command } from "commander";
-import { partnerCenterScope } from "../contract";
 import { ExitCode } from "../errors";
-import { METADATA_CAVEAT, readStatus, type ExpiringSecretStatus, type StatusReport } from "../status-report";
-import { checkTargetFlags, commandDeadline, openVaultStore, OptionProblems, resolveTarget, type TargetFlags } from "./options";
-import { exitWith, runCommand } from "./run-command";
-import { addTargetOptions } from "./target-options";
+import type { Reporter } from "../reporter";
+import type { StatusFlowOptions } from "../status-flow";
+import { METADATA_CAVEAT, type ExpiringSecretStatus, type StatusReport } from "../status-report";
+import { OptionProblems } from "./options";
+import { setRun } from "./run-command";
+import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
 
-interface StatusFlags extends TargetFlags {
-  warnDays?: string;
-  timeout?: string;
-  probe?: boolean;
+const WAIT: WaitDefaults = { accessWait: 0, timeout: 60 };
+
+/** What `status` runs with: the flow's options and the reporter that renders the report. */
+export interface StatusCommandOptions extends StatusFlowOptions {
+  reporter: Reporter;
 }
 
-/** `npm run status`: report the health of the vault's secrets without changing anything. */
-export function statusCommand(): Command {
-  return addTargetOptions(
-    new Command("npm run status --").description(
+/**
+ * `partner-center-sam status`: declares and validates the flags, then hands the
+ * options to `runF` (default {@link statusRun}).
+ */
+export function statusCommand(runF: (options: StatusCommandOptions) => Promise<number> = statusRun): Command {
+  const command = new Command("status")
+    .summary("report when the client secret and the refresh token expire; exits 3 when something needs attention")
+    .description(
       "Report whether the vault is reachable and when the client secret and the refresh token expire.\n" +
         "Reads secret metadata only: redeems nothing and writes nothing (unless --probe). Exits 3 when something needs attention.",
-    ),
-    true,
-  )
-    .option("--warn-days <days>", "treat a secret expiring within this many days (inclusive) as needing attention (default 14)")
-    .option("--access-wait <seconds>", "keep retrying a Key Vault 403 this long while a new role assignment propagates (default 0)")
-    .option("--timeout <seconds>", "give up after this many seconds, plus --access-wait (default 60)")
-    .option("--probe", "also redeem the stored refresh token once, and store the new one like `npm run refresh`, to prove it works")
-    .option("--json", "print one JSON document with the report on stdout (stable field names, for monitors)");
+    );
+  addTargetOptions(command, { vaultUri: true });
+  addEndpointOptions(command);
+  command.option("--warn-days <days>", "treat a secret expiring within this many days (inclusive) as needing attention (default 14)");
+  addWaitOptions(command, WAIT);
+  command.option("--probe", "also redeem the stored refresh token once, and store the new one like `refresh`, to prove it works");
+  addJsonOption(command, "print one JSON document with the report on stdout (stable field names, for monitors)");
+  return setRun(command, (cmd, { reporter }) => {
+    const problems = new OptionProblems();
+    const flags = cmd.opts<{ warnDays?: string; probe?: boolean }>();
+    const warnDays = problems.integer("--warn-days", flags.warnDays, 14, 0, 365);
+    const shared = resolveShared(cmd, problems, WAIT);
+    problems.throwIfAny();
+    return runF({ ...shared, warnDays, probe: flags.probe === true, progress: reporter, reporter });
+  });
+}
+
+/** Runs the status flow and renders the report; exits 3 when something needs attention. */
+export async function statusRun(options: StatusCommandOptions): Promise<number> {
+  const { runStatus } = await import("../status-flow.js");
+  const report = await runStatus(options);
+  options.reporter.result(humanReport(report), { ok: true, ...report });
+  return report.healthy ? ExitCode.Ok : ExitCode.ActionNeeded;
 }
 
 function line(label: string, s: ExpiringSecretStatus): string {
@@ -36,7 +56,8 @@ function line(label: string, s: ExpiringSecretStatus): string {
   return `${label}: ${s.state === "ok" ? "ok" : s.state.toUpperCase()}, ${when}`;
 }
 
-function humanReport(r: StatusReport): string[] {
+/** The report as lines for a person. */
+export function humanReport(r: StatusReport): string[] {
   const t = r.refreshToken;
   const lines = [
     `Key Vault ${r.keyVaultUri}: reachable`,
@@ -60,37 +81,3 @@ function simpleState(s: StatusReport["clientId"]): string {
   if (s.state === "deleted") return `DELETED${s.scheduledPurgeDate ? ` (purged on ${s.scheduledPurgeDate})` : ""}`;
   return s.present ? "present" : "MISSING";
 }
-
-/** Runs the status command line and resolves to the exit code. */
-export function main(argv: string[]): Promise<number> {
-  return runCommand<StatusFlags>(statusCommand(), argv, async (flags, reporter) => {
-    const problems = new OptionProblems();
-    const warnDays = problems.integer("--warn-days", flags.warnDays, 14, 0, 365);
-    const accessWait = problems.integer("--access-wait", flags.accessWait, 0, 0, 3600);
-    const timeout = problems.integer("--timeout", flags.timeout, 60, 1, 3600);
-    const target = checkTargetFlags(flags, problems);
-    problems.throwIfAny();
-
-    const deadline = commandDeadline(timeout, accessWait);
-    try {
-      const where = await resolveTarget(target);
-      const store = openVaultStore(where, accessWait, reporter, deadline);
-      const probe = flags.probe
-        ? async () => {
-            reporter.step(`Probing: redeeming the refresh token stored in ${where.keyVaultUri}`);
-            // Loaded only for --probe: plain status needs no MSAL.
-            const { RefreshTokenRotator } = await import("../refresh-token-rotator.js");
-            const rotator = new RefreshTokenRotator({ store, authorityHost: where.authorityHost, onSecret: (value) => reporter.protect(value), network: { deadline } });
-            return rotator.redeem([partnerCenterScope(where.partnerCenterEndpoint)]);
-          }
-        : undefined;
-      const report = await readStatus({ store, warnDays, probe });
-      reporter.result(humanReport(report), { ok: true, ...report });
-      return report.healthy ? ExitCode.Ok : ExitCode.ActionNeeded;
-    } finally {
-      deadline.dispose();
-    }
-  });
-}
-
-if (require.main === module) exitWith(main(process.argv));

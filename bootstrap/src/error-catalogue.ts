@@ -1,0 +1,131 @@
+/**
+ * The one catalogue of the errors a user can meet: each stable `code` with its
+ * exit code, what happened (`summary`, the message when a site gives no more
+ * specific one) and what to do next (`hint`, the default next step). Sites that
+ * know more (a vault name, an AADSTS description) pass their own message and
+ * hint; the code and exit code always come from here. The README's exit-code
+ * table is this catalogue by exit code; a unit test checks every code raised in
+ * bootstrap/src is listed here with the same exit code.
+ */
+import { ExitCode, SamError, type ExitCodeValue, type SamErrorOptions } from "./errors";
+
+/** One catalogue entry. */
+export interface CatalogueEntry {
+  exitCode: ExitCodeValue;
+  /** What happened, in general terms. May hold `{detail}`, replaced by the site's detail. */
+  summary: string;
+  /** What to do next. */
+  hint: string;
+}
+
+const { Failure, Usage, ActionNeeded } = ExitCode;
+const RUN_BOOTSTRAP = "Run `npm run bootstrap` to sign in again with MFA and store a new refresh token.";
+const RUN_AGAIN = "Run the command again; if it persists, report it with the time of the failure.";
+const PULUMI_UP = "Run `pulumi up` for this stack so the app and the vault are current.";
+
+function entry(exitCode: ExitCodeValue, summary: string, hint: string): CatalogueEntry {
+  return Object.freeze({ exitCode, summary, hint });
+}
+
+/** Every error code, by name. */
+export const ERROR_CATALOGUE = Object.freeze({
+  // Command-line input and configuration (exit 2)
+  invalid_options: entry(Usage, "Invalid options: {detail}", "Run the command with --help to see every option."),
+  invalid_token_request: entry(Usage, "The token request is invalid: {detail}", "Pass --scope graph, --scope partner-center or a full scope such as https://graph.microsoft.com/.default."),
+  outputs_file_unreadable: entry(Usage, "The stack outputs file cannot be read.", "Save it with `pulumi stack output --json --show-secrets > FILE`, or omit --outputs to ask the Pulumi CLI."),
+  outputs_file_encoding: entry(Usage, "The stack outputs file is not UTF-8.", "Save it again as UTF-8."),
+  outputs_file_invalid: entry(Usage, "The stack outputs file is not valid JSON.", "Save it again with `pulumi stack output --json --show-secrets > FILE`."),
+  pulumi_cli_missing: entry(Usage, "The Pulumi CLI was not found on PATH.", "Install the Pulumi CLI, or pass --outputs FILE (or --vault-uri)."),
+  pulumi_stack_output_failed: entry(Usage, "`pulumi stack output` failed.", "Select a stack with `pulumi stack select NAME` or pass --stack NAME, or pass --outputs FILE."),
+  pulumi_stack_output_invalid: entry(Usage, "`pulumi stack output --json` did not print valid JSON.", PULUMI_UP),
+  stack_outputs_invalid: entry(Usage, "The stack outputs are missing or malformed.", PULUMI_UP),
+  vault_outputs_mismatch: entry(Usage, "The vault's app credentials differ from the stack outputs.", "Use the outputs of the stack that owns this vault, or run `pulumi up`."),
+  loopback_unavailable: entry(Usage, "The sign-in cannot listen on the redirect URI's loopback port.", "Free the port or change redirectUri, or use --no-browser."),
+  no_free_port: entry(Usage, "No free loopback port for the sign-in.", "Free a port or use --no-browser."),
+  // The app registration or its secret (exit 2: fix the configuration)
+  app_or_tenant_not_found: entry(Usage, "Entra ID does not know this app or tenant.", PULUMI_UP),
+  client_secret_expired: entry(Usage, "The app's client secret has expired.", "Run `pulumi up` to rotate the client secret into the vault."),
+  client_secret_missing: entry(Usage, "Entra ID got no client secret.", PULUMI_UP),
+  invalid_client: entry(Usage, "Entra ID rejected the app's credentials.", PULUMI_UP),
+  invalid_client_secret: entry(Usage, "Entra ID rejected the client secret.", "Run `pulumi up` to write the current client secret to the vault."),
+  invalid_request: entry(Usage, "Entra ID called the request malformed.", RUN_AGAIN),
+  invalid_scope: entry(Usage, "Entra ID refused the scopes.", "Check the scopes (and the app's API permissions: `pulumi up`)."),
+  public_client_app: entry(Usage, "The app is registered as a public client.", PULUMI_UP),
+  redirect_uri_mismatch: entry(Usage, "The redirect URI is not registered on the app.", PULUMI_UP),
+  unauthorized_client: entry(Usage, "Entra ID does not allow this app to do this.", PULUMI_UP),
+  unsupported_grant_type: entry(Usage, "Entra ID does not support this grant for the app.", PULUMI_UP),
+  // A person must act (exit 3)
+  consent_required: entry(ActionNeeded, "The stored refresh token can no longer be redeemed.", RUN_BOOTSTRAP),
+  consent_declined: entry(ActionNeeded, "The consent was declined.", RUN_BOOTSTRAP),
+  consent_missing: entry(ActionNeeded, "The app has no consent for these permissions.", "Grant admin consent (the stack's adminConsentUrl output), then run `npm run bootstrap`."),
+  conditional_access_blocked: entry(ActionNeeded, "Conditional Access blocked the sign-in.", "Ask an administrator to allow this app and sign-in, then run `npm run bootstrap`."),
+  code_expired: entry(ActionNeeded, "The authorization code expired.", "Run `npm run bootstrap` again and finish the sign-in promptly."),
+  code_rejected: entry(ActionNeeded, "Entra ID rejected the authorization code.", "Run `npm run bootstrap` again."),
+  mfa_missing: entry(ActionNeeded, "The sign-in did not use MFA.", "Run `npm run bootstrap` again and complete MFA."),
+  mfa_required: entry(ActionNeeded, "Entra ID requires MFA.", RUN_BOOTSTRAP),
+  partner_center_rejected: entry(ActionNeeded, "Partner Center rejected the token.", RUN_BOOTSTRAP),
+  partner_center_mfa_required: entry(ActionNeeded, "Partner Center requires a token obtained with MFA (900421).", RUN_BOOTSTRAP),
+  sign_in_denied: entry(ActionNeeded, "The sign-in was denied.", "Run `npm run bootstrap` again."),
+  sign_in_incomplete: entry(ActionNeeded, "The sign-in did not complete.", "Run `npm run bootstrap` again."),
+  sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `npm run bootstrap` again (or raise --timeout)."),
+  wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `npm run bootstrap` again with the intended account."),
+  wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `npm run bootstrap` again with a user of the partner tenant."),
+  secret_deleted: entry(ActionNeeded, "A vault secret is deleted (soft delete).", "Recover it with `az keyvault secret recover`, then run the command again."),
+  cancelled: entry(ActionNeeded, "The command was cancelled.", "Run the command again."),
+  // Failures of the services or the network (exit 1)
+  access_token_unreadable: entry(Failure, "The access token could not be read.", RUN_AGAIN),
+  api_unreachable: entry(Failure, "The API did not answer.", RUN_AGAIN),
+  insecure_target: entry(Usage, "The request would send a token over an insecure connection.", "Use an https URL."),
+  invalid_target: entry(Usage, "The request's target is not valid.", "Pass a path starting with / or an https URL."),
+  scope_required: entry(Usage, "This host needs an explicit --scope.", "Pass --scope for the host, so a token is never sent somewhere by accident."),
+  next_page_elsewhere: entry(Failure, "A next-page link points to another host.", RUN_AGAIN),
+  too_many_pages: entry(Failure, "Paging did not end.", RUN_AGAIN),
+  multi_tenant_off: entry(Usage, "multiTenant is off.", "Set `multiTenant: true` and run `pulumi up`."),
+  no_customer_scopes: entry(Usage, "customerGraphScopes is empty.", "Set customerGraphScopes and run `pulumi up`."),
+  azure_credential_timeout: entry(Failure, "The Azure credential gave no token in time.", "Check the Azure credential (az login, managed identity) and run the command again."),
+  azure_credential_unavailable: entry(Failure, "No Azure credential is available for Key Vault.", "Sign in with `az login`, or configure a managed identity or AZURE_* variables."),
+  entra_error: entry(Failure, "Entra ID answered with an error.", RUN_AGAIN),
+  entra_unavailable: entry(Failure, "Entra ID is unavailable.", RUN_AGAIN),
+  entra_unreachable: entry(Failure, "Entra ID did not answer.", "Check the network path to the authority host and run the command again."),
+  entra_unreadable_answer: entry(Failure, "Entra ID's answer could not be read.", RUN_AGAIN),
+  no_account: entry(Failure, "Entra ID returned a token without an account.", RUN_BOOTSTRAP),
+  no_refresh_token: entry(Failure, "Entra ID returned no refresh token.", "Check that the app's permissions include offline_access (run `pulumi up`)."),
+  partner_center_error: entry(Failure, "Partner Center answered with an error.", RUN_AGAIN),
+  partner_center_unreachable: entry(Failure, "Partner Center did not answer.", RUN_AGAIN),
+  refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `npm run refresh` again."),
+  secret_disabled: entry(Failure, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`."),
+  secret_empty: entry(Failure, "A vault secret is empty.", PULUMI_UP),
+  secret_missing: entry(Failure, "A vault secret is missing.", PULUMI_UP),
+  token_timeout: entry(Failure, "No access token within the command's deadline: {detail}", "Run the command again, or raise --timeout / --access-wait."),
+  vault_error: entry(Failure, "Key Vault answered with an error.", RUN_AGAIN),
+  vault_firewall: entry(Failure, "The Key Vault firewall refused this address.", "Allow this address in the vault's network rules."),
+  vault_forbidden: entry(Failure, "Key Vault refused access (RBAC).", "Grant the identity the Key Vault role, wait for it to propagate, and run the command again."),
+  vault_throttled: entry(Failure, "Key Vault kept throttling.", RUN_AGAIN),
+  vault_timeout: entry(Failure, "Key Vault did not answer in time.", RUN_AGAIN),
+  vault_unauthorized: entry(Failure, "Key Vault did not accept the credential.", "Check the Azure credential and run the command again."),
+  vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
+  unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),
+} satisfies Record<string, CatalogueEntry>);
+
+/** A code in the catalogue. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** What a site adds to a catalogue entry. */
+export interface CatalogErrorDetails extends SamErrorOptions {
+  /** Replaces `{detail}` in the summary. */
+  detail?: string;
+  /** A more specific message than the summary. */
+  message?: string;
+}
+
+/** The catalogue entry of `code`, or undefined for a code not listed. */
+export function catalogueEntry(code: string): CatalogueEntry | undefined {
+  return Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code) ? ERROR_CATALOGUE[code as ErrorCode] : undefined;
+}
+
+/** Creates the SamError for `code`: the catalogue's exit code, the site's message (or the summary) and hint (or the default). */
+export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {}): SamError {
+  const e = ERROR_CATALOGUE[code];
+  const message = details.message ?? e.summary.replace("{detail}", details.detail ?? "");
+  return new SamError(code, message, e.exitCode, { ...details, hint: details.hint ?? e.hint });
+}
