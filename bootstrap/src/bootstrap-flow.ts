@@ -1,5 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { SignInError, UsageError } from "./errors";
+import { catalogError } from "./error-catalogue";
 import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "./jwt-claims";
 import { signInInteractively } from "./interactive-sign-in";
 import { createMsalApp } from "./msal-app";
@@ -98,7 +98,8 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
   reporter.protect(credentials.clientSecret);
   const mismatched = (["clientId", "tenantId"] as const).filter((k) => credentials[k].toLowerCase() !== outputs[k].toLowerCase());
   if (mismatched.length > 0) {
-    throw new UsageError("vault_outputs_mismatch", `The vault's ${mismatched.join(" and ")} differ from the stack outputs.`, {
+    throw catalogError("vault_outputs_mismatch", {
+      message: `The vault's ${mismatched.join(" and ")} differ from the stack outputs.`,
       hint: "Use the outputs of the stack that owns this vault, or run `pulumi up` so the vault is current.",
     });
   }
@@ -129,17 +130,20 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
   const mfa = hasMfaClaim(claims);
   reporter.step(`Signed in as ${user}${mfa ? " with MFA" : " without MFA"}.`);
   if (claims?.tid && claims.tid.toLowerCase() !== credentials.tenantId.toLowerCase()) {
-    throw new SignInError("wrong_tenant", `The sign-in was for tenant ${claims.tid}, but the app belongs to ${credentials.tenantId}.`, {
+    throw catalogError("wrong_tenant", {
+      message: `The sign-in was for tenant ${claims.tid}, but the app belongs to ${credentials.tenantId}.`,
       hint: "Run `npm run bootstrap` again and sign in with a user of the partner tenant.",
     });
   }
   if (options.loginHint && user.toLowerCase() !== options.loginHint.toLowerCase()) {
-    throw new SignInError("wrong_account", `Signed in as ${user}, but --login-hint asked for ${options.loginHint}.`, {
+    throw catalogError("wrong_account", {
+      message: `Signed in as ${user}, but --login-hint asked for ${options.loginHint}.`,
       hint: "Run `npm run bootstrap` again and pick the intended account (or drop --login-hint).",
     });
   }
   if (!mfa && !options.allowNoMfa) {
-    throw new SignInError("mfa_missing", "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.", {
+    throw catalogError("mfa_missing", {
+      message: "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.",
       hint: "Run `npm run bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
     });
   }

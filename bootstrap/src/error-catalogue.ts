@@ -7,7 +7,7 @@
  * table is this catalogue by exit code; a unit test checks every code raised in
  * bootstrap/src is listed here with the same exit code.
  */
-import { ExitCode, SamError, type ExitCodeValue, type SamErrorOptions } from "./errors";
+import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError, VaultError, type ExitCodeValue, type SamErrorOptions } from "./errors";
 
 /** One catalogue entry. */
 export interface CatalogueEntry {
@@ -30,7 +30,7 @@ function entry(exitCode: ExitCodeValue, summary: string, hint: string): Catalogu
 /** Every error code, by name. */
 export const ERROR_CATALOGUE = Object.freeze({
   // Command-line input and configuration (exit 2)
-  invalid_options: entry(Usage, "Invalid options: {detail}", "Run the command with --help to see every option."),
+  invalid_options: entry(Usage, "Invalid options:{detail}", "Run the command with --help to see every option."),
   invalid_token_request: entry(Usage, "The token request is invalid: {detail}", "Pass --scope graph, --scope partner-center or a full scope such as https://graph.microsoft.com/.default."),
   outputs_file_unreadable: entry(Usage, "The stack outputs file cannot be read.", "Save it with `pulumi stack output --json --show-secrets > FILE`, or omit --outputs to ask the Pulumi CLI."),
   outputs_file_encoding: entry(Usage, "The stack outputs file is not UTF-8.", "Save it again as UTF-8."),
@@ -53,9 +53,12 @@ export const ERROR_CATALOGUE = Object.freeze({
   public_client_app: entry(Usage, "The app is registered as a public client.", PULUMI_UP),
   redirect_uri_mismatch: entry(Usage, "The redirect URI is not registered on the app.", PULUMI_UP),
   unauthorized_client: entry(Usage, "Entra ID does not allow this app to do this.", PULUMI_UP),
+  tenant_not_found: entry(Usage, "Entra ID does not know this tenant.", "Check the tenant id or domain (--tenant): it must be a customer's tenant id or verified domain."),
   unsupported_grant_type: entry(Usage, "Entra ID does not support this grant for the app.", PULUMI_UP),
   // A person must act (exit 3)
   consent_required: entry(ActionNeeded, "The stored refresh token can no longer be redeemed.", RUN_BOOTSTRAP),
+  customer_consent_missing: entry(ActionNeeded, "The app is not in this customer tenant.", "Run `partner-center-sam consent --customer <tenant>` to consent the app into the customer tenant, then try again."),
+  gdap_access_missing: entry(ActionNeeded, "The signed-in user has no GDAP role in this customer tenant.", "Set up the GDAP relationship and assign the user's security group a role in Partner Center, then try again."),
   consent_declined: entry(ActionNeeded, "The consent was declined.", RUN_BOOTSTRAP),
   consent_missing: entry(ActionNeeded, "The app has no consent for these permissions.", "Grant admin consent (the stack's adminConsentUrl output), then run `npm run bootstrap`."),
   conditional_access_blocked: entry(ActionNeeded, "Conditional Access blocked the sign-in.", "Ask an administrator to allow this app and sign-in, then run `npm run bootstrap`."),
@@ -74,6 +77,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   cancelled: entry(ActionNeeded, "The command was cancelled.", "Run the command again."),
   // Failures of the services or the network (exit 1)
   access_token_unreadable: entry(Failure, "The access token could not be read.", RUN_AGAIN),
+  api_call_failed: entry(Failure, "The API answered with an error.", "Fix the request and run it again; quote the request and correlation ids if you contact Microsoft support."),
   api_unreachable: entry(Failure, "The API did not answer.", RUN_AGAIN),
   insecure_target: entry(Usage, "The request would send a token over an insecure connection.", "Use an https URL."),
   invalid_target: entry(Usage, "The request's target is not valid.", "Pass a path starting with / or an https URL."),
@@ -123,9 +127,26 @@ export function catalogueEntry(code: string): CatalogueEntry | undefined {
   return Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code) ? ERROR_CATALOGUE[code as ErrorCode] : undefined;
 }
 
-/** Creates the SamError for `code`: the catalogue's exit code, the site's message (or the summary) and hint (or the default). */
+/** Codes about the vault or the credential that reads it (VaultError). */
+const VAULT_CODE = /^(vault_|secret_|azure_credential_|refresh_token_not_stored$)/;
+/** Exit-3 codes that are not about the sign-in. */
+const NOT_SIGN_IN = new Set(["secret_deleted", "cancelled"]);
+
+/**
+ * Creates the error for `code`: the catalogue's exit code, the site's message (or
+ * the summary) and hint (or the default). The class follows the code, so
+ * `instanceof` checks keep working: exit 2 UsageError; `consent_required`
+ * ConsentRequiredError; other exit-3 sign-in codes SignInError; vault codes
+ * VaultError; other exit-1 codes ServiceError.
+ */
 export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {}): SamError {
   const e = ERROR_CATALOGUE[code];
   const message = details.message ?? e.summary.replace("{detail}", details.detail ?? "");
-  return new SamError(code, message, e.exitCode, { ...details, hint: details.hint ?? e.hint });
+  const options: SamErrorOptions = { hint: details.hint ?? e.hint, cause: details.cause, aadsts: details.aadsts };
+  if (code === "consent_required") return new ConsentRequiredError(message, options);
+  if (e.exitCode === ExitCode.Usage) return new UsageError(code, message, options);
+  if (VAULT_CODE.test(code) && e.exitCode === ExitCode.Failure) return new VaultError(code, message, options);
+  if (e.exitCode === ExitCode.ActionNeeded && !NOT_SIGN_IN.has(code)) return new SignInError(code, message, options);
+  if (e.exitCode === ExitCode.Failure) return new ServiceError(code, message, e.exitCode, options);
+  return new SamError(code, message, e.exitCode, options);
 }

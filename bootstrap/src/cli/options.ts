@@ -1,4 +1,4 @@
-import { UsageError } from "../errors";
+import { catalogError } from "../error-catalogue";
 import { checkUrl, describeValue, URL_RULES, urlProblem, type UrlRule } from "../validate";
 
 /**
@@ -60,11 +60,9 @@ export class OptionProblems {
     this.problems.push(problem);
   }
 
-  /** Throws one UsageError listing every problem, if there are any. */
+  /** Throws one `invalid_options` error (exit 2) listing every problem, if there are any. */
   throwIfAny(): void {
     if (this.problems.length === 0) return;
-    throw new UsageError("invalid_options", `Invalid options:\n  - ${this.problems.join("\n  - ")}`, {
-      hint: "Run the command with --help to see every option.",
-    });
+    throw catalogError("invalid_options", { detail: `\n  - ${this.problems.join("\n  - ")}` });
   }
 }
