@@ -8,6 +8,12 @@ export interface EntraErrorContext {
   redirectUri?: string;
   /** Where an admin grants consent, for AADSTS65001. */
   adminConsentUrl?: string;
+  /**
+   * The customer tenant (id or verified domain) a refresh was redeemed in, when
+   * it was not the partner's own: then the app's absence there and a missing
+   * GDAP role get their own errors.
+   */
+  customerTenant?: string;
 }
 
 /**
@@ -121,6 +127,34 @@ const REFRESH_TOKEN_DEAD: Record<string, string> = {
   "65001": "The user or an admin has not consented to the app's permissions.",
 };
 
+/** In a customer tenant: the app is not there, or not consented for what was asked. */
+const CUSTOMER_APP_MISSING = new Set(["700016", "650052", "65001"]);
+/** In a customer tenant: the partner user has no (GDAP) access there. */
+const CUSTOMER_USER_MISSING = new Set(["50020", "50177"]);
+
+/**
+ * The two failures of a redemption in a customer tenant that a person must fix
+ * (exit 3): the app was never consented there, or the partner user has no GDAP
+ * role there. Undefined for anything else, which is explained as usual.
+ */
+function explainCustomerTenantError(fields: EntraErrorFields, tenant: string, opts: { aadsts?: string; cause: unknown }): SamError | undefined {
+  const { aadsts: code, error: oauthError, suberror } = fields;
+  const what = withNumber(oauthError || "error", code);
+  if ((code && CUSTOMER_APP_MISSING.has(code)) || (!code && (oauthError === "consent_required" || suberror === "consent_required"))) {
+    return new ServiceError("customer_consent_missing", `The app is not consented in the customer tenant ${tenant} for the requested scopes (${what}).`, ExitCode.ActionNeeded, {
+      ...opts,
+      hint: `Run \`partner-center-sam consent --customer ${tenant}\` to add the app to that tenant with the stack's customerGraphScopes (the app must be multi-tenant: set \`multiTenant: true\` and run \`pulumi up\` first), then try again.`,
+    });
+  }
+  if ((code && CUSTOMER_USER_MISSING.has(code)) || oauthError === "interaction_required") {
+    return new ServiceError("gdap_access_missing", `The signed-in partner user has no GDAP role in the customer tenant ${tenant} (${what}).`, ExitCode.ActionNeeded, {
+      ...opts,
+      hint: "In Partner Center, the customer needs an active GDAP relationship with your organization that grants the roles this call needs, and that relationship must assign those roles to a security group of your tenant which has the user who ran the bootstrap as a member. Set that up (this tool cannot), allow for propagation, then try again.",
+    });
+  }
+  return undefined;
+}
+
 /** OAuth `error` values after which the stored refresh token cannot be redeemed without a person. */
 const REFRESH_NEEDS_PERSON = new Set(["invalid_grant", "interaction_required", "consent_required", "login_required"]);
 
@@ -144,6 +178,17 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
     ? `An admin can grant consent for the organization at ${context.adminConsentUrl}, or set \`grantAdminConsent: true\` and run \`pulumi up\`.`
     : "An admin must grant consent (set `grantAdminConsent: true` and run `pulumi up`, or use the stack's adminConsentUrl output).";
   const again = context.phase === "refresh" ? "run the command again" : "run `npm run bootstrap` again";
+
+  if (context.customerTenant) {
+    const customerError = explainCustomerTenantError(fields, context.customerTenant, opts);
+    if (customerError) return customerError;
+    if (code === "90002" || oauthError === "invalid_tenant") {
+      return new UsageError("tenant_not_found", `Entra ID does not know the tenant ${context.customerTenant} (${withNumber(oauthError || "error", code)}).`, {
+        ...opts,
+        hint: "Check the customer's tenant id or verified domain (Partner Center lists them for each customer), then try again.",
+      });
+    }
+  }
 
   switch (code) {
     case "50011":

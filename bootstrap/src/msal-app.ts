@@ -16,7 +16,7 @@ export function createMsalApp(credentials: AppCredentials, authorityHost: string
     auth: {
       clientId: credentials.clientId,
       clientSecret: credentials.clientSecret,
-      authority: `${host}/${credentials.tenantId}`,
+      authority: tenantAuthority(host, credentials.tenantId),
       knownAuthorities: [new URL(host).host],
     },
     system: {
@@ -24,6 +24,11 @@ export function createMsalApp(credentials: AppCredentials, authorityHost: string
       networkClient: new TimeoutNetworkClient(network),
     },
   });
+}
+
+/** The authority of one tenant (id or verified domain): `<authorityHost>/<tenant>`. */
+export function tenantAuthority(authorityHost: string, tenant: string): string {
+  return `${trimTrailingSlash(authorityHost)}/${tenant}`;
 }
 
 interface SerializedRefreshToken {

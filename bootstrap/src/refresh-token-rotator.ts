@@ -3,7 +3,7 @@ import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "./contract";
 import { SamError, ServiceError, VaultError } from "./errors";
 import { readJwtClaims } from "./jwt-claims";
-import { createMsalApp, refreshTokenFromCache } from "./msal-app";
+import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
 import type { TimeoutNetworkClientOptions } from "./msal-network";
 import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "./vault-store";
 
@@ -33,12 +33,26 @@ export interface RefreshTokenRotatorOptions {
   network?: TimeoutNetworkClientOptions;
 }
 
+/** What {@link RefreshTokenRotator.redeem} is asked for besides the scopes. */
+export interface RedeemOptions {
+  /**
+   * A customer tenant (tenant id or verified domain): the partner's stored
+   * refresh token is redeemed at `<authorityHost>/<tenant>` (GDAP, App+User) and
+   * nothing is written back — the refresh token a customer tenant returns is never
+   * stored in place of the partner's. Default, or the partner's own tenant id: the
+   * partner's tenant, with the write-back.
+   */
+  tenantId?: string;
+}
+
 /** The result of one redemption. */
 export interface Redemption {
   accessToken: string;
   /** When the access token expires. */
   expiresOn: Date;
   scopes: string[];
+  /** The tenant the access token was issued in (its `tid`): the partner's, or the customer's. */
+  tenantId: string;
   /** The user the token belongs to, from the token or the stored tags. */
   user?: string;
   /** The refresh-token secret version written for the rotated token. */
@@ -46,7 +60,11 @@ export interface Redemption {
   /** When the stored refresh token expires if it is not used again. */
   refreshTokenExpiresOn: Date;
   tags: RefreshTokenTags;
-  /** False when the rotated token could not be written back (only with `onStoreFailure: "return"`). */
+  /**
+   * False when nothing was written back: the rotated token could not be (only
+   * with `onStoreFailure: "return"`, see `storeError`), or the redemption was in a
+   * customer tenant, whose refresh token is never stored.
+   */
   stored: boolean;
   /** Why the rotated token could not be written back. */
   storeError?: SamError;
@@ -68,6 +86,12 @@ export class RefreshTokenRotator {
   private lastNetworkError?: Error;
   private credentials?: Promise<AppCredentials>;
   private app?: { credentials: AppCredentials; client: ConfidentialClientApplication };
+  /**
+   * The client for customer-tenant redemptions, apart from the partner's: its
+   * cache stays empty (no forceCache), so a customer tenant's refresh token is
+   * never kept, and the partner's cache only ever holds the partner's.
+   */
+  private customerApp?: { credentials: AppCredentials; client: ConfidentialClientApplication };
 
   constructor(options: RefreshTokenRotatorOptions) {
     this.store = options.store;
@@ -85,23 +109,34 @@ export class RefreshTokenRotator {
     };
   }
 
-  /** Redeems the stored refresh token for `scopes` and writes the rotated token back. */
-  async redeem(scopes: string[]): Promise<Redemption> {
+  /** The partner's tenant id, from the vault (read once). */
+  async partnerTenantId(): Promise<string> {
+    return (await this.appCredentials()).tenantId;
+  }
+
+  /**
+   * Redeems the stored refresh token for `scopes` and writes the rotated token
+   * back — in the partner's tenant. In a customer tenant (`options.tenantId`) it
+   * only redeems: nothing is written.
+   */
+  async redeem(scopes: string[], options: RedeemOptions = {}): Promise<Redemption> {
     const stored = await this.store.readRefreshToken();
     this.onSecret(stored.value);
     let credentials = await this.appCredentials();
+    const customer = options.tenantId !== undefined && options.tenantId.toLowerCase() !== credentials.tenantId.toLowerCase() ? options.tenantId : undefined;
     let result: AuthenticationResult | null;
     try {
-      result = await this.acquire(credentials, stored.value, scopes);
+      result = await this.acquire(credentials, stored.value, scopes, customer);
     } catch (error) {
       // A rotated or expired client secret: read the vault again once and retry with the new one.
-      if (!isClientSecretRejection(error)) throw this.explain(error);
+      if (!isClientSecretRejection(error)) throw this.explain(error, customer);
       this.credentials = undefined;
       credentials = await this.appCredentials();
-      result = await this.acquire(credentials, stored.value, scopes).catch((retryError: unknown) => {
-        throw this.explain(retryError);
+      result = await this.acquire(credentials, stored.value, scopes, customer).catch((retryError: unknown) => {
+        throw this.explain(retryError, customer);
       });
     }
+    if (customer && result) return this.customerRedemption(result, stored, credentials, customer);
     if (!result?.account) {
       throw new ServiceError("no_account", "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.", undefined, {
         hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
@@ -133,6 +168,7 @@ export class RefreshTokenRotator {
       accessToken: result.accessToken,
       expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
       scopes: result.scopes,
+      tenantId: credentials.tenantId,
       user: result.account.username || tags.consentedBy,
       tags,
     };
@@ -147,6 +183,31 @@ export class RefreshTokenRotator {
     return { ...redemption, storedVersion: written.version, refreshTokenExpiresOn: written.expiresOn, stored: true };
   }
 
+  /** A customer-tenant redemption: the access token only; the stored partner refresh token is left as it is. */
+  private customerRedemption(result: AuthenticationResult, stored: StoredRefreshToken, credentials: AppCredentials, customer: string): Redemption {
+    this.onSecret(result.accessToken);
+    const claims = readJwtClaims(result.accessToken);
+    const tid = typeof claims?.tid === "string" && claims.tid ? claims.tid : result.tenantId || customer;
+    const user = result.account?.username || stored.tags.consentedBy;
+    return {
+      accessToken: result.accessToken,
+      expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
+      scopes: result.scopes,
+      tenantId: tid,
+      ...(user ? { user } : {}),
+      refreshTokenExpiresOn: storedExpiry(stored),
+      tags: {
+        consentedAt: stored.tags.consentedAt ?? "unknown",
+        consentedBy: stored.tags.consentedBy ?? user ?? "unknown",
+        mfa: stored.tags.mfa ?? "false",
+        tenantId: credentials.tenantId,
+        clientId: credentials.clientId,
+        refreshedAt: stored.tags.refreshedAt ?? "unknown",
+      },
+      stored: false,
+    };
+  }
+
   private appCredentials(): Promise<AppCredentials> {
     this.credentials ??= this.store.readAppCredentials().catch((error: unknown) => {
       this.credentials = undefined;
@@ -155,15 +216,21 @@ export class RefreshTokenRotator {
     return this.credentials;
   }
 
-  private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[]): Promise<AuthenticationResult | null> {
+  private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[], customerTenant?: string): Promise<AuthenticationResult | null> {
     this.onSecret(credentials.clientSecret);
+    if (customerTenant) {
+      if (this.customerApp?.credentials !== credentials) {
+        this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
+      }
+      return this.customerApp.client.acquireTokenByRefreshToken({ refreshToken, scopes, authority: tenantAuthority(this.authorityHost, customerTenant), forceCache: false });
+    }
     if (this.app?.credentials !== credentials) {
       this.app = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
     }
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
   }
 
-  private explain(error: unknown): unknown {
+  private explain(error: unknown, customerTenant?: string): unknown {
     const name = (error as { name?: unknown } | null)?.name;
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
@@ -173,7 +240,7 @@ export class RefreshTokenRotator {
         hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
       });
     }
-    return explainEntraError(error, { phase: "refresh" });
+    return explainEntraError(error, { phase: "refresh", customerTenant });
   }
 }
 

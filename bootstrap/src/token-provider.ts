@@ -33,16 +33,43 @@ export interface TokenProviderOptions {
   onStoreFailure?: (error: Error) => void;
 }
 
+/** An access token with what it is for, as {@link TokenProvider.getToken} returns it. */
+export interface AccessTokenInfo {
+  accessToken: string;
+  tokenType: "Bearer";
+  expiresOn: Date;
+  /** The tenant the token was issued in. */
+  tenantId: string;
+  /** The scopes Entra ID granted. */
+  scopes: string[];
+}
+
+/** What {@link TokenProvider.getToken} (and {@link TokenProvider.getAccessToken}) is asked for. */
+export interface TokenRequest {
+  /** Default: Partner Center's user_impersonation. */
+  scopes?: readonly string[];
+  /**
+   * A customer tenant, by tenant id (GUID) or verified domain: the partner's
+   * refresh token is redeemed at `<authorityHost>/<tenant>` (GDAP, App+User), and
+   * the refresh token that tenant returns is never stored. Default: the partner's own tenant.
+   */
+  tenantId?: string;
+  /** Do not return the cached token (e.g. after a 401); concurrent callers still share one redemption. */
+  forceRefresh?: boolean;
+}
+
 interface CachedToken {
-  token: string;
+  info: AccessTokenInfo;
   /** Reuse until this time (ms since epoch). */
   reuseUntil: number;
 }
 
 /**
- * Hands out Partner Center (or other delegated) access tokens to automation code.
- * Each redemption writes the rotated refresh token back to the vault; access
- * tokens are cached per scope set; concurrent callers share one redemption.
+ * Hands out Partner Center (or other delegated) access tokens to automation code,
+ * for the partner's tenant or a customer tenant (GDAP). Each redemption in the
+ * partner's tenant writes the rotated refresh token back to the vault; one in a
+ * customer tenant writes nothing. Access tokens are cached per (tenant, scope set);
+ * concurrent callers for the same pair share one redemption.
  */
 export class TokenProvider {
   /** The scope `getAccessToken()` uses when called without scopes. */
@@ -51,8 +78,12 @@ export class TokenProvider {
   private readonly onStoreFailure: (error: Error) => void;
   private readonly expiryMarginMs: number;
   private readonly cache = new Map<string, CachedToken>();
-  private readonly inFlight = new Map<string, Promise<string>>();
-  /** Redemptions run one after another: each one needs the token the previous one stored. */
+  private readonly inFlight = new Map<string, Promise<AccessTokenInfo>>();
+  /**
+   * Redemptions in the partner's tenant run one after another: each one writes
+   * back the token the next one reads. Customer-tenant redemptions write nothing,
+   * so they run concurrently, outside this queue.
+   */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: TokenProviderOptions) {
@@ -84,23 +115,24 @@ export class TokenProvider {
   }
 
   /**
-   * Resolves to an access token for `scopes` (default: Partner Center's
-   * user_impersonation). Throws ConsentRequiredError when a new interactive
-   * consent is needed.
+   * Resolves to an access token: `getAccessToken(scopes?)` for the partner's
+   * tenant, or `getAccessToken({ scopes?, tenantId? })` for a customer tenant too
+   * (scopes default to Partner Center's user_impersonation). Rejects with
+   * ConsentRequiredError when the stored refresh token needs a new sign-in, with
+   * an exit-3 SamError (`customer_consent_missing`, `gdap_access_missing`) when a
+   * customer tenant is not set up, and with a TypeError for bad arguments.
    */
-  getAccessToken(scopes: readonly string[] = this.defaultScopes): Promise<string> {
-    // Bad arguments reject like every other failure; callers awaiting it never see a synchronous throw.
-    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === "string" && s.trim() !== "" && !/\s/.test(s))) {
-      return Promise.reject(new TypeError("getAccessToken: scopes must be a non-empty array of scope strings without spaces, e.g. [\"https://api.partnercenter.microsoft.com/user_impersonation\"]."));
-    }
-    const key = scopeKey(scopes);
-    const cached = this.cache.get(key);
-    if (cached && cached.reuseUntil > Date.now()) return Promise.resolve(cached.token);
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    const redemption = this.enqueue(() => this.redeem(key, [...scopes])).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, redemption);
-    return redemption;
+  getAccessToken(scopesOrRequest?: readonly string[] | TokenRequest): Promise<string> {
+    const request: TokenRequest = scopesOrRequest === undefined || Array.isArray(scopesOrRequest) ? { scopes: scopesOrRequest as readonly string[] | undefined } : (scopesOrRequest as TokenRequest);
+    return this.token("getAccessToken", request).then((info) => info.accessToken);
+  }
+
+  /**
+   * Like {@link getAccessToken}, but resolves to the token with its type, expiry,
+   * tenant (the token's `tid`) and granted scopes.
+   */
+  getToken(request: TokenRequest = {}): Promise<AccessTokenInfo> {
+    return this.token("getToken", request);
   }
 
   /** Forgets cached access tokens, so the next call redeems again. */
@@ -108,13 +140,47 @@ export class TokenProvider {
     this.cache.clear();
   }
 
-  private async redeem(key: string, scopes: string[]): Promise<string> {
+  private token(caller: string, request: TokenRequest): Promise<AccessTokenInfo> {
+    // Bad arguments reject like every other failure; callers awaiting it never see a synchronous throw.
+    const scopesProblem = `${caller}: scopes must be a non-empty array of scope strings without spaces, e.g. ["https://api.partnercenter.microsoft.com/user_impersonation"]`;
+    if (typeof request !== "object" || request === null || Array.isArray(request)) {
+      return Promise.reject(new TypeError(`${scopesProblem}, or a request { scopes?, tenantId? }.`));
+    }
+    const scopes = request.scopes ?? this.defaultScopes;
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((s) => typeof s === "string" && s.trim() !== "" && !/\s/.test(s))) {
+      return Promise.reject(new TypeError(`${scopesProblem}.`));
+    }
+    const tenantId = request.tenantId;
+    if (tenantId !== undefined && !isTenantIdOrDomain(tenantId)) {
+      return Promise.reject(new TypeError(`${caller}: tenantId must be a customer's tenant id (a GUID) or verified domain, e.g. "contoso.onmicrosoft.com".`));
+    }
+    const key = `${tenantId?.toLowerCase() ?? ""}\n${scopeKey(scopes)}`;
+    if (request.forceRefresh) this.cache.delete(key);
     const cached = this.cache.get(key);
-    if (cached && cached.reuseUntil > Date.now()) return cached.token;
-    const result = await this.rotator.redeem(scopes);
+    if (cached && cached.reuseUntil > Date.now()) return Promise.resolve(cached.info);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const redemption = this.schedule(key, [...scopes], tenantId).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, redemption);
+    return redemption;
+  }
+
+  /** Partner-tenant redemptions join the queue; customer-tenant ones run at once. */
+  private async schedule(key: string, scopes: string[], tenantId: string | undefined): Promise<AccessTokenInfo> {
+    if (tenantId !== undefined && tenantId.toLowerCase() !== (await this.rotator.partnerTenantId()).toLowerCase()) {
+      return this.redeem(key, scopes, tenantId);
+    }
+    return this.enqueue(() => this.redeem(key, scopes, undefined));
+  }
+
+  private async redeem(key: string, scopes: string[], tenantId: string | undefined): Promise<AccessTokenInfo> {
+    const cached = this.cache.get(key);
+    if (cached && cached.reuseUntil > Date.now()) return cached.info;
+    const result = await this.rotator.redeem(scopes, { tenantId });
     if (result.storeError) this.onStoreFailure(result.storeError);
-    this.cache.set(key, { token: result.accessToken, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
-    return result.accessToken;
+    const info: AccessTokenInfo = { accessToken: result.accessToken, tokenType: "Bearer", expiresOn: result.expiresOn, tenantId: result.tenantId, scopes: result.scopes };
+    this.cache.set(key, { info, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
+    return info;
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
@@ -134,6 +200,14 @@ function checkedUrl(name: string, value: string, rule: UrlRule): string {
   const check = checkUrl(value, rule);
   if (!check.ok) throw new TypeError(`createTokenProvider: ${urlProblem(name, check, rule)}.`);
   return check.normalized;
+}
+
+const TENANT_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TENANT_DOMAIN = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** True for a tenant id (GUID) or a domain name such as `contoso.onmicrosoft.com` — not `common`, a URL or a path. */
+export function isTenantIdOrDomain(value: unknown): value is string {
+  return typeof value === "string" && (TENANT_GUID.test(value) || TENANT_DOMAIN.test(value));
 }
 
 function scopeKey(scopes: readonly string[]): string {

@@ -422,6 +422,8 @@ export class EntraStandIn {
   /** Newest refresh token per `clientId|username` (lower case). */
   private readonly newestRefreshTokens = new Map<string, string>();
   private omitRefreshTokens = 0;
+  private tokenGate?: Promise<void>;
+  private held = 0;
   private opaqueAccessTokens = 0;
   private clockOffsetMs = 0;
   private managedIdentityTenant?: string;
@@ -585,6 +587,26 @@ export class EntraStandIn {
   registerResource(resource: string, scopes: string[] = []): void {
     const id = resource.replace(/\/+$/, "");
     this.resources.set(id.toLowerCase(), { id, scopes: new Set(scopes) });
+  }
+
+  /**
+   * Holds every token-endpoint answer from now until the returned function is
+   * called — to see how many requests a client has in flight at once
+   * ({@link heldTokenRequests}). Not a behaviour of Entra ID; a test's lens.
+   */
+  holdTokenResponses(): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.tokenGate = gate;
+    return () => {
+      if (this.tokenGate === gate) this.tokenGate = undefined;
+      release();
+    };
+  }
+
+  /** Token requests received and held by {@link holdTokenResponses}, not answered yet. */
+  get heldTokenRequests(): number {
+    return this.held;
   }
 
   /** The next authorize request that names a valid client and redirect URI is answered with this error. */
@@ -1022,6 +1044,10 @@ export class EntraStandIn {
       status: 200,
     };
     this.tokenRequests.push(record);
+    if (this.tokenGate) {
+      this.held++;
+      await this.tokenGate.finally(() => this.held--);
+    }
     try {
       const fault = this.tokenFaults.shift();
       if (fault) {

@@ -52,7 +52,8 @@ describe("getAccessToken with bad arguments", () => {
     ["an array with an empty scope", [""]],
     ["an array with a number", [42]],
     ["an array with a scope containing a space", ["a b"]],
-    ["an object", { scopes: ["x"] }],
+    ["a request whose scope contains a space", { scopes: ["a b"] }],
+    ["a request with an empty scope list", { scopes: [] }],
   ])("returns a rejected promise, never throwing synchronously, for %s", async (_case, scopes) => {
     let result: Promise<string> | undefined;
     expect(() => (result = provider().getAccessToken(scopes as string[]))).not.toThrow();
