@@ -1,4 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
+import { ApiClient, HTTP_METHODS, type HttpMethod } from "./api-client";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "./contract";
 import { RefreshTokenRotator } from "./refresh-token-rotator";
 import { checkUrl, URL_RULES, urlProblem, type UrlRule } from "./validate";
@@ -58,6 +59,15 @@ export interface TokenRequest {
   forceRefresh?: boolean;
 }
 
+/** The request part of {@link TokenProvider.fetch}, as for `fetch` (the body as a string). */
+export interface ProviderFetchInit {
+  /** GET (default), POST, PUT, PATCH or DELETE. */
+  method?: string;
+  body?: string;
+  /** Extra headers; the provider sets Authorization, MS-RequestId and MS-CorrelationId. */
+  headers?: Record<string, string> | Array<[string, string]> | Headers;
+}
+
 interface CachedToken {
   info: AccessTokenInfo;
   /** Reuse until this time (ms since epoch). */
@@ -85,6 +95,7 @@ export class TokenProvider {
    * so they run concurrently, outside this queue.
    */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly api: ApiClient;
 
   constructor(options: TokenProviderOptions) {
     if (!options?.keyVaultUri) throw new TypeError("createTokenProvider: keyVaultUri is required (the stack's keyVaultUri output).");
@@ -112,6 +123,31 @@ export class TokenProvider {
       network: { requestTimeoutMs: options.requestTimeoutMs },
     });
     this.onStoreFailure = options.onStoreFailure ?? ((error) => process.emitWarning(error.message, { code: "PCSAM_REFRESH_TOKEN_NOT_STORED" }));
+    this.api = new ApiClient({
+      partnerCenterEndpoint: endpoint,
+      requestTimeoutMs: options.requestTimeoutMs,
+      transientBudgetMs: options.transientBudgetMs,
+      getToken: ({ scopes, tenantId, forceRefresh }) => this.getAccessToken({ scopes, tenantId, forceRefresh }),
+    });
+  }
+
+  /**
+   * `fetch` with this provider's token, as `partner-center-sam call` sends it. A
+   * path starting with `/` goes to the Partner Center endpoint; an https URL on
+   * Partner Center's or Microsoft Graph's host gets that service's token; any
+   * other host needs `options.scopes` (else it rejects with a UsageError before
+   * any request). Adds MS-RequestId and MS-CorrelationId, retries 429/5xx
+   * (honouring Retry-After) and a 401 once with a fresh token, and resolves with
+   * the last answer as a Response, whatever its status. Rejects with a
+   * SignInError (exit 3) on Partner Center's MFA error 900421.
+   */
+  async fetch(urlOrPath: string, init: ProviderFetchInit = {}, options: { tenantId?: string; scopes?: readonly string[] } = {}): Promise<Response> {
+    const method = (init.method ?? "GET").toUpperCase();
+    if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new TypeError(`fetch: method must be one of ${HTTP_METHODS.join(", ")}, got ${JSON.stringify(init.method)}.`);
+    const headers = Object.fromEntries(new Headers(init.headers).entries());
+    const answer = await this.api.send({ target: urlOrPath, method: method as HttpMethod, body: init.body, headers, scopes: options.scopes ? [...options.scopes] : undefined, tenantId: options.tenantId });
+    const empty = answer.text === "" || answer.status === 204 || answer.status === 205 || answer.status === 304;
+    return new Response(empty ? null : answer.text, { status: answer.status, headers: answer.headers });
   }
 
   /**
