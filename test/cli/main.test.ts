@@ -24,11 +24,11 @@ describe("partner-center-sam", () => {
   it.each(["--help", "-h", "help"])("lists the commands and the exit codes for %s", (flag) => {
     const { code, stdout } = sam(flag);
     expect(code).toBe(0);
-    for (const command of ["bootstrap", "refresh", "status"]) expect(stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    for (const command of ["bootstrap", "refresh", "status", "token"]) expect(stdout).toMatch(new RegExp(`^  ${command} `, "m"));
     expect(stdout).toContain("Exit codes:");
   });
 
-  it.each(["bootstrap", "refresh", "status"])("gives %s its own --help, named as partner-center-sam runs it, with the exit codes", (command) => {
+  it.each(["bootstrap", "refresh", "status", "token"])("gives %s its own --help, named as partner-center-sam runs it, with the exit codes", (command) => {
     const { code, stdout } = sam(command, "--help");
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^Usage: partner-center-sam ${command} \\[options\\]`));
@@ -36,11 +36,11 @@ describe("partner-center-sam", () => {
     expect(stdout).toContain("Exit codes:");
   });
 
-  it.each(["bootstrap", "refresh", "status"])("prints the version for %s --version", (command) => {
+  it.each(["bootstrap", "refresh", "status", "token"])("prints the version for %s --version", (command) => {
     expect(sam(command, "--version")).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 
-  it.each(["refresh", "status"])("declares the shared options once, the same for %s", (command) => {
+  it.each(["refresh", "status", "token"])("declares the shared options once, the same for %s", (command) => {
     const { stdout } = sam(command, "--help");
     for (const flag of ["--stack", "--outputs", "--vault-uri", "--authority-host", "--partner-center-endpoint", "--access-wait", "--timeout", "--json"]) {
       expect(stdout, `${command} --help lists ${flag}`).toMatch(new RegExp(`^  ${flag}[ ,<]`, "m"));

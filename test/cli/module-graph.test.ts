@@ -68,6 +68,19 @@ describe("the commands' module graph", () => {
     expect(forbiddenModules(modules)).toEqual([]);
   });
 
+  it("token runs through the token provider without loading the sign-in code", async () => {
+    seedRefreshToken(s);
+    const { env, file } = recorderEnv("token");
+
+    const result = await runCli("token", ["--outputs", writeOutputsFile(s)], env);
+
+    expect(result.code, result.stderr).toBe(0);
+    const modules = loadedModules(file);
+    expect(modules).toEqual(expect.arrayContaining([expect.stringMatching(/token-flow\.js$/), expect.stringMatching(/token-provider\.js$/)]));
+    expect(modules.filter((m) => /(bootstrap-flow|interactive-sign-in|loopback-redirect-server)\.js$/.test(m))).toEqual([]);
+    expect(forbiddenModules(modules)).toEqual([]);
+  });
+
   it("recognises the Pulumi SDK and TypeScript when they are loaded, so the checks above can fail", () => {
     const root = path.join(process.cwd(), "node_modules");
     const modules = [

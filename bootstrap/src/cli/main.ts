@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `partner-center-sam <command>`: the package's one executable (the npm scripts
- * `npm run bootstrap|refresh|status -- …` are aliases for it).
+ * `npm run bootstrap|refresh|status|token -- …` are aliases for it).
  *
  * Every command has the same shape (see refresh.ts): `xCommand(runF)` declares
  * its flags — the shared ones through shared-options.ts — validates them into
@@ -17,13 +17,14 @@ import { bootstrapCommand } from "./bootstrap";
 import { refreshCommand } from "./refresh";
 import { configureCommand, EXIT_CODES_HELP, exitWith, runProgram } from "./run-command";
 import { statusCommand } from "./status";
+import { tokenCommand } from "./token";
 
 /**
  * The subcommands, in the order `--help` lists them. To add one, write
  * cli/<name>.ts in the shape above and add its factory here (and an npm script
  * alias in package.json).
  */
-export const COMMANDS: ReadonlyArray<() => Command> = [bootstrapCommand, refreshCommand, statusCommand];
+export const COMMANDS: ReadonlyArray<() => Command> = [bootstrapCommand, refreshCommand, statusCommand, tokenCommand];
 
 /** The version in the package's own package.json (two folders above dist/cli). */
 export function packageVersion(): string {
