@@ -3,11 +3,11 @@
  * Key Vault and Partner Center stand-ins, as a child process. stdout carries the
  * access token and nothing else; the rotated refresh token lands in the vault.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentedFlags, leakedSecrets, refreshTokenSnapshot, seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import { freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
 import { runCli, type CliResult } from "../support/run-cli";
-import type { StandIns } from "../support/stand-ins";
+import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;
 freshStandInsPerTest((started) => (s = started));
@@ -145,5 +145,53 @@ describe("the README's token section", () => {
     expect(flags).toEqual(expect.arrayContaining(["--scope", "--tenant", "--json"]));
     const help = await runCli("token", ["--help"], { PATH: process.env.PATH });
     for (const flag of flags) expect(help.stdout, `token --help lists ${flag}`).toMatch(new RegExp(`^  ${flag}[ ,<]`, "m"));
+  });
+});
+
+describe("npm run --silent token -- --tenant (customer tenants, GDAP)", () => {
+  let c: StandIns;
+  beforeAll(async () => {
+    c = await startStandIns({
+      customers: [
+        { domain: "fabrikam.onmicrosoft.com", consented: true, gdap: true },
+        { domain: "unconsented.onmicrosoft.com", gdap: true },
+        { domain: "no-gdap.onmicrosoft.com", consented: true },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  const customerToken = (args: string[]) => runCli("token", [...vaultUriArgs(c), ...args], c.childEnv());
+
+  it("prints a token issued in the customer tenant and leaves the partner's stored refresh token as it was", async () => {
+    const seeded = seedRefreshToken(c);
+    const before = refreshTokenSnapshot(c);
+
+    const result = await customerToken(["--tenant", "fabrikam.onmicrosoft.com", "--scope", "graph", "--json"]);
+
+    expect(result.code, result.stderr).toBe(0);
+    const document = jsonStdout(result);
+    expect(document.tenantId).toBe(c.customers[0]!.tenantId);
+    const claims = c.entra.verifyAccessToken(document.accessToken as string, { audience: GRAPH_AUDIENCE, tenantId: c.customers[0]!.tenantId });
+    expect(String(claims.tid)).toBe(c.customers[0]!.tenantId);
+    expect(refreshTokenSnapshot(c)).toEqual(before);
+    expect(c.vault.latest(c.outputs.secretNames.refreshToken)?.value).toBe(seeded.token);
+  });
+
+  it.each([
+    ["the app is not consented there", "unconsented.onmicrosoft.com", /consent/i],
+    ["the user has no GDAP role there", "no-gdap.onmicrosoft.com", /GDAP/],
+  ])("exits 3 with its own message when %s", async (_case, tenant, message) => {
+    seedRefreshToken(c);
+
+    const result = await customerToken(["--tenant", tenant, "--scope", "graph"]);
+
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toContain("Next:");
+    expect(leakedSecrets(c, [result.stderr])).toEqual([]);
   });
 });

@@ -208,3 +208,38 @@ describe("Reporter.failure after a termination signal", () => {
     expect(reporter(false).reporter.failure(new CancelledError("SIGTERM", "Sign-in cancelled (SIGTERM)."))).toBe(143);
   });
 });
+
+describe("Reporter for a command that prints a token (progress: false, secretResult)", () => {
+  function quiet(json: boolean) {
+    const stdout = new CaptureStream();
+    const stderr = new CaptureStream();
+    return { r: new Reporter({ json, progress: false, stdout, stderr }), stdout, stderr };
+  }
+
+  it("prints no progress, but still warnings and failures", () => {
+    const { r, stderr } = quiet(false);
+    r.step("step x");
+    r.note("note x");
+    r.warn("warn x");
+    r.failure(new UsageError("bad", "bad input"));
+    expect(stderr.text).not.toContain("step x");
+    expect(stderr.text).not.toContain("note x");
+    expect(stderr.text).toContain("! warn x");
+    expect(stderr.text).toContain("✖ bad input");
+  });
+
+  it("prints the protected token alone on stdout, unscrubbed, while every other line still hides it", () => {
+    const { r, stdout, stderr } = quiet(false);
+    r.protect(JWT);
+    r.warn(`not here: ${JWT}`);
+    r.secretResult(JWT, { accessToken: JWT });
+    expect(stdout.text).toBe(`${JWT}\n`);
+    expect(stderr.text).not.toContain(JWT);
+  });
+
+  it("prints the document holding the token with --json", () => {
+    const { r, stdout } = quiet(true);
+    r.secretResult(JWT, { accessToken: JWT, tokenType: "Bearer" });
+    expect(JSON.parse(stdout.text)).toEqual({ accessToken: JWT, tokenType: "Bearer" });
+  });
+});
