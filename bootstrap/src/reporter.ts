@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from "node:util";
 import { CancelledError } from "./cancellation";
+import { catalogError } from "./error-catalogue";
 import { SamError } from "./errors";
 import type { InteractiveProgress } from "./progress";
 
@@ -104,9 +105,9 @@ export class Reporter implements InteractiveProgress {
   /** Reports a failure and returns the exit code to use (130/143 after SIGINT/SIGTERM, see {@link CancelledError}). */
   failure(error: unknown): number {
     const e = error instanceof SamError ? error : undefined;
-    const code = e?.code ?? "unexpected_error";
-    const message = e?.message ?? `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
-    const hint = e?.hint ?? (e ? undefined : "Run the command again; if it persists, report it with this message.");
+    const unexpected = e ? undefined : catalogError("unexpected_error", { detail: error instanceof Error ? error.message : String(error) });
+    const { code, message } = e ?? unexpected!;
+    const hint = e ? e.hint : unexpected!.hint;
     if (this.json) {
       const document = { ok: false, error: { code, message, ...(hint ? { hint } : {}), ...(e?.aadsts ? { aadsts: e.aadsts } : {}) } };
       this.write(this.stdout, safeJson(document));

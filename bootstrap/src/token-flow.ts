@@ -3,7 +3,7 @@ import { partnerCenterScope } from "./contract";
 import { catalogError } from "./error-catalogue";
 import { SamError } from "./errors";
 import { withDeadline } from "./flow-deadline";
-import { TimeoutError } from "./retry";
+import { CancelledError, TimeoutError } from "./retry";
 import type { Progress } from "./progress";
 import { createTokenProvider, type AccessTokenInfo } from "./token-provider";
 import { resolveTarget, type TargetSource } from "./vault-target";
@@ -84,9 +84,21 @@ function toResult(token: AccessTokenInfo): TokenResult {
 /** Rejects with the signal's reason once it aborts (the provider takes no signal). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason instanceof TimeoutError ? catalogError("token_timeout", { detail: signal.reason.message }) : signal.reason);
+    const onAbort = () => reject(abortError(signal.reason));
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** What an aborted token request reports: the deadline, or the signal that cancelled it. */
+function abortError(reason: unknown): unknown {
+  if (reason instanceof TimeoutError) return catalogError("token_timeout", { detail: reason.message });
+  if (reason instanceof CancelledError) {
+    return catalogError("cancelled", {
+      message: `Cancelled by ${reason.signalName} before an access token was printed. The stored refresh token stays valid (if the redemption had already finished, its rotated token may have been stored).`,
+      hint: "Run the command again.",
+    });
+  }
+  return reason;
 }

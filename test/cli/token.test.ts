@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentedFlags, leakedSecrets, refreshTokenSnapshot, seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import { freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
-import { runCli, type CliResult } from "../support/run-cli";
+import { runCli, startCli, type CliResult } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;
@@ -136,6 +136,31 @@ describe("npm run --silent token", () => {
 
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0, expect.any(Number)]);
     expect(leakedSecrets(s, runs.map((r) => r.stderr))).toEqual([]);
+  });
+});
+
+describe("npm run token, cancelled", () => {
+  it.each([
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const)("exits %s's code when stopped while Entra ID has not answered, printing no token and leaving the stored one", async (signal, exitCode) => {
+    const seeded = seedRefreshToken(s);
+    const release = s.entra.holdTokenResponses();
+    try {
+      const cli = startCli("token", vaultUriArgs(s), s.childEnv());
+      cli.child.stdin.end();
+      await expect.poll(() => s.entra.heldTokenRequests, { timeout: 15_000 }).toBe(1);
+      cli.child.kill(signal);
+      const result = await cli.done;
+
+      expect(result.code, result.stderr).toBe(exitCode);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(`Cancelled by ${signal} before an access token was printed`);
+      expect(s.vault.latest(s.outputs.secretNames.refreshToken)?.value).toBe(seeded.token);
+      expect(leakedSecrets(s, [result.stderr])).toEqual([]);
+    } finally {
+      release();
+    }
   });
 });
 
