@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `partner-center-sam <command>`: the package's one executable (the npm scripts
- * `npm run bootstrap|refresh|status|token -- …` are aliases for it).
+ * `npm run bootstrap|refresh|status|token|call|consent -- …` are aliases for it).
  *
  * Every command has the same shape (see refresh.ts): `xCommand(runF)` declares
  * its flags — the shared ones through shared-options.ts — validates them into
@@ -14,6 +14,8 @@ import path from "node:path";
 import { Command } from "commander";
 import { ExitCode } from "../errors";
 import { bootstrapCommand } from "./bootstrap";
+import { callCommand } from "./call";
+import { consentCommand } from "./consent";
 import { refreshCommand } from "./refresh";
 import { configureCommand, EXIT_CODES_HELP, exitWith, runProgram } from "./run-command";
 import { statusCommand } from "./status";
@@ -24,7 +26,7 @@ import { tokenCommand } from "./token";
  * cli/<name>.ts in the shape above and add its factory here (and an npm script
  * alias in package.json).
  */
-export const COMMANDS: ReadonlyArray<() => Command> = [bootstrapCommand, refreshCommand, statusCommand, tokenCommand];
+export const COMMANDS: ReadonlyArray<() => Command> = [bootstrapCommand, refreshCommand, statusCommand, tokenCommand, callCommand, consentCommand];
 
 /** The version in the package's own package.json (two folders above dist/cli). */
 export function packageVersion(): string {

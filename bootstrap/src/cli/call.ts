@@ -1,0 +1,123 @@
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { HTTP_METHODS, type HttpMethod } from "../api-client";
+import type { CallFlowOptions } from "../call-flow";
+import { ExitCode } from "../errors";
+import { terminalSafe } from "../reporter";
+import { describeValue } from "../validate";
+import { OptionProblems } from "./options";
+import { setRun } from "./run-command";
+import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
+
+const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/** Header names as HTTP defines them (a token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers the command sets itself. */
+const RESERVED_HEADERS = new Set(["authorization", "host", "ms-requestid", "ms-correlationid", "content-length"]);
+
+/** What `call` runs with. */
+export type CallCommandOptions = CallFlowOptions;
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/**
+ * `partner-center-sam call`: declares and validates the flags, then hands the
+ * options to `runF` (default {@link callRun}). Progress goes to stderr only when
+ * it is a terminal; the response body is the only thing on stdout.
+ */
+export function callCommand(runF: (options: CallCommandOptions) => Promise<number> = callRun): Command {
+  const command = new Command("call")
+    .summary("call the Partner Center (or Graph) REST API with the stored identity, like `az rest`")
+    .description(
+      "Send one request with an access token from the stored refresh token and print the response body on stdout\n" +
+        "(pretty JSON on a terminal, compact otherwise). A path starting with / is relative to the Partner Center endpoint;\n" +
+        "an https URL on Partner Center's host or on Microsoft Graph gets that service's token; any other host needs --scope,\n" +
+        "so a token never goes to a host you did not name. 429 and 5xx are retried (Retry-After honoured); on failure the\n" +
+        "status, the service's error and the MS-RequestId / MS-CorrelationId go to stderr.",
+    )
+    .argument("<path-or-url>", "e.g. /v1/customers or https://graph.microsoft.com/v1.0/organization")
+    .addOption(new Option("--method <method>", "HTTP method").choices([...HTTP_METHODS]).default("GET"))
+    .option("--body <json>", "request body: JSON, or @FILE to read it from a file")
+    .option("--header <name:value>", "an extra request header, repeatable", collect)
+    .option("--all", "follow every next page (Partner Center links.next, Graph @odata.nextLink) and print one document with all items")
+    .option("--tenant <tenant>", "a customer tenant (id or verified domain) to get the token in; default the partner's own tenant")
+    .option("--scope <scope>", "the token's scope, repeatable: graph, partner-center or a full scope URI (default: inferred from the host)", collect);
+  addTargetOptions(command, { vaultUri: true });
+  addEndpointOptions(command);
+  addWaitOptions(command, WAIT);
+  return setRun(
+    command,
+    (cmd, { reporter, signal }) => {
+      const target = cmd.args[0] ?? "";
+      const flags = cmd.opts<{ method: string; body?: string; header?: string[]; all?: boolean; tenant?: string; scope?: string[] }>();
+      const problems = new OptionProblems();
+      const shared = resolveShared(cmd, problems, WAIT);
+      const headers: Record<string, string> = {};
+      for (const raw of flags.header ?? []) {
+        const at = raw.indexOf(":");
+        const name = at > 0 ? raw.slice(0, at).trim() : "";
+        if (!HEADER_NAME.test(name)) problems.add(`--header must be NAME:VALUE, got ${describeValue(raw)}`);
+        else if (RESERVED_HEADERS.has(name.toLowerCase())) problems.add(`--header ${name} is set by the command itself and cannot be given`);
+        else if (/[\r\n\0]/.test(raw)) problems.add(`--header ${name}: the value cannot contain line breaks`);
+        else headers[name] = raw.slice(at + 1).trim();
+      }
+      const body = flags.body === undefined ? undefined : readBody(flags.body, problems);
+      const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === "content-type")?.[1];
+      if (body !== undefined && (contentType === undefined || /json/i.test(contentType))) {
+        try {
+          JSON.parse(body);
+        } catch {
+          problems.add("--body is not valid JSON (pass --header Content-Type:... to send something else)");
+        }
+      }
+      for (const scope of flags.scope ?? []) {
+        if (scope !== "graph" && scope !== "partner-center" && !/^(https|api):\/\/[^\s/]+\/?\S*$/.test(scope)) {
+          problems.add(`--scope must be graph, partner-center or a full scope URI such as https://graph.microsoft.com/.default, got ${describeValue(scope)}`);
+        }
+      }
+      if (flags.tenant !== undefined && !GUID.test(flags.tenant) && !DOMAIN.test(flags.tenant)) {
+        problems.add(`--tenant must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com, got ${describeValue(flags.tenant)}`);
+      }
+      if (flags.all && flags.method !== "GET") problems.add("--all follows pages of a GET; it cannot be combined with --method " + flags.method);
+      problems.throwIfAny();
+      return runF({
+        ...shared,
+        target,
+        method: flags.method as HttpMethod,
+        body,
+        headers,
+        all: flags.all === true,
+        tenantId: flags.tenant,
+        scopes: flags.scope,
+        progress: reporter,
+        signal,
+      });
+    },
+    { cancelOnSignals: true, progress: process.stderr.isTTY === true },
+  );
+}
+
+function readBody(value: string, problems: OptionProblems): string | undefined {
+  if (!value.startsWith("@")) return value;
+  try {
+    return readFileSync(value.slice(1), "utf8").replace(/^\uFEFF/, "");
+  } catch (error) {
+    problems.add(`--body ${value}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
+    return undefined;
+  }
+}
+
+/** Runs the call flow and prints the response body on stdout: pretty JSON on a terminal, compact otherwise. */
+export async function callRun(options: CallCommandOptions): Promise<number> {
+  const { runCall } = await import("../call-flow.js");
+  const result = await runCall(options);
+  const tty = process.stdout.isTTY === true;
+  if (result.body !== undefined) {
+    const text = typeof result.body === "string" ? result.body : JSON.stringify(result.body, null, tty ? 2 : undefined);
+    // On a terminal, text from the service cannot move the cursor or reorder the screen; piped output stays byte-exact.
+    process.stdout.write(`${tty ? terminalSafe(text) : text}\n`);
+  }
+  return ExitCode.Ok;
+}
