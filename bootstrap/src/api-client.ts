@@ -12,7 +12,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { partnerCenterScope } from "./contract";
-import { ExitCode, SamError, ServiceError, SignInError, UsageError } from "./errors";
+import { catalogError } from "./error-catalogue";
+import { ExitCode, SamError, ServiceError } from "./errors";
 import { terminalSafe } from "./reporter";
 import {
   DEFAULT_TRANSIENT_BUDGET_MS,
@@ -178,22 +179,24 @@ export class ApiClient {
     try {
       url = new URL(target);
     } catch {
-      throw new UsageError("invalid_target", `${JSON.stringify(terminalSafe(target).slice(0, 200))} is neither a path starting with / nor an https URL.`, {
+      throw catalogError("invalid_target", {
+        message: `${JSON.stringify(terminalSafe(target).slice(0, 200))} is neither a path starting with / nor an https URL.`,
         hint: "Pass a Partner Center path such as /v1/customers, or an https URL.",
       });
     }
     if (url.protocol !== "https:") {
-      throw new UsageError("insecure_target", `Refusing to send a token over ${url.protocol.replace(/:$/, "")}: ${url.host} must be called over https.`, { hint: "Use an https URL." });
+      throw catalogError("insecure_target", { message: `Refusing to send a token over ${url.protocol.replace(/:$/, "")}: ${url.host} must be called over https.` });
     }
     if (url.username || url.password) {
-      throw new UsageError("invalid_target", `Refusing a URL with a user name or password in it (${url.host}).`, { hint: "Remove the credentials from the URL." });
+      throw catalogError("invalid_target", { message: `Refusing a URL with a user name or password in it (${url.host}).`, hint: "Remove the credentials from the URL." });
     }
     const pc = new URL(this.partnerCenterEndpoint);
     const graph = new URL(this.graphEndpoint);
     if (url.origin === pc.origin) return { url, scopes: explicit ?? [partnerCenterScope(this.partnerCenterEndpoint)], service: "Partner Center" };
     if (url.origin === graph.origin) return { url, scopes: explicit ?? [`${graph.origin}/.default`], service: "Microsoft Graph" };
     if (!explicit) {
-      throw new UsageError("scope_required", `Refusing to send a token to ${url.host}: it is neither Partner Center (${pc.host}) nor Microsoft Graph (${graph.host}), so its scope cannot be inferred.`, {
+      throw catalogError("scope_required", {
+        message: `Refusing to send a token to ${url.host}: it is neither Partner Center (${pc.host}) nor Microsoft Graph (${graph.host}), so its scope cannot be inferred.`,
         hint: `Pass --scope with the API's scope (e.g. --scope https://${url.host}/.default) if you mean to send this host a token.`,
       });
     }
@@ -230,10 +233,11 @@ export class ApiClient {
     const items = [...(merged[key] as unknown[])];
     let pages = 1;
     for (let next = nextPage(first, resolved.url); next; next = nextPage(answer.json, new URL(answer.url))) {
-      if (pages >= MAX_PAGES) throw new ServiceError("too_many_pages", `Stopped after ${MAX_PAGES} pages of ${resolved.url.host}${resolved.url.pathname}: the service kept sending a next page.`);
+      if (pages >= MAX_PAGES) throw catalogError("too_many_pages", { message: `Stopped after ${MAX_PAGES} pages of ${resolved.url.host}${resolved.url.pathname}: the service kept sending a next page.` });
       const url = new URL(next.url);
       if (url.origin !== resolved.url.origin) {
-        throw new ServiceError("next_page_elsewhere", `Refusing to follow the next-page link to ${url.host}: it is not ${resolved.url.host}, which this call was sent to, and a token goes only where you named.`, ExitCode.Failure, {
+        throw catalogError("next_page_elsewhere", {
+          message: `Refusing to follow the next-page link to ${url.host}: it is not ${resolved.url.host}, which this call was sent to, and a token goes only where you named.`,
           hint: "Call that URL yourself, with --scope if needed, if you trust it.",
         });
       }
@@ -285,7 +289,8 @@ export class ApiClient {
       if (answer.status === 401) {
         const { code } = serviceError(answer.json);
         if (code === PARTNER_CENTER_MFA_ERROR) {
-          throw new SignInError("partner_center_mfa_required", `Partner Center refused the token: the sign-in stored in Key Vault was not made with MFA (error ${PARTNER_CENTER_MFA_ERROR}).\n  request id ${requestId}, correlation id ${correlationId}`, {
+          throw catalogError("partner_center_mfa_required", {
+            message: `Partner Center refused the token: the sign-in stored in Key Vault was not made with MFA (error ${PARTNER_CENTER_MFA_ERROR}).\n  request id ${requestId}, correlation id ${correlationId}`,
             hint: "Run `npm run bootstrap` again and complete MFA, so the stored refresh token carries the MFA claim.",
           });
         }
@@ -323,7 +328,7 @@ export class ApiClient {
       // The token source's own errors (consent required, vault unreachable) say what to do already.
       if (error instanceof SamError) throw error;
       const detail = error instanceof TimeoutError ? error.message : `${what}: ${((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message) || "no answer"}`;
-      throw new ServiceError("api_unreachable", `Could not reach ${detail}`, ExitCode.Failure, { cause: error, hint: "Check the network and the URL, then run the command again." });
+      throw catalogError("api_unreachable", { message: `Could not reach ${detail}`, cause: error, hint: "Check the network and the URL, then run the command again." });
     }
   }
 }

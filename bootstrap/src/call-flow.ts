@@ -6,7 +6,8 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { ApiClient, type HttpMethod } from "./api-client";
 import { runConsent, type CustomerConsentResult } from "./consent-flow";
-import { SamError, UsageError } from "./errors";
+import { catalogError } from "./error-catalogue";
+import { SamError } from "./errors";
 import { withDeadline } from "./flow-deadline";
 import type { Progress } from "./progress";
 import type { Deadline } from "./retry";
@@ -105,7 +106,7 @@ export async function runConsentFromStack(options: ConsentFlowOptions): Promise<
     options.progress.step(describeSource(options.source));
     const where = await resolveTarget(options.source);
     if (!where.outputs) {
-      throw new UsageError("invalid_options", "consent needs the stack outputs (clientId, multiTenant, customerGraphScopes): pass --stack or --outputs, not --vault-uri.");
+      throw catalogError("invalid_options", { message: "consent needs the stack outputs (clientId, multiTenant, customerGraphScopes): pass --stack or --outputs, not --vault-uri." });
     }
     const { outputs } = where;
     return runConsent({

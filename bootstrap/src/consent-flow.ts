@@ -6,7 +6,7 @@
  * replaced only when asked (`DELETE …/applicationconsents/{clientId}`, then POST).
  */
 import { ApiCallError, type ApiClient } from "./api-client";
-import { UsageError } from "./errors";
+import { catalogError } from "./error-catalogue";
 import { isGuid } from "./validate";
 
 /** Microsoft Graph's application id, the enterprise application the grants are for. */
@@ -62,24 +62,25 @@ export function consentBody(clientId: string, scopes: readonly string[]): { appl
  */
 export async function runConsent(options: ConsentOptions): Promise<CustomerConsentResult[]> {
   if (options.multiTenant !== true) {
-    throw new UsageError(
-      "multi_tenant_off",
-      options.multiTenant === undefined
+    throw catalogError("multi_tenant_off", {
+      message:
+        options.multiTenant === undefined
         ? "The stack outputs have no multiTenant: this stack was deployed before customer tenants were supported, so the app is single-tenant and cannot be consented into customer tenants."
-        : "The stack's multiTenant is false: the app is single-tenant (AzureADMyOrg), and customer tenants accept only multi-tenant apps.",
-      { hint: "Set it with `pulumi config set multiTenant true` (and customerGraphScopes), run `pulumi up`, then run consent again." },
-    );
+          : "The stack's multiTenant is false: the app is single-tenant (AzureADMyOrg), and customer tenants accept only multi-tenant apps.",
+      hint: "Set it with `pulumi config set multiTenant true` (and customerGraphScopes), run `pulumi up`, then run consent again.",
+    });
   }
   if (options.customerGraphScopes.length === 0) {
-    throw new UsageError("no_customer_scopes", "The stack's customerGraphScopes is empty (or not exported): there are no permissions to consent to in customer tenants.", {
+    throw catalogError("no_customer_scopes", {
+      message: "The stack's customerGraphScopes is empty (or not exported): there are no permissions to consent to in customer tenants.",
       hint: "Set them, e.g. `pulumi config set --path 'customerGraphScopes[0]' User.Read.All`, run `pulumi up`, then run consent again.",
     });
   }
   const named = [...new Set((options.customers ?? []).map((c) => c.trim().toLowerCase()))];
-  if (options.all && named.length > 0) throw new UsageError("invalid_options", "--all and --customer are alternatives: pass one of them.");
-  if (!options.all && named.length === 0) throw new UsageError("invalid_options", "Name the customers with --customer ID (repeatable), or pass --all for every customer.");
+  if (options.all && named.length > 0) throw catalogError("invalid_options", { message: "--all and --customer are alternatives: pass one of them." });
+  if (!options.all && named.length === 0) throw catalogError("invalid_options", { message: "Name the customers with --customer ID (repeatable), or pass --all for every customer." });
   const bad = named.filter((c): boolean => !isGuid(c));
-  if (bad.length) throw new UsageError("invalid_options", `--customer takes a customer tenant id (a GUID), got ${bad.map((b) => JSON.stringify(b.slice(0, 80))).join(", ")}.`);
+  if (bad.length) throw catalogError("invalid_options", { message: `--customer takes a customer tenant id (a GUID), got ${bad.map((b) => JSON.stringify(b.slice(0, 80))).join(", ")}.` });
 
   const { client } = options;
   let customers = named;
