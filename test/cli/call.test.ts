@@ -150,6 +150,18 @@ describe("partner-center-sam call", () => {
     expect(result.stderr).toContain(`request id ${sent.requestId}, correlation id ${sent.correlationId}`);
   });
 
+  it("gives up on a Partner Center that never answers at the deadline, naming it (exit 1)", async () => {
+    s.partnerCenter.failNext(1, "hang");
+    const started = Date.now();
+
+    const result = await call(["/v1/profiles/organization", "--timeout", "3", "--access-wait", "0"]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Partner Center localhost:\d+ \(GET \/v1\/profiles\/organization\)/);
+    expect(result.stderr).toMatch(/deadline/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it("sends --method, --body @file and --header", async () => {
     const customer = s.partnerCenter.addCustomer();
     const file = path.join(scratchDir(), "consent.json");

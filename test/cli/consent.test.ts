@@ -4,6 +4,8 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectNoSecretPrinted } from "../support/cli-expect";
+import { testTls } from "../support/global-setup";
+import { LoopbackServer, sendJson } from "../support/http";
 import { decodeJwt } from "../support/jwt";
 import { consentCommand } from "../../bootstrap/src/cli/consent";
 import { documentedFlags, removeScratchDirs, seedRefreshToken, writeOutputsFile } from "../support/fixtures";
@@ -121,6 +123,25 @@ describe("partner-center-sam consent", () => {
     expect(claims.aud).toBe("https://graph.microsoft.com");
     // The token is the command's output, not a leak: keep it out of the "no secret printed" transcript check.
     transcript.splice(transcript.lastIndexOf(after.stdout), 1);
+  });
+
+  it("after consent, call --tenant sends a customer-tenant token", async () => {
+    const customer = s.partnerCenter.addCustomer();
+    s.entra.grantGdapRole(customer.id, s.users.admin.username);
+    expect((await consent(["--customer", customer.id])).code).toBe(0);
+    const seen: Array<string | undefined> = [];
+    const graph = new LoopbackServer((req, res) => {
+      seen.push(req.headers.authorization);
+      sendJson(res, 200, { value: [] });
+    }, testTls());
+    await graph.start();
+    try {
+      const result = await runCli("call", [`https://localhost:${graph.port}/v1.0/users`, "--tenant", customer.id, "--scope", "graph", "--outputs", writeOutputsFile(s, CUSTOMER_OUTPUTS)], s.childEnv());
+      expect(result.code, result.stderr).toBe(0);
+      expect(decodeJwt((seen[0] ?? "").replace(/^Bearer /, "")).payload.tid).toBe(customer.id);
+    } finally {
+      await graph.stop();
+    }
   });
 
   it.each([
