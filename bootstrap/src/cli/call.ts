@@ -31,10 +31,10 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
   const command = new Command("call")
     .summary("call the Partner Center (or Graph) REST API with the stored identity, like `az rest`")
     .description(
-      "Send one request with an access token from the stored refresh token and print the response body on stdout\n" +
-        "(pretty JSON on a terminal, compact otherwise). A path starting with / is relative to the Partner Center endpoint;\n" +
-        "an https URL on Partner Center's host or on Microsoft Graph gets that service's token; any other host needs --scope,\n" +
-        "so a token never goes to a host you did not name. 429 and 5xx are retried (Retry-After honoured); on failure the\n" +
+      "Send one request with an access token from the stored refresh token and print the response body on stdout " +
+        "(pretty JSON on a terminal, compact otherwise). A path starting with / is relative to the Partner Center endpoint; " +
+        "an https URL on Partner Center's host or on Microsoft Graph gets that service's token; any other host needs --scope, " +
+        "so a token never goes to a host you did not name. 429 and 5xx are retried (Retry-After honoured); on failure the " +
         "status, the service's error and the MS-RequestId / MS-CorrelationId go to stderr.",
     )
     .argument("<path-or-url>", "e.g. /v1/customers or https://graph.microsoft.com/v1.0/organization")
@@ -114,6 +114,10 @@ export async function callRun(options: CallCommandOptions): Promise<number> {
   const { runCall } = await import("../call-flow.js");
   const result = await runCall(options);
   const tty = process.stdout.isTTY === true;
+  // `call … | head` closes the pipe early: that is the reader's choice, not a failure to report.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
   if (result.body !== undefined) {
     const text = typeof result.body === "string" ? result.body : JSON.stringify(result.body, null, tty ? 2 : undefined);
     // On a terminal, text from the service cannot move the cursor or reorder the screen; piped output stays byte-exact.

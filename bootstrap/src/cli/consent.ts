@@ -24,9 +24,9 @@ export function consentCommand(runF: (options: ConsentCommandOptions) => Promise
   const command = new Command("consent")
     .summary("put the app into customer tenants (Partner Center applicationconsents), so customer tokens work")
     .description(
-      "For each customer, POST <endpoint>/v1/customers/{customer}/applicationconsents with the app's client id and its\n" +
-        "Microsoft Graph grants (the stack's customerGraphScopes), as Microsoft documents for Control Panel Vendor apps.\n" +
-        "Needs a multi-tenant stack (multiTenant true). An existing consent is reported and kept unless --replace.\n" +
+      "For each customer, POST <endpoint>/v1/customers/{customer}/applicationconsents with the app's client id and its " +
+        "Microsoft Graph grants (the stack's customerGraphScopes), as Microsoft documents for Control Panel Vendor apps. " +
+        "Needs a multi-tenant stack (multiTenant true). An existing consent is reported and kept unless --replace. " +
         "Exits 0 when every customer succeeded (or already had a consent), 1 when any failed, naming them.",
     )
     .option("--customer <id>", "a customer tenant id, repeatable", collect)
