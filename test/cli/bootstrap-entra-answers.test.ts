@@ -37,10 +37,12 @@ describe("what counts as MFA", () => {
   it("stores the token of a sign-in whose amr says ngcmfa, as Partner Center's own check counts it as MFA", async () => {
     const user = addUser(["pwd", "ngcmfa"]);
 
-    const { result } = await h.signInAndFinish([...SIGN_IN_ARGS, "--no-verify"], { user });
+    const { result } = await h.signInAndFinish(SIGN_IN_ARGS, { user });
 
     expect(result.code, result.stderr).toBe(0);
     expect(jsonDocument(result.stdout)).toMatchObject({ ok: true, mfa: true, consentedBy: user.username });
+    // The token was checked against Partner Center, which accepted it.
+    expect(s.partnerCenter.calls.map((c) => c.status)).toContain(200);
     expect(result.stderr).toContain("with MFA");
     const stored = s.vault.latest(s.outputs.secretNames.refreshToken)!;
     expect(stored.value).toBe(s.entra.newestRefreshToken(s.clientId, user.username));

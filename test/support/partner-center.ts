@@ -7,7 +7,7 @@
  * `DELETE /v1/customers/{id}/applicationconsents/{applicationId}` (409 when the
  * app already has a consent there; a POST makes the app known to that customer
  * tenant at the Entra stand-in with the granted Graph scopes, a DELETE removes it). Like the real service since April 2026 it
- * rejects tokens without MFA (`amr` lacking `mfa`) with 401 and error code
+ * rejects tokens without MFA (no `amr` value containing `mfa`) with 401 and error code
  * 900421. Errors use Partner Center's `{ code, description, data, source }`.
  *
  * Not verified against the real service: the error code and text of the 409 for
@@ -373,7 +373,8 @@ export class PartnerCenterStandIn {
       throw new PartnerCenterError(401, "Unauthorized", "App+User token with the user_impersonation scope is required for this API.");
     }
     const amr = Array.isArray(claims.amr) ? claims.amr : [];
-    if (!amr.includes("mfa")) {
+    // Partner Center's own check accepts any amr value containing "mfa" (e.g. mfa, ngcmfa).
+    if (!amr.some((value) => String(value).includes("mfa"))) {
       throw new PartnerCenterError(
         401,
         MFA_REQUIRED_CODE,
