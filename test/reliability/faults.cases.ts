@@ -378,6 +378,77 @@ const providerCases: ReliabilityCase[] = [
   },
 ];
 
+/** `token` and `call`: the same faults, seen by the commands other tools use. */
+const toolCases: ReliabilityCase[] = [
+  {
+    name: "a 503 once at the refresh token read",
+    area: "token · vault",
+    // stdout is the token alone (shown here as "token"), and stderr is empty when it is not a terminal.
+    expected: { outcome: "exit 0", message: /^token\n\n$/, vault: "newest" },
+    setup: (s) => {
+      seedRefreshToken(s);
+      s.vault.failNext(1, 503, filterFor(s, "refresh token read"));
+    },
+    run: async (s) => {
+      const result = await runCli("token", refreshArgs(s), s.childEnv());
+      return { outcome: `exit ${result.code}`, texts: [result.stdout.replace(/^eyJ[\w-]+\.[\w-]+\.[\w-]*\n$/, "token\n"), result.stderr] };
+    },
+  },
+  {
+    name: "the vault firewall refusing this machine",
+    area: "token · vault",
+    expected: { outcome: "exit 1", message: /allowedIpRanges/, vault: "unchanged" },
+    setup: (s) => {
+      seedRefreshToken(s);
+      s.vault.setFirewall("203.0.113.77");
+    },
+    run: (s) => cli(s, "token", refreshArgs(s)),
+  },
+  {
+    name: "a write-back that never gets an answer",
+    area: "token · vault",
+    expected: { outcome: "exit 1", message: /redeemed|not stored|deadline/i, vault: "unchanged" },
+    setup: (s) => {
+      seedRefreshToken(s);
+      s.vault.failNext(50, "hang", filterFor(s, "refresh token write"));
+    },
+    run: async (s) => {
+      const result = await runCli("token", refreshArgs(s, ["--timeout", "4"]), s.childEnv());
+      return { outcome: `exit ${result.code}`, texts: [result.stderr, result.stdout === "" ? "" : "stdout not empty"] };
+    },
+  },
+  {
+    name: "a 429 once from Partner Center without Retry-After",
+    area: "call · Partner Center",
+    expected: { outcome: "exit 0", message: /companyName|tenantId/, vault: "newest" },
+    setup: (s) => {
+      seedRefreshToken(s);
+      s.partnerCenter.failNext(1, 429, { retryAfter: null });
+    },
+    run: (s) => cli(s, "call", [...refreshArgs(s), "/v1/profiles/organization"]),
+  },
+  {
+    name: "a 503 from Partner Center on every call",
+    area: "call · Partner Center",
+    expected: { outcome: "exit 1", message: /503[\s\S]*request id/, vault: "newest" },
+    setup: (s) => {
+      seedRefreshToken(s);
+      s.partnerCenter.failNext(50, 503);
+    },
+    run: (s) => cli(s, "call", [...refreshArgs(s, ["--timeout", "6"]), "/v1/profiles/organization"]),
+  },
+  {
+    name: "a Partner Center that never answers",
+    area: "call · Partner Center",
+    expected: { outcome: "exit 1", message: /Partner Center[\s\S]*deadline/, vault: "newest" },
+    setup: (s) => {
+      seedRefreshToken(s);
+      s.partnerCenter.failNext(50, "hang");
+    },
+    run: (s) => cli(s, "call", [...refreshArgs(s, ["--timeout", "3"]), "/v1/profiles/organization"]),
+  },
+];
+
 /** Several schedulers refreshing at once against Entra's real refresh-token semantics. */
 const concurrencyCases: ReliabilityCase[] = [
   {
@@ -433,4 +504,5 @@ export const faultCases: ReliabilityCase[] = [
   ...bootstrapCases,
   ...providerCases,
   ...concurrencyCases,
+  ...toolCases,
 ];
