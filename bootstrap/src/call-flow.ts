@@ -7,12 +7,10 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ApiClient, type HttpMethod } from "./api-client";
 import { runConsent, type CustomerConsentResult } from "./consent-flow";
 import { catalogError } from "./error-catalogue";
-import { SamError } from "./errors";
 import { withDeadline } from "./flow-deadline";
 import type { Progress } from "./progress";
 import type { Deadline } from "./retry";
-import { partnerCenterScope } from "./contract";
-import { createTokenProvider } from "./token-provider";
+import { expandScopes, openTokenProvider } from "./token-flow";
 import { describeSource, resolveTarget, type TargetSource, type VaultTarget } from "./vault-target";
 
 /** What every API flow needs besides its own input. */
@@ -55,15 +53,7 @@ export interface CallResult {
 /** An ApiClient for a resolved target whose tokens come from a token provider reading the vault. */
 export function openApiClient(where: VaultTarget, options: ApiFlowOptions, deadline: Deadline): ApiClient {
   const { progress } = options;
-  const provider = createTokenProvider({
-    keyVaultUri: where.keyVaultUri,
-    secretNames: where.secretNames,
-    credential: options.credential,
-    authorityHost: where.authorityHost,
-    partnerCenterEndpoint: where.partnerCenterEndpoint,
-    accessWaitMs: options.accessWaitMs,
-    onStoreFailure: (error) => progress.warn(`${error.message}${error instanceof SamError && error.hint ? ` Next: ${error.hint}` : ""}`),
-  });
+  const provider = openTokenProvider(where, options);
   return new ApiClient({
     partnerCenterEndpoint: where.partnerCenterEndpoint,
     deadline,
@@ -122,11 +112,6 @@ export async function runConsentFromStack(options: ConsentFlowOptions): Promise<
       onResult: options.onResult,
     });
   });
-}
-
-/** `--scope` aliases, as `token` takes them: `graph` and `partner-center` (the endpoint in use). */
-function expandScopes(scopes: readonly string[], partnerCenterEndpoint: string): string[] {
-  return scopes.map((s) => (s === "partner-center" ? partnerCenterScope(partnerCenterEndpoint) : s === "graph" ? "https://graph.microsoft.com/.default" : s));
 }
 
 /** Rejects with the signal's reason once it aborts (the provider takes no signal). */

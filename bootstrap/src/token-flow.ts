@@ -5,8 +5,8 @@ import { SamError } from "./errors";
 import { withDeadline } from "./flow-deadline";
 import { CancelledError, TimeoutError } from "./retry";
 import type { Progress } from "./progress";
-import { createTokenProvider, type AccessTokenInfo } from "./token-provider";
-import { resolveTarget, type TargetSource } from "./vault-target";
+import { createTokenProvider, type AccessTokenInfo, type TokenProvider } from "./token-provider";
+import { resolveTarget, type TargetSource, type VaultTarget } from "./vault-target";
 
 /** `--scope` aliases. */
 export const SCOPE_ALIASES = Object.freeze({
@@ -48,6 +48,26 @@ export function expandScopes(scopes: readonly string[], partnerCenterEndpoint: s
 }
 
 /**
+ * The token provider the commands use for a resolved target: the vault's
+ * credential, the target's endpoints, and a failed write-back reported as a
+ * warning (the access token is still served).
+ */
+export function openTokenProvider(
+  where: VaultTarget,
+  options: { credential?: TokenCredential; accessWaitMs: number; progress: Progress },
+): TokenProvider {
+  return createTokenProvider({
+    keyVaultUri: where.keyVaultUri,
+    secretNames: where.secretNames,
+    credential: options.credential,
+    authorityHost: where.authorityHost,
+    partnerCenterEndpoint: where.partnerCenterEndpoint,
+    accessWaitMs: options.accessWaitMs,
+    onStoreFailure: (error) => options.progress.warn(`${error.message}${error instanceof SamError && error.hint ? ` Next: ${error.hint}` : ""}`),
+  });
+}
+
+/**
  * Redeems the stored refresh token for an access token (writing the rotated
  * refresh token back when the redemption is in the partner's own tenant) through
  * the token provider, and returns the token. The token is registered with
@@ -57,15 +77,7 @@ export async function runToken(options: TokenFlowOptions): Promise<TokenResult> 
   const { progress } = options;
   return withDeadline(options.timeoutMs + options.accessWaitMs, options.signal, async (deadline) => {
     const where = await resolveTarget(options.source);
-    const provider = createTokenProvider({
-      keyVaultUri: where.keyVaultUri,
-      secretNames: where.secretNames,
-      credential: options.credential,
-      authorityHost: where.authorityHost,
-      partnerCenterEndpoint: where.partnerCenterEndpoint,
-      accessWaitMs: options.accessWaitMs,
-      onStoreFailure: (error) => progress.warn(`${error.message}${error instanceof SamError && error.hint ? ` Next: ${error.hint}` : ""}`),
-    });
+    const provider = openTokenProvider(where, options);
     const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint) : undefined;
     progress.step(`Redeeming the refresh token stored in ${where.keyVaultUri}${options.tenantId ? ` for tenant ${options.tenantId}` : ""}`);
     const token = await untilAborted(provider.getToken({ scopes, tenantId: options.tenantId }), deadline.signal).catch((error: unknown) => {
