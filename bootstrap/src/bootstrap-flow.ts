@@ -15,7 +15,7 @@ export interface BootstrapOptions {
   outputs: StackOutputs;
   /** Credential for Key Vault; defaults to DefaultAzureCredential. */
   credential?: TokenCredential;
-  /** How long to retry Key Vault 403/429/5xx (ms). */
+  /** How long to retry a Key Vault 403 while a role assignment propagates (ms); transient failures have their own budget. */
   accessWaitMs: number;
   /** Sign-in timeout (ms). */
   timeoutMs: number;

@@ -9,7 +9,7 @@ import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, re
 
 const WAIT: WaitDefaults = {
   accessWait: 600,
-  accessWaitHelp: "keep retrying Key Vault 403/429/5xx answers this long, e.g. while new role assignments propagate",
+  accessWaitHelp: "keep retrying a Key Vault 403 this long while new role assignments propagate (throttling and 5xx have their own budget)",
   timeout: 300,
   timeoutMin: 10,
   timeoutHelp: "give up if the sign-in has not finished after this many seconds",
