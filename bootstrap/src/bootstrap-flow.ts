@@ -90,7 +90,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     credential: options.credential,
     accessWaitMs: options.accessWaitMs,
     deadline,
-    onWait: (message) => reporter.note(message),
+    onWait: (message, delayMs) => (reporter.wait ? reporter.wait(message, delayMs) : reporter.note(message)),
   });
 
   reporter.step(`Reading the app's credentials from ${outputs.keyVaultUri}`);

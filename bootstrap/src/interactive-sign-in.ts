@@ -71,6 +71,7 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
   });
   const readline = options.noBrowser || !loopback ? createInterface({ input: options.input, terminal: false }) : undefined;
   const timer = setTimeout(() => collector.abort(signInTimeout(Math.round(options.timeoutMs / 1000))), options.timeoutMs);
+  let endWait: (() => void) | undefined;
   try {
     const pkce = await new CryptoProvider().generatePkceCodes();
     const authUrl = await Promise.race([
@@ -106,11 +107,14 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
       reporter.prompt(`  If the browser does not open, go to:\n\n  ${authUrl}\n`);
       await options.openBrowser(authUrl).catch(() => reporter.warn("Could not open a browser; open the address above yourself, or rerun with --no-browser."));
     }
-    reporter.step(`Waiting for the sign-in to finish (times out after ${Math.round(options.timeoutMs / 1000)} s)...`);
+    const waiting = `Waiting for the sign-in to finish (times out after ${Math.round(options.timeoutMs / 1000)} s)...`;
+    endWait = reporter.wait ? reporter.wait(waiting, options.timeoutMs) : (reporter.step(waiting), undefined);
 
-    const { code } = await collector.response.catch((error: unknown) => {
-      throw explainEntraError(error, { phase: "sign-in", redirectUri, adminConsentUrl: options.adminConsentUrl });
-    });
+    const { code } = await collector.response
+      .catch((error: unknown) => {
+        throw explainEntraError(error, { phase: "sign-in", redirectUri, adminConsentUrl: options.adminConsentUrl });
+      })
+      .finally(() => endWait?.());
     reporter.protect(code);
     reporter.step("Redeeming the authorization code.");
     const result = await Promise.race([app.acquireTokenByCode({ code, scopes: options.scopes, redirectUri, codeVerifier: pkce.verifier }), cancelled]).catch(
@@ -128,6 +132,7 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     reporter.protect(refreshToken);
     return { result, refreshToken, redirectUri };
   } finally {
+    endWait?.();
     stopWatchingSignals();
     clearTimeout(timer);
     readline?.close();

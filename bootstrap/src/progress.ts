@@ -12,6 +12,13 @@ export interface Progress {
   warn(message: string): void;
   /** Registers values (tokens, codes, secrets) that must never be printed. */
   protect(...values: Array<string | undefined>): void;
+  /**
+   * A wait of at most `durationMs` (a sign-in, a role assignment propagating):
+   * a live countdown on a terminal, the plain `message` line otherwise. Returns
+   * a function that ends it early; it also ends by itself when the time is up.
+   * Optional: a caller without it shows `message` as a note.
+   */
+  wait?(message: string, durationMs: number): () => void;
 }
 
 /** Progress for flows that need to ask a person (a URL to open, a prompt). */

@@ -41,6 +41,15 @@ function safeJson(document: object): string {
   return JSON.stringify(document, (_key, value: unknown) => (typeof value === "string" ? terminalSafe(value) : value), 2);
 }
 
+/** `m:ss` (or `h:mm:ss`) for a countdown; never negative. */
+export function formatRemaining(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
 /**
  * Writes a command's progress and result. Progress goes to stderr, the result
  * to stdout. Every line passes a scrubber that removes the secret values the
@@ -54,6 +63,9 @@ export class Reporter implements InteractiveProgress {
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
   private readonly secrets = new Set<string>();
+  /** The running countdown of {@link wait}, if any: how to end it and how to draw it again. */
+  private endCountdown?: () => void;
+  private redrawCountdown?: () => void;
 
   constructor(options: ReporterOptions) {
     this.json = options.json;
@@ -75,6 +87,41 @@ export class Reporter implements InteractiveProgress {
   /** Something the user should know, such as why the command waits. */
   note(message: string): void {
     if (this.progress) this.write(this.stderr, `  ${message}`);
+  }
+
+  /**
+   * A wait of at most `durationMs`. On a terminal one line counts down in place
+   * (`message — 4:59 left`, redrawn each second and erased when the wait ends);
+   * otherwise the plain `message` is printed once, as a note, so logs get no
+   * carriage returns. Nothing is shown when progress is off.
+   */
+  wait(message: string, durationMs: number): () => void {
+    if (!this.progress) return () => undefined;
+    if (!(this.stderr as NodeJS.WriteStream).isTTY) {
+      this.note(message);
+      return () => undefined;
+    }
+    this.endCountdown?.();
+    const text = this.scrub(terminalSafe(message));
+    const endsAt = Date.now() + durationMs;
+    const draw = () => this.stderr.write(`\r\u001b[2K  ${text} — ${formatRemaining(endsAt - Date.now())} left`);
+    draw();
+    const ticker = setInterval(draw, 1000);
+    ticker.unref();
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearInterval(ticker);
+      clearTimeout(limit);
+      this.stderr.write("\r\u001b[2K");
+      if (this.endCountdown === end) this.endCountdown = this.redrawCountdown = undefined;
+    };
+    this.endCountdown = end;
+    this.redrawCountdown = draw;
+    const limit = setTimeout(end, durationMs);
+    limit.unref();
+    return end;
   }
 
   /** A warning that does not stop the command. */
@@ -125,6 +172,9 @@ export class Reporter implements InteractiveProgress {
   }
 
   private write(stream: NodeJS.WritableStream, text: string): void {
-    stream.write(`${this.scrub(terminalSafe(text))}\n`);
+    // A line printed during a countdown replaces the countdown's line, which is then drawn again below it.
+    const countdown = stream === this.stderr ? this.redrawCountdown : undefined;
+    stream.write(`${countdown ? "\r\u001b[2K" : ""}${this.scrub(terminalSafe(text))}\n`);
+    countdown?.();
   }
 }

@@ -37,8 +37,8 @@ export interface VaultStoreOptions {
   requestTimeoutMs?: number;
   /** The command's overall deadline; no call outlives it. Default: none. */
   deadline?: Deadline;
-  /** Told before each retry wait, so a command can say why it waits. */
-  onWait?: (message: string) => void;
+  /** Told before each retry wait, with its length, so a command can say why it waits (and count down). */
+  onWait?: (message: string, delayMs: number) => void;
   /** Passed to the SecretClient (pipeline and API-version options). Its retries stay off: see retry.ts. */
   clientOptions?: SecretClientOptions;
 }
@@ -115,7 +115,7 @@ export class VaultStore {
   private readonly transientBudgetMs: number;
   private readonly requestTimeoutMs: number;
   private readonly deadline: Deadline;
-  private readonly onWait?: (message: string) => void;
+  private readonly onWait?: (message: string, delayMs: number) => void;
 
   constructor(options: VaultStoreOptions) {
     this.keyVaultUri = options.keyVaultUri;
@@ -311,6 +311,7 @@ export class VaultStore {
             concern === "propagation"
               ? `Key Vault denied access (403). New role assignments can take minutes to apply; retrying in ${Math.round(delayMs / 1000)} s.`
               : `Key Vault ${describeTransient(error)}; retrying in ${Math.round(delayMs / 1000)} s.`,
+            delayMs,
           ),
       });
     } catch (error) {

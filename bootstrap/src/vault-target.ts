@@ -63,6 +63,6 @@ export function openVaultStore(target: VaultTarget, accessWaitMs: number, progre
     secretNames: target.secretNames,
     accessWaitMs,
     deadline,
-    onWait: (message) => progress.note(message),
+    onWait: (message, delayMs) => (progress.wait ? progress.wait(message, delayMs) : progress.note(message)),
   });
 }
