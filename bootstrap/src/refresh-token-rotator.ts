@@ -1,7 +1,8 @@
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
 import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "./contract";
-import { SamError, ServiceError, VaultError } from "./errors";
+import { catalogError } from "./error-catalogue";
+import { SamError } from "./errors";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
 import type { TimeoutNetworkClientOptions } from "./msal-network";
@@ -138,7 +139,8 @@ export class RefreshTokenRotator {
     }
     if (customer && result) return this.customerRedemption(result, stored, credentials, customer);
     if (!result?.account) {
-      throw new ServiceError("no_account", "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.", undefined, {
+      throw catalogError("no_account", {
+        message: "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.",
         hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
       });
     }
@@ -146,12 +148,10 @@ export class RefreshTokenRotator {
     const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
     if (!rotated) {
       const until = stored.expiresOn ? ` until ${stored.expiresOn.toISOString()}` : " until its expiry";
-      throw new ServiceError(
-        "no_refresh_token",
-        `Entra ID redeemed the stored refresh token but returned no new one, so nothing was written; the stored refresh token was used and is still valid${until}.`,
-        undefined,
-        { hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again; it uses the stored token." },
-      );
+      throw catalogError("no_refresh_token", {
+        message: `Entra ID redeemed the stored refresh token but returned no new one, so nothing was written; the stored refresh token was used and is still valid${until}.`,
+        hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again; it uses the stored token.",
+      });
     }
     this.onSecret(rotated);
     const claims = readJwtClaims(result.accessToken);
@@ -235,7 +235,8 @@ export class RefreshTokenRotator {
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
       this.lastNetworkError = undefined;
-      return new ServiceError("entra_unreachable", `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`, undefined, {
+      return catalogError("entra_unreachable", {
+        message: `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`,
         cause: error,
         hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
       });
@@ -257,9 +258,9 @@ function storedExpiry(stored: StoredRefreshToken): Date {
 function notStored(error: unknown, stored: StoredRefreshToken, keyVaultUri: string): SamError {
   const why = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, ".");
   const fix = error instanceof SamError && error.hint ? `${error.hint} ` : "";
-  return new VaultError(
-    "refresh_token_not_stored",
-    `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
-    { cause: error, hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.` },
-  );
+  return catalogError("refresh_token_not_stored", {
+    message: `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
+    cause: error,
+    hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.`,
+  });
 }

@@ -108,6 +108,7 @@ function abortError(reason: unknown): unknown {
   if (reason instanceof TimeoutError) return catalogError("token_timeout", { detail: reason.message });
   if (reason instanceof CancelledError) {
     return catalogError("cancelled", {
+      signal: reason.signalName,
       message: `Cancelled by ${reason.signalName} before an access token was printed. The stored refresh token stays valid (if the redemption had already finished, its rotated token may have been stored).`,
       hint: "Run the command again.",
     });
