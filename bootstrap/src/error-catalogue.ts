@@ -8,6 +8,7 @@
  * bootstrap/src is listed here with the same exit code.
  */
 import { CancelledError, SIGNAL_EXIT_CODES, type TerminationSignal } from "./cancellation";
+import { CancelledError as SignalReason, TimeoutError } from "./retry";
 import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError, VaultError, type ExitCodeValue, type SamErrorOptions } from "./errors";
 
 /** The error class a code is raised as (what `instanceof` sees). */
@@ -188,4 +189,18 @@ export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {})
     case "SamError":
       return new SamError(code, message, e.exitCode, options);
   }
+}
+
+/**
+ * The error for work given up because its AbortSignal aborted: a SamError reason
+ * as it is; a command's deadline (TimeoutError) `token_timeout`; SIGINT/SIGTERM
+ * `cancelled` with the signal (exit 130/143); any other reason `cancelled`.
+ */
+export function abortError(reason: unknown): SamError {
+  if (reason instanceof SamError) return reason;
+  if (reason instanceof TimeoutError) return catalogError("token_timeout", { detail: reason.message, cause: reason });
+  if (reason instanceof SignalReason) {
+    return catalogError("cancelled", { signal: reason.signalName, message: `Cancelled by ${reason.signalName} before the access token arrived.`, cause: reason });
+  }
+  return catalogError("cancelled", { message: "The access token request was aborted (its AbortSignal); other callers waiting for the same token still get it.", cause: reason });
 }

@@ -5,7 +5,7 @@ import { catalogError } from "./error-catalogue";
 import { SamError } from "./errors";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
-import type { TimeoutNetworkClientOptions } from "./msal-network";
+import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
 import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "./vault-store";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -44,6 +44,12 @@ export interface RedeemOptions {
    * partner's tenant, with the write-back.
    */
   tenantId?: string;
+  /**
+   * Gives up on the redemption: the vault reads and the request to Entra ID are
+   * aborted and it rejects with the signal's reason. Once Entra ID has answered,
+   * the signal is no longer looked at: the rotated refresh token is always written back.
+   */
+  signal?: AbortSignal;
 }
 
 /** The result of one redemption. */
@@ -121,22 +127,26 @@ export class RefreshTokenRotator {
    * only redeems: nothing is written.
    */
   async redeem(scopes: string[], options: RedeemOptions = {}): Promise<Redemption> {
-    const stored = await this.store.readRefreshToken();
+    const { signal } = options;
+    if (signal?.aborted) throw signal.reason;
+    const stored = await this.store.readRefreshToken({ abortSignal: signal });
     this.onSecret(stored.value);
-    let credentials = await this.appCredentials();
+    let credentials = await untilAborted(this.appCredentials(), signal);
     const customer = options.tenantId !== undefined && options.tenantId.toLowerCase() !== credentials.tenantId.toLowerCase() ? options.tenantId : undefined;
     let result: AuthenticationResult | null;
     try {
-      result = await this.acquire(credentials, stored.value, scopes, customer);
+      result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer));
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       // A rotated or expired client secret: read the vault again once and retry with the new one.
       if (!isClientSecretRejection(error)) throw this.explain(error, customer);
       this.credentials = undefined;
-      credentials = await this.appCredentials();
-      result = await this.acquire(credentials, stored.value, scopes, customer).catch((retryError: unknown) => {
-        throw this.explain(retryError, customer);
+      credentials = await untilAborted(this.appCredentials(), signal);
+      result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer)).catch((retryError: unknown) => {
+        throw signal?.aborted ? signal.reason : this.explain(retryError, customer);
       });
     }
+    // Entra ID has answered: from here on the signal is ignored, so a rotated refresh token is always stored.
     if (customer && result) return this.customerRedemption(result, stored, credentials, customer);
     if (!result?.account) {
       throw catalogError("no_account", {
@@ -243,6 +253,20 @@ export class RefreshTokenRotator {
     }
     return explainEntraError(error, { phase: "refresh", customerTenant });
   }
+}
+
+/**
+ * `work`, or the signal's reason once it aborts. For work shared with other
+ * redemptions (the app credentials, read once), which one caller must not abort.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */

@@ -44,6 +44,12 @@ export interface VaultStoreOptions {
   clientOptions?: SecretClientOptions;
 }
 
+/** Options of the vault reads a caller may give up on. */
+export interface VaultReadOptions {
+  /** Aborts the read (and its retries) with the signal's reason; writes take none, so a rotated token is never lost. */
+  abortSignal?: AbortSignal;
+}
+
 /** The app credentials the stack stores in the vault. */
 export interface AppCredentials {
   tenantId: string;
@@ -136,24 +142,24 @@ export class VaultStore {
   }
 
   /** Reads the client id, tenant id and client secret the stack stored. */
-  async readAppCredentials(): Promise<AppCredentials> {
+  async readAppCredentials(options: VaultReadOptions = {}): Promise<AppCredentials> {
     const [clientId, tenantId, clientSecret] = await Promise.all([
-      this.readRequired(this.secretNames.clientId),
-      this.readRequired(this.secretNames.tenantId),
-      this.readRequired(this.secretNames.clientSecret),
+      this.readRequired(this.secretNames.clientId, options),
+      this.readRequired(this.secretNames.tenantId, options),
+      this.readRequired(this.secretNames.clientSecret, options),
     ]);
     return { clientId: clientId.trim(), tenantId: tenantId.trim(), clientSecret };
   }
 
   /** Reads the latest refresh token; a missing one means the bootstrap has not run. */
-  async readRefreshToken(): Promise<StoredRefreshToken> {
+  async readRefreshToken(options: VaultReadOptions = {}): Promise<StoredRefreshToken> {
     const name = this.secretNames.refreshToken;
     let secret;
     try {
-      secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }));
+      secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }), options);
     } catch (error) {
       if (isNotFound(error)) {
-        const deleted = await this.readDeleted(name);
+        const deleted = await this.readDeleted(name, options);
         if (deleted) throw this.refreshTokenDeleted(deleted, "refresh");
         throw catalogError("consent_required", {
           message: `No refresh token is stored in ${this.keyVaultUri} (secret "${name}").`,
@@ -239,10 +245,10 @@ export class VaultStore {
    * The deleted (recoverable) state of a secret, or undefined when it is not
    * deleted — or when this identity may not see deleted secrets (403).
    */
-  async readDeleted(name: string): Promise<DeletedSecretInfo | undefined> {
+  async readDeleted(name: string, options: VaultReadOptions = {}): Promise<DeletedSecretInfo | undefined> {
     try {
       // Not worth a propagation wait: a refusal here only means "cannot tell", not a failure.
-      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }), { propagation: false });
+      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }), { ...options, propagation: false });
       return { name, deletedOn: deleted.properties.deletedOn, scheduledPurgeDate: deleted.properties.scheduledPurgeDate };
     } catch (error) {
       if (isNotFound(error) || (error instanceof VaultError && error.code === "vault_forbidden")) return undefined;
@@ -269,9 +275,9 @@ export class VaultStore {
     return catalogError("refresh_token_deleted", { message, cause, hint });
   }
 
-  private async readRequired(name: string): Promise<string> {
+  private async readRequired(name: string, options: VaultReadOptions): Promise<string> {
     try {
-      const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }));
+      const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }), options);
       const value = secret.value?.trim(); // surrounding whitespace is never part of an id or a secret
       if (!value) throw catalogError("secret_empty", { message: `The secret "${name}" in ${this.keyVaultUri} is empty.`, hint: "Run `pulumi up` to write it again." });
       return value;
@@ -283,7 +289,7 @@ export class VaultStore {
         });
       }
       if (isNotFound(error)) {
-        const deleted = await this.readDeleted(name);
+        const deleted = await this.readDeleted(name, options);
         if (deleted) {
           const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
           throw catalogError("app_secret_deleted", {
@@ -301,12 +307,19 @@ export class VaultStore {
   }
 
   /** Runs a vault call with the retry policies of retry.ts, and maps its errors. */
-  private async call<T>(access: Access, name: string, doing: string, operation: (abortSignal: AbortSignal) => Promise<T>, retry: { propagation?: boolean } = {}): Promise<T> {
+  private async call<T>(
+    access: Access,
+    name: string,
+    doing: string,
+    operation: (abortSignal: AbortSignal) => Promise<T>,
+    retry: { propagation?: boolean } & VaultReadOptions = {},
+  ): Promise<T> {
     const what = `Key Vault ${this.host} (${doing} ${name === "(list)" ? "the vault" : `secret "${name}"`})`;
+    const deadline = this.deadline.withSignal(retry.abortSignal);
     try {
       return await withRetries(operation, {
         what,
-        deadline: this.deadline,
+        deadline,
         requestTimeoutMs: this.requestTimeoutMs,
         policies: { transient: { budgetMs: this.transientBudgetMs }, propagation: { budgetMs: retry.propagation === false ? 0 : this.accessWaitMs } },
         classify: classifyVaultError,
@@ -319,7 +332,11 @@ export class VaultStore {
           ),
       });
     } catch (error) {
+      // The caller gave up: its reason, not a vault error.
+      if (retry.abortSignal?.aborted) throw retry.abortSignal.reason;
       throw this.explain(error, access, name, doing);
+    } finally {
+      if (deadline !== this.deadline) deadline.dispose();
     }
   }
 
