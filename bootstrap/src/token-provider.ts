@@ -168,7 +168,8 @@ export class TokenProvider {
    * any request). Adds MS-RequestId and MS-CorrelationId, retries 429/5xx
    * (honouring Retry-After) and a 401 once with a fresh token, and resolves with
    * the last answer as a Response, whatever its status. Rejects with a
-   * SignInError (exit 3) on Partner Center's MFA error 900421.
+   * SignInError (exit 3) on Partner Center's MFA error 900421, and with a
+   * `cancelled` SamError when `options.signal` aborts.
    */
   async fetch(urlOrPath: string, init: ProviderFetchInit = {}, options: ProviderFetchOptions = {}): Promise<Response> {
     const method = (init.method ?? "GET").toUpperCase();
@@ -193,7 +194,8 @@ export class TokenProvider {
    * (scopes default to Partner Center's user_impersonation). Rejects with
    * ConsentRequiredError when the stored refresh token needs a new sign-in, with
    * an exit-3 SamError (`customer_consent_missing`, `gdap_access_missing`) when a
-   * customer tenant is not set up, and with a TypeError for bad arguments.
+   * customer tenant is not set up, with a `cancelled` (or `token_timeout`)
+   * SamError when the request's `signal` aborts, and with a TypeError for bad arguments.
    */
   getAccessToken(scopesOrRequest?: readonly string[] | TokenRequest): Promise<string> {
     const request: TokenRequest = scopesOrRequest === undefined || Array.isArray(scopesOrRequest) ? { scopes: scopesOrRequest as readonly string[] | undefined } : (scopesOrRequest as TokenRequest);
