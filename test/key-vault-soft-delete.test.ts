@@ -120,14 +120,14 @@ describe("VaultStore against those answers", () => {
     expect(s.vault.writes).toEqual([]);
   });
 
-  it("prepareRefreshTokenSecret throws secret_deleted (exit 3) with the recover and purge commands when recovery is refused", async () => {
+  it("prepareRefreshTokenSecret throws refresh_token_deleted (exit 3) with the recover and purge commands when recovery is refused", async () => {
     seedRefreshToken(s);
     const deleted = s.vault.deleteSecret(tokenName());
     s.vault.grant(s.entra.managedIdentityObjectId, "user");
 
     const error = await store().prepareRefreshTokenSecret().catch((e: unknown) => e);
 
-    expect(error).toMatchObject({ code: "secret_deleted", exitCode: 3 });
+    expect(error).toMatchObject({ code: "refresh_token_deleted", exitCode: 3 });
     expect((error as Error).message).toContain(`will be purged on ${deleted.scheduledPurgeDate.toISOString()}`);
     expect((error as Error).message).toContain("the sign-in was not started");
     expect((error as Error).message).toContain("denied recover access");

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { partnerCenterScope } from "./contract";
-import { catalogError } from "./error-catalogue";
+import { abortError, catalogError } from "./error-catalogue";
 import { ExitCode, SamError, ServiceError } from "./errors";
 import { terminalSafe } from "./reporter";
 import {
@@ -48,6 +48,8 @@ export interface TokenRequest {
   tenantId?: string;
   /** True after a 401: a cached token must not be returned again. */
   forceRefresh: boolean;
+  /** The request's signal, for the token source to give up with it. */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link ApiClient}. */
@@ -83,6 +85,8 @@ export interface ApiRequest {
   tenantId?: string;
   /** The correlation id to send (default: a fresh GUID per call). */
   correlationId?: string;
+  /** Gives up: the request, its retries and the token it waits for are aborted, and it rejects with `cancelled` (or the signal's SamError reason). */
+  signal?: AbortSignal;
 }
 
 /** The last answer to a request, after retries. */
@@ -268,8 +272,8 @@ export class ApiClient {
     const what = `${resolved.service === "other" ? resolved.url.host : `${resolved.service} ${resolved.url.host}`} (${method} ${resolved.url.pathname})`;
     let forceRefresh = false;
     for (let attempt = 0; ; attempt++) {
-      const answer = await this.withTransientRetries(what, method, async (signal) => {
-        const token = await this.options.getToken({ scopes: resolved.scopes, tenantId: request.tenantId, forceRefresh });
+      const answer = await this.withTransientRetries(what, method, request.signal, async (signal) => {
+        const token = await this.options.getToken({ scopes: resolved.scopes, tenantId: request.tenantId, forceRefresh, signal: request.signal });
         const headers = new Headers(request.headers);
         headers.delete("authorization");
         headers.set("Authorization", `Bearer ${token}`);
@@ -304,11 +308,13 @@ export class ApiClient {
     }
   }
 
-  private async withTransientRetries(what: string, method: string, operation: (signal: AbortSignal) => Promise<ApiAnswer>): Promise<ApiAnswer> {
+  private async withTransientRetries(what: string, method: string, callerSignal: AbortSignal | undefined, operation: (signal: AbortSignal) => Promise<ApiAnswer>): Promise<ApiAnswer> {
+    const commandDeadline = this.options.deadline ?? Deadline.none();
+    const deadline = commandDeadline.withSignal(callerSignal);
     try {
       return await withRetries(operation, {
         what,
-        deadline: this.options.deadline,
+        deadline,
         requestTimeoutMs: this.options.requestTimeoutMs,
         policies: { transient: { budgetMs: this.options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS } },
         classify: (error): Classification | undefined => {
@@ -319,6 +325,7 @@ export class ApiClient {
           this.options.onRetry?.(`${what} ${error instanceof TransientAnswer ? `answered HTTP ${error.answer.status}` : "did not answer"}; retrying in ${Math.ceil(delayMs / 1000)} s.`),
       });
     } catch (error) {
+      if (callerSignal?.aborted) throw abortError(callerSignal.reason);
       // The transient budget ran out: the last answer is the result (the caller reports it with its ids).
       if (error instanceof TransientAnswer) return error.answer;
       if (error instanceof RetryAfterTooLongError && error.cause instanceof TransientAnswer) {
@@ -329,6 +336,8 @@ export class ApiClient {
       if (error instanceof SamError) throw error;
       const detail = error instanceof TimeoutError ? error.message : `${what}: ${((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message) || "no answer"}`;
       throw catalogError("api_unreachable", { message: `Could not reach ${detail}`, cause: error, hint: "Check the network and the URL, then run the command again." });
+    } finally {
+      if (deadline !== commandDeadline) deadline.dispose();
     }
   }
 }

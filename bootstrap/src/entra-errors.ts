@@ -1,4 +1,5 @@
-import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError } from "./errors";
+import { catalogError } from "./error-catalogue";
+import { SamError } from "./errors";
 
 /** What the caller was doing when Entra ID answered with an error. */
 export interface EntraErrorContext {
@@ -141,13 +142,15 @@ function explainCustomerTenantError(fields: EntraErrorFields, tenant: string, op
   const { aadsts: code, error: oauthError, suberror } = fields;
   const what = withNumber(oauthError || "error", code);
   if ((code && CUSTOMER_APP_MISSING.has(code)) || (!code && (oauthError === "consent_required" || suberror === "consent_required"))) {
-    return new ServiceError("customer_consent_missing", `The app is not consented in the customer tenant ${tenant} for the requested scopes (${what}).`, ExitCode.ActionNeeded, {
+    return catalogError("customer_consent_missing", {
+      message: `The app is not consented in the customer tenant ${tenant} for the requested scopes (${what}).`,
       ...opts,
       hint: `Run \`partner-center-sam consent --customer ${tenant}\` to add the app to that tenant with the stack's customerGraphScopes (the app must be multi-tenant: set \`multiTenant: true\` and run \`pulumi up\` first), then try again.`,
     });
   }
   if ((code && CUSTOMER_USER_MISSING.has(code)) || oauthError === "interaction_required") {
-    return new ServiceError("gdap_access_missing", `The signed-in partner user has no GDAP role in the customer tenant ${tenant} (${what}).`, ExitCode.ActionNeeded, {
+    return catalogError("gdap_access_missing", {
+      message: `The signed-in partner user has no GDAP role in the customer tenant ${tenant} (${what}).`,
       ...opts,
       hint: "In Partner Center, the customer needs an active GDAP relationship with your organization that grants the roles this call needs, and that relationship must assign those roles to a security group of your tenant which has the user who ran the bootstrap as a member. Set that up (this tool cannot), allow for propagation, then try again.",
     });
@@ -183,7 +186,8 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
     const customerError = explainCustomerTenantError(fields, context.customerTenant, opts);
     if (customerError) return customerError;
     if (code === "90002" || oauthError === "invalid_tenant") {
-      return new UsageError("tenant_not_found", `Entra ID does not know the tenant ${context.customerTenant} (${withNumber(oauthError || "error", code)}).`, {
+      return catalogError("tenant_not_found", {
+        message: `Entra ID does not know the tenant ${context.customerTenant} (${withNumber(oauthError || "error", code)}).`,
         ...opts,
         hint: "Check the customer's tenant id or verified domain (Partner Center lists them for each customer), then try again.",
       });
@@ -192,33 +196,39 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
 
   switch (code) {
     case "50011":
-      return new UsageError("redirect_uri_mismatch", `Entra ID rejected the redirect URI ${context.redirectUri ?? "(unknown)"}: it is not registered on the app (AADSTS50011).`, {
+      return catalogError("redirect_uri_mismatch", {
+        message: `Entra ID rejected the redirect URI ${context.redirectUri ?? "(unknown)"}: it is not registered on the app (AADSTS50011).`,
         ...opts,
         hint: "Run `pulumi up` so the app registration has the stack's redirectUri, and make sure the stack outputs you pass are current.",
       });
     case "7000215":
-      return new UsageError("invalid_client_secret", "Entra ID rejected the app's client secret (AADSTS7000215): it was rotated, has expired, or a new one has not replicated yet.", {
+      return catalogError("invalid_client_secret", {
+        message: "Entra ID rejected the app's client secret (AADSTS7000215): it was rotated, has expired, or a new one has not replicated yet.",
         ...opts,
         hint: "Wait a minute and try again; if it persists, run `pulumi up` so the vault holds the app's current secret, then `npm run status`.",
       });
     case "7000222":
-      return new UsageError("client_secret_expired", "Entra ID says the app's client secret has expired (AADSTS7000222).", {
+      return catalogError("client_secret_expired", {
+        message: "Entra ID says the app's client secret has expired (AADSTS7000222).",
         ...opts,
         hint: `Run \`pulumi up\`: the stack creates a new client secret and stores it in the vault; then ${again}.`,
       });
     case "7000218":
-      return new UsageError("client_secret_missing", "Entra ID expected a client secret and got none (AADSTS7000218).", {
+      return catalogError("client_secret_missing", {
+        message: "Entra ID expected a client secret and got none (AADSTS7000218).",
         ...opts,
         hint: "Check that the vault's client-secret secret is present and not empty (`npm run status`); run `pulumi up` to restore it.",
       });
     case "700025":
-      return new UsageError("public_client_app", "The app registration is marked as a public client, so Entra ID refuses its client secret (AADSTS700025).", {
+      return catalogError("public_client_app", {
+        message: "The app registration is marked as a public client, so Entra ID refuses its client secret (AADSTS700025).",
         ...opts,
         hint: "Turn off 'Allow public client flows' on the app registration (run `pulumi up` to restore the stack's settings).",
       });
     case "700016":
     case "90002":
-      return new UsageError("app_or_tenant_not_found", `Entra ID does not know this app or tenant (AADSTS${code}).`, {
+      return catalogError("app_or_tenant_not_found", {
+        message: `Entra ID does not know this app or tenant (AADSTS${code}).`,
         ...opts,
         hint: "Check that the tenant and client ids come from the current stack (`pulumi up`, then pass fresh outputs).",
       });
@@ -226,35 +236,39 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
 
   if (context.phase === "refresh") {
     if (code && code in REFRESH_TOKEN_DEAD) {
-      return new ConsentRequiredError(`${REFRESH_TOKEN_DEAD[code]} (AADSTS${code})`, opts);
+      return catalogError("consent_required", { message: `${REFRESH_TOKEN_DEAD[code]} (AADSTS${code})`, ...opts });
     }
     if (REFRESH_NEEDS_PERSON.has(oauthError)) {
-      return new ConsentRequiredError(`Entra ID no longer accepts the stored refresh token (${withNumber(oauthError, code)}): ${summary}`, opts);
+      return catalogError("consent_required", { message: `Entra ID no longer accepts the stored refresh token (${withNumber(oauthError, code)}): ${summary}`, ...opts });
     }
   } else {
     switch (code) {
       case "65001":
-        return new SignInError("consent_missing", "The app's permissions have not been consented (AADSTS65001).", { ...opts, hint: consent });
+        return catalogError("consent_missing", { message: "The app's permissions have not been consented (AADSTS65001).", ...opts, hint: consent });
       case "65004":
-        return new SignInError("consent_declined", "The user declined the app's permissions (AADSTS65004).", {
+        return catalogError("consent_declined", {
+          message: "The user declined the app's permissions (AADSTS65004).",
           ...opts,
           hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
         });
       case "50076":
       case "50078":
       case "50079":
-        return new SignInError("mfa_required", `Entra ID requires multi-factor authentication for this sign-in (AADSTS${code}).`, {
+        return catalogError("mfa_required", {
+          message: `Entra ID requires multi-factor authentication for this sign-in (AADSTS${code}).`,
           ...opts,
           hint: "Run `npm run bootstrap` again and complete the MFA prompt; the user needs MFA registered.",
         });
       case "53003":
-        return new SignInError("conditional_access_blocked", "A Conditional Access policy blocked the sign-in (AADSTS53003).", {
+        return catalogError("conditional_access_blocked", {
+          message: "A Conditional Access policy blocked the sign-in (AADSTS53003).",
           ...opts,
           hint: "Ask your Entra ID admin which policy applies (sign-in logs) and sign in from a compliant device or location.",
         });
       case "700082":
       case "70008":
-        return new SignInError("code_expired", `The authorization code expired before it was redeemed (AADSTS${code}).`, {
+        return catalogError("code_expired", {
+          message: `The authorization code expired before it was redeemed (AADSTS${code}).`,
           ...opts,
           hint: "Run `npm run bootstrap` again and finish the sign-in without long pauses.",
         });
@@ -263,25 +277,29 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
       case "access_denied":
         // Entra redirects a cancelled consent as access_denied with error_subcode=cancel.
         if (fields.suberror === "cancel") {
-          return new SignInError("consent_declined", `The user declined the app's permissions: ${summary}`, {
+          return catalogError("consent_declined", {
+            message: `The user declined the app's permissions: ${summary}`,
             ...opts,
             hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
           });
         }
-        return new SignInError("sign_in_denied", `The sign-in was denied: ${summary}`, {
+        return catalogError("sign_in_denied", {
+          message: `The sign-in was denied: ${summary}`,
           ...opts,
           hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
         });
       case "consent_required":
-        return new SignInError("consent_missing", `The app's permissions have not been consented (${withNumber(oauthError, code)}): ${summary}`, { ...opts, hint: consent });
+        return catalogError("consent_missing", { message: `The app's permissions have not been consented (${withNumber(oauthError, code)}): ${summary}`, ...opts, hint: consent });
       case "interaction_required":
       case "login_required":
-        return new SignInError("sign_in_incomplete", `Entra ID needs more from the user to finish the sign-in (${withNumber(oauthError, code)}): ${summary}`, {
+        return catalogError("sign_in_incomplete", {
+          message: `Entra ID needs more from the user to finish the sign-in (${withNumber(oauthError, code)}): ${summary}`,
           ...opts,
           hint: "Run `npm run bootstrap` again and complete every prompt in the browser (account, password, MFA, consent).",
         });
       case "invalid_grant":
-        return new SignInError("code_rejected", `Entra ID did not accept the authorization code (${withNumber(oauthError, code)}): ${summary}`, {
+        return catalogError("code_rejected", {
+          message: `Entra ID did not accept the authorization code (${withNumber(oauthError, code)}): ${summary}`,
           ...opts,
           hint: "Run `npm run bootstrap` again; each sign-in's code can be redeemed once, within minutes.",
         });
@@ -290,57 +308,61 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
 
   switch (oauthError) {
     case "invalid_request":
-      return new UsageError("invalid_request", `Entra ID rejected the request as malformed (${withNumber(oauthError, code)}): ${summary}`, {
+      return catalogError("invalid_request", {
+        message: `Entra ID rejected the request as malformed (${withNumber(oauthError, code)}): ${summary}`,
         ...opts,
         hint: `The request is built from the stack outputs, the vault and --authority-host / AZURE_AUTHORITY_HOST: run \`pulumi up\`, pass fresh outputs, check the authority host, then ${again}.`,
       });
     case "invalid_scope":
-      return new UsageError("invalid_scope", `Entra ID rejected the requested scopes (${withNumber(oauthError, code)}): ${summary}`, {
+      return catalogError("invalid_scope", {
+        message: `Entra ID rejected the requested scopes (${withNumber(oauthError, code)}): ${summary}`,
         ...opts,
         hint: `Check the stack's scopes output (the Partner Center scope is https://api.partnercenter.microsoft.com/user_impersonation) and that the app registration has that API permission; run \`pulumi up\`, then ${again}.`,
       });
     case "unauthorized_client":
-      return new UsageError("unauthorized_client", `Entra ID does not allow this app to make this request (${withNumber(oauthError, code)}): ${summary}`, {
+      return catalogError("unauthorized_client", {
+        message: `Entra ID does not allow this app to make this request (${withNumber(oauthError, code)}): ${summary}`,
         ...opts,
         hint: "Check that the client id is the stack's app registration in this tenant and that the app is enabled; run `pulumi up` and pass fresh outputs.",
       });
     case "invalid_client":
-      return new UsageError("invalid_client", `Entra ID could not authenticate the app (${withNumber(oauthError, code)}): ${summary}`, {
+      return catalogError("invalid_client", {
+        message: `Entra ID could not authenticate the app (${withNumber(oauthError, code)}): ${summary}`,
         ...opts,
         hint: `Run \`pulumi up\` so the vault holds the app's current client id and secret (\`npm run status\` shows the secret's expiry), then ${again}.`,
       });
     case "unsupported_grant_type":
-      return new UsageError("unsupported_grant_type", `Entra ID refused the grant type (${withNumber(oauthError, code)}): ${summary}`, {
+      return catalogError("unsupported_grant_type", {
+        message: `Entra ID refused the grant type (${withNumber(oauthError, code)}): ${summary}`,
         ...opts,
         hint: "Check that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID (e.g. https://login.microsoftonline.com), then run the command again.",
       });
     case "temporarily_unavailable":
     case "server_error":
-      return new ServiceError(
-        "entra_unavailable",
-        `Entra ID could not process the request right now (${withNumber(oauthError, code)}): ${summary}`,
-        ExitCode.Failure,
-        {
-          ...opts,
-          hint:
+      return catalogError("entra_unavailable", {
+        message: `Entra ID could not process the request right now (${withNumber(oauthError, code)}): ${summary}`,
+        ...opts,
+        hint:
             context.phase === "refresh"
               ? "Nothing was changed: the stored refresh token was not replaced. Run the command again in a few minutes."
               : "Nothing was stored. Run `npm run bootstrap` again in a few minutes.",
-        },
-      );
+      });
     case "network_error":
-      return new ServiceError("entra_unreachable", `Could not reach Entra ID: ${summary}`, ExitCode.Failure, {
+      return catalogError("entra_unreachable", {
+        message: `Could not reach Entra ID: ${summary}`,
         ...opts,
         hint: "Check the network, any proxy, and --authority-host / AZURE_AUTHORITY_HOST, then run the command again.",
       });
     case "token_parsing_error":
-      return new ServiceError("entra_unreadable_answer", `Entra ID's answer could not be read: ${summary}`, ExitCode.Failure, {
+      return catalogError("entra_unreadable_answer", {
+        message: `Entra ID's answer could not be read: ${summary}`,
         ...opts,
         hint: "Check that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID and that no proxy or captive portal answers instead, then run the command again.",
       });
   }
 
-  return new ServiceError("entra_error", `Entra ID returned an error${oauthError ? ` (${withNumber(oauthError, code)})` : code ? ` (AADSTS${code})` : ""}: ${summary}`, ExitCode.Failure, {
+  return catalogError("entra_error", {
+    message: `Entra ID returned an error${oauthError ? ` (${withNumber(oauthError, code)})` : code ? ` (AADSTS${code})` : ""}: ${summary}`,
     ...opts,
     hint: code
       ? `Look up AADSTS${code} in Microsoft's Entra ID error reference; run the command again once it is fixed.`

@@ -7,7 +7,12 @@
  * table is this catalogue by exit code; a unit test checks every code raised in
  * bootstrap/src is listed here with the same exit code.
  */
+import { CancelledError, SIGNAL_EXIT_CODES, type TerminationSignal } from "./cancellation";
+import { CancelledError as SignalReason, TimeoutError } from "./retry";
 import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError, VaultError, type ExitCodeValue, type SamErrorOptions } from "./errors";
+
+/** The error class a code is raised as (what `instanceof` sees). */
+export type ErrorClass = "UsageError" | "SignInError" | "ConsentRequiredError" | "VaultError" | "ServiceError" | "SamError";
 
 /** One catalogue entry. */
 export interface CatalogueEntry {
@@ -16,6 +21,8 @@ export interface CatalogueEntry {
   summary: string;
   /** What to do next. */
   hint: string;
+  /** The class, when it is not the one {@link catalogError} derives from the code and exit code. */
+  errorClass?: ErrorClass;
 }
 
 const { Failure, Usage, ActionNeeded } = ExitCode;
@@ -23,8 +30,8 @@ const RUN_BOOTSTRAP = "Run `npm run bootstrap` to sign in again with MFA and sto
 const RUN_AGAIN = "Run the command again; if it persists, report it with the time of the failure.";
 const PULUMI_UP = "Run `pulumi up` for this stack so the app and the vault are current.";
 
-function entry(exitCode: ExitCodeValue, summary: string, hint: string): CatalogueEntry {
-  return Object.freeze({ exitCode, summary, hint });
+function entry(exitCode: ExitCodeValue, summary: string, hint: string, errorClass?: ErrorClass): CatalogueEntry {
+  return Object.freeze(errorClass ? { exitCode, summary, hint, errorClass } : { exitCode, summary, hint });
 }
 
 /** Every error code, by name. */
@@ -57,8 +64,8 @@ export const ERROR_CATALOGUE = Object.freeze({
   unsupported_grant_type: entry(Usage, "Entra ID does not support this grant for the app.", PULUMI_UP),
   // A person must act (exit 3)
   consent_required: entry(ActionNeeded, "The stored refresh token can no longer be redeemed.", RUN_BOOTSTRAP),
-  customer_consent_missing: entry(ActionNeeded, "The app is not in this customer tenant.", "Run `partner-center-sam consent --customer <tenant>` to consent the app into the customer tenant, then try again."),
-  gdap_access_missing: entry(ActionNeeded, "The signed-in user has no GDAP role in this customer tenant.", "Set up the GDAP relationship and assign the user's security group a role in Partner Center, then try again."),
+  customer_consent_missing: entry(ActionNeeded, "The app is not in this customer tenant.", "Run `partner-center-sam consent --customer <tenant>` to consent the app into the customer tenant, then try again.", "ServiceError"),
+  gdap_access_missing: entry(ActionNeeded, "The signed-in user has no GDAP role in this customer tenant.", "Set up the GDAP relationship and assign the user's security group a role in Partner Center, then try again.", "ServiceError"),
   consent_declined: entry(ActionNeeded, "The consent was declined.", RUN_BOOTSTRAP),
   consent_missing: entry(ActionNeeded, "The app has no consent for these permissions.", "Grant admin consent (the stack's adminConsentUrl output), then run `npm run bootstrap`."),
   conditional_access_blocked: entry(ActionNeeded, "Conditional Access blocked the sign-in.", "Ask an administrator to allow this app and sign-in, then run `npm run bootstrap`."),
@@ -73,8 +80,13 @@ export const ERROR_CATALOGUE = Object.freeze({
   sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `npm run bootstrap` again (or raise --timeout)."),
   wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `npm run bootstrap` again with the intended account."),
   wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `npm run bootstrap` again with a user of the partner tenant."),
-  secret_deleted: entry(ActionNeeded, "A vault secret is deleted (soft delete).", "Recover it with `az keyvault secret recover`, then run the command again."),
-  cancelled: entry(ActionNeeded, "The command was cancelled.", "Run the command again."),
+  refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `npm run refresh`, or purge it and run `npm run bootstrap`.", "SamError"),
+  /**
+   * Stopped by SIGINT or SIGTERM. Raised with `signal`, it is a CancelledError and
+   * the command exits 128 + the signal's number (130, 143), not this exit code,
+   * which only library callers see (`error.exitCode`).
+   */
+  cancelled: entry(ActionNeeded, "The command was cancelled.", "Run the command again.", "SamError"),
   // Failures of the services or the network (exit 1)
   access_token_unreadable: entry(Failure, "The access token could not be read.", RUN_AGAIN),
   api_call_failed: entry(Failure, "The API answered with an error.", "Fix the request and run it again; quote the request and correlation ids if you contact Microsoft support."),
@@ -97,6 +109,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   partner_center_error: entry(Failure, "Partner Center answered with an error.", RUN_AGAIN),
   partner_center_unreachable: entry(Failure, "Partner Center did not answer.", RUN_AGAIN),
   refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `npm run refresh` again."),
+  app_secret_deleted: entry(Failure, "One of the app's vault secrets is deleted (soft delete).", "Recover it with `az keyvault secret recover`, then run `pulumi up` so the vault is current."),
   secret_disabled: entry(Failure, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`."),
   secret_empty: entry(Failure, "A vault secret is empty.", PULUMI_UP),
   secret_missing: entry(Failure, "A vault secret is missing.", PULUMI_UP),
@@ -120,6 +133,11 @@ export interface CatalogErrorDetails extends SamErrorOptions {
   detail?: string;
   /** A more specific message than the summary. */
   message?: string;
+  /**
+   * For `cancelled`: the signal that stopped the command. The error is then a
+   * {@link CancelledError} whose `signalExitCode` (130, 143) the command exits with.
+   */
+  signal?: string;
 }
 
 /** The catalogue entry of `code`, or undefined for a code not listed. */
@@ -128,25 +146,61 @@ export function catalogueEntry(code: string): CatalogueEntry | undefined {
 }
 
 /** Codes about the vault or the credential that reads it (VaultError). */
-const VAULT_CODE = /^(vault_|secret_|azure_credential_|refresh_token_not_stored$)/;
-/** Exit-3 codes that are not about the sign-in. */
-const NOT_SIGN_IN = new Set(["secret_deleted", "cancelled"]);
+const VAULT_CODE = /^(vault_|secret_|app_secret_|azure_credential_|refresh_token_not_stored$)/;
+
+/**
+ * The class `code` is raised as: the entry's `errorClass` when it names one; else
+ * exit 2 UsageError; `consent_required` ConsentRequiredError; other exit-3 codes
+ * SignInError; vault codes VaultError; other exit-1 codes ServiceError.
+ */
+export function errorClassOf(code: ErrorCode): ErrorClass {
+  const e: CatalogueEntry = ERROR_CATALOGUE[code];
+  if (e.errorClass) return e.errorClass;
+  if (code === "consent_required") return "ConsentRequiredError";
+  if (e.exitCode === ExitCode.Usage) return "UsageError";
+  if (e.exitCode === ExitCode.ActionNeeded) return "SignInError";
+  return VAULT_CODE.test(code) ? "VaultError" : "ServiceError";
+}
 
 /**
  * Creates the error for `code`: the catalogue's exit code, the site's message (or
- * the summary) and hint (or the default). The class follows the code, so
- * `instanceof` checks keep working: exit 2 UsageError; `consent_required`
- * ConsentRequiredError; other exit-3 sign-in codes SignInError; vault codes
- * VaultError; other exit-1 codes ServiceError.
+ * the summary) and hint (or the default), as the class {@link errorClassOf} names,
+ * so `instanceof` checks keep working. This is the only place in bootstrap/src
+ * that constructs these classes (a unit test keeps it so).
  */
 export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {}): SamError {
   const e = ERROR_CATALOGUE[code];
   const message = details.message ?? e.summary.replace("{detail}", details.detail ?? "");
   const options: SamErrorOptions = { hint: details.hint ?? e.hint, cause: details.cause, aadsts: details.aadsts };
-  if (code === "consent_required") return new ConsentRequiredError(message, options);
-  if (e.exitCode === ExitCode.Usage) return new UsageError(code, message, options);
-  if (VAULT_CODE.test(code) && e.exitCode === ExitCode.Failure) return new VaultError(code, message, options);
-  if (e.exitCode === ExitCode.ActionNeeded && !NOT_SIGN_IN.has(code)) return new SignInError(code, message, options);
-  if (e.exitCode === ExitCode.Failure) return new ServiceError(code, message, e.exitCode, options);
-  return new SamError(code, message, e.exitCode, options);
+  if (code === "cancelled" && details.signal && Object.prototype.hasOwnProperty.call(SIGNAL_EXIT_CODES, details.signal)) {
+    return new CancelledError(details.signal as TerminationSignal, message, options);
+  }
+  switch (errorClassOf(code)) {
+    case "ConsentRequiredError":
+      return new ConsentRequiredError(message, options);
+    case "UsageError":
+      return new UsageError(code, message, options);
+    case "SignInError":
+      return new SignInError(code, message, options);
+    case "VaultError":
+      return new VaultError(code, message, options);
+    case "ServiceError":
+      return new ServiceError(code, message, e.exitCode, options);
+    case "SamError":
+      return new SamError(code, message, e.exitCode, options);
+  }
+}
+
+/**
+ * The error for work given up because its AbortSignal aborted: a SamError reason
+ * as it is; a command's deadline (TimeoutError) `token_timeout`; SIGINT/SIGTERM
+ * `cancelled` with the signal (exit 130/143); any other reason `cancelled`.
+ */
+export function abortError(reason: unknown): SamError {
+  if (reason instanceof SamError) return reason;
+  if (reason instanceof TimeoutError) return catalogError("token_timeout", { detail: reason.message, cause: reason });
+  if (reason instanceof SignalReason) {
+    return catalogError("cancelled", { signal: reason.signalName, message: `Cancelled by ${reason.signalName} before the access token arrived.`, cause: reason });
+  }
+  return catalogError("cancelled", { message: "The access token request was aborted (its AbortSignal); other callers waiting for the same token still get it.", cause: reason });
 }

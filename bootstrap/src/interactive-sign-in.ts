@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { CryptoProvider, type AuthenticationResult, type ConfidentialClientApplication } from "@azure/msal-node";
 import { AuthorizationResponseCollector } from "./authorization-response";
-import { CancelledError, onTerminationSignal } from "./cancellation";
+import { onTerminationSignal } from "./cancellation";
 import { explainEntraError } from "./entra-errors";
-import { ServiceError } from "./errors";
+import { catalogError } from "./error-catalogue";
 import { LoopbackRedirectServer, signInTimeout } from "./loopback-redirect-server";
 import { refreshTokenFromCache } from "./msal-app";
 import type { InteractiveProgress } from "./progress";
@@ -59,11 +59,13 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
   const collector = new AuthorizationResponseCollector(state);
   server?.serve(collector);
   // Ctrl-C or SIGTERM while waiting: stop waiting (and redeeming), close the listener below, write nothing.
-  let cancel!: (error: CancelledError) => void;
+  let cancel!: (error: Error) => void;
   const cancelled = new Promise<never>((_resolve, reject) => (cancel = reject));
   cancelled.catch(() => undefined);
   const stopWatchingSignals = onTerminationSignal((signal) => {
-    const error = new CancelledError(signal, `Sign-in cancelled (${signal}): the sign-in listener was closed and nothing was stored.`, {
+    const error = catalogError("cancelled", {
+      message: `Sign-in cancelled (${signal}): the sign-in listener was closed and nothing was stored.`,
+      signal,
       hint: "Run `npm run bootstrap` again when you are ready to sign in.",
     });
     collector.abort(error);
@@ -125,7 +127,8 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     reporter.protect(result.accessToken, result.idToken);
     const refreshToken = result.account ? refreshTokenFromCache(app, result.account.homeAccountId, options.clientId) : undefined;
     if (!refreshToken) {
-      throw new ServiceError("no_refresh_token", "Entra ID returned no refresh token for this sign-in.", undefined, {
+      throw catalogError("no_refresh_token", {
+        message: "Entra ID returned no refresh token for this sign-in.",
         hint: "Make sure the app requests offline_access (run `pulumi up`) and that no policy blocks refresh tokens, then run `npm run bootstrap` again.",
       });
     }

@@ -1,5 +1,5 @@
 /** Reads the claims of a JWT without verifying it (the issuer already did, over TLS). */
-import { ServiceError } from "./errors";
+import { catalogError } from "./error-catalogue";
 
 /** The access-token claims the commands look at. */
 export interface AccessTokenClaims {
@@ -34,7 +34,8 @@ export function readJwtClaims(token: string): AccessTokenClaims | undefined {
 export function readAccessTokenClaims(token: string): AccessTokenClaims {
   const claims = readJwtClaims(token);
   if (!claims) {
-    throw new ServiceError("access_token_unreadable", "Entra ID returned an access token that is not a readable JWT, so its MFA, tenant and user cannot be checked.", undefined, {
+    throw catalogError("access_token_unreadable", {
+      message: "Entra ID returned an access token that is not a readable JWT, so its MFA, tenant and user cannot be checked.",
       hint: "Check that the stack's scopes output names the Partner Center API (https://api.partnercenter.microsoft.com/user_impersonation) and that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID, then run `npm run bootstrap` again.",
     });
   }

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { AuthorizationResponseCollector } from "./authorization-response";
-import { SignInError, UsageError } from "./errors";
+import { catalogError } from "./error-catalogue";
+import type { SamError } from "./errors";
 
 /** Options for {@link LoopbackRedirectServer.start}. */
 export interface LoopbackRedirectServerOptions {
@@ -143,15 +144,12 @@ export class LoopbackRedirectServer {
       }
     }
     const tried = options.preferredPort >= range.first && options.preferredPort <= range.last ? "" : `${options.preferredPort} and `;
-    throw new UsageError(
-      "no_free_port",
-      `No free port for the sign-in redirect: ports ${tried}${range.first}–${range.last} are all in use on ${addresses.join(" or ")}.`,
-      {
-        hint:
+    throw catalogError("no_free_port", {
+      message: `No free port for the sign-in redirect: ports ${tried}${range.first}–${range.last} are all in use on ${addresses.join(" or ")}.`,
+      hint:
           `Stop a program listening on one of the ports ${range.first}–${range.last} (\`lsof -nP -iTCP:${range.first}-${range.last} -sTCP:LISTEN\` lists them), ` +
           "or register another redirect URI: `pulumi config set partner-center-sam:redirectUri http://localhost:PORT/` with a free PORT, `pulumi up`, then run the bootstrap again.",
-      },
-    );
+    });
   }
 
   /** Listens on `port` on every address, or on none (undefined) when it is busy on one of them. */
@@ -175,7 +173,8 @@ export class LoopbackRedirectServer {
       if (outcome === "unavailable" && index > 0) continue; // e.g. no IPv6 on this machine: nothing can listen on ::1 either
       await Promise.all(servers.map(closeServer));
       if (outcome === "busy") return undefined;
-      throw new UsageError("loopback_unavailable", `Cannot listen on ${host} for the sign-in redirect: this machine has no such address.`, {
+      throw catalogError("loopback_unavailable", {
+        message: `Cannot listen on ${host} for the sign-in redirect: this machine has no such address.`,
         hint: "Enable the loopback interface, or run the bootstrap with --no-browser on a machine where it works.",
       });
     }
@@ -253,8 +252,9 @@ export class LoopbackRedirectServer {
 }
 
 /** The error used when nobody finished the sign-in in time. */
-export function signInTimeout(seconds: number): SignInError {
-  return new SignInError("sign_in_timeout", `The sign-in did not finish within ${seconds} seconds.`, {
+export function signInTimeout(seconds: number): SamError {
+  return catalogError("sign_in_timeout", {
+    message: `The sign-in did not finish within ${seconds} seconds.`,
     hint: "Run `npm run bootstrap` again (use --timeout SECONDS for more time, or --no-browser to open the URL yourself).",
   });
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from "@azure/msal-node";
 import { DEFAULT_REQUEST_TIMEOUT_MS, Deadline, TimeoutError } from "./retry";
 
@@ -13,6 +14,18 @@ export interface TimeoutNetworkClientOptions {
    * metadata request hung), so a caller can still say what really happened.
    */
   onNetworkError?: (error: AuthError) => void;
+}
+
+/** The caller's signal for the Entra ID requests made inside {@link withEntraSignal}. */
+const callerSignal = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs `work` so that every Entra ID request it makes through a
+ * {@link TimeoutNetworkClient} is also aborted by `signal`. msal-node's calls take
+ * no signal, so it travels with the async context instead of through msal.
+ */
+export function withEntraSignal<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  return signal ? callerSignal.run(signal, work) : work();
 }
 
 /**
@@ -53,8 +66,10 @@ export class TimeoutNetworkClient implements INetworkModule {
     const { origin, pathname } = new URL(url);
     const what = `Entra ID ${origin} (${method} ${pathname})`;
     const request = this.deadline.requestSignal(Math.min(timeout ?? Infinity, this.requestTimeoutMs), what);
+    const caller = callerSignal.getStore();
+    const signal = caller ? AbortSignal.any([request.signal, caller]) : request.signal;
     try {
-      const response = await fetch(url, { method, headers: options.headers, body: method === "POST" ? (options.body ?? "") : undefined, signal: request.signal });
+      const response = await fetch(url, { method, headers: options.headers, body: method === "POST" ? (options.body ?? "") : undefined, signal });
       const headers: Record<string, string> = {};
       response.headers.forEach((value, key) => (headers[key] = value));
       let body: T;
@@ -66,6 +81,7 @@ export class TimeoutNetworkClient implements INetworkModule {
       return { headers, body, status: response.status };
     } catch (error) {
       if (error instanceof AuthError) throw error;
+      if (caller?.aborted) throw new AuthError("network_error", "", `${what}: the caller gave up on the request.`);
       const reason: unknown = request.signal.aborted ? request.signal.reason : error;
       if (reason instanceof TimeoutError) throw new AuthError("network_error", "", `${reason.what ? reason.message : `${what}: ${reason.reason}`}.`);
       const detail = (error as { cause?: { code?: string; message?: string } }).cause;

@@ -1,4 +1,4 @@
-import { ServiceError, SignInError } from "./errors";
+import { catalogError } from "./error-catalogue";
 import { DEFAULT_TRANSIENT_BUDGET_MS, Deadline, TimeoutError, isTransientNetworkError, isTransientStatus, parseRetryAfter, withRetries, type Classification } from "./retry";
 import { trimTrailingSlash } from "./validate";
 
@@ -61,12 +61,14 @@ export async function fetchOrganizationProfile(
     );
   } catch (error) {
     if (error instanceof TransientAnswer) {
-      throw new ServiceError("partner_center_error", `Partner Center answered HTTP ${error.status} for ${url} (retried while the transient-failure budget lasted).`, undefined, {
+      throw catalogError("partner_center_error", {
+        message: `Partner Center answered HTTP ${error.status} for ${url} (retried while the transient-failure budget lasted).`,
         hint: "Retry later, or pass --no-verify to skip this check.",
       });
     }
     const detail = error instanceof TimeoutError ? error.message : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
-    throw new ServiceError("partner_center_unreachable", `Partner Center (${url}) could not be reached: ${detail}`, undefined, {
+    throw catalogError("partner_center_unreachable", {
+      message: `Partner Center (${url}) could not be reached: ${detail}`,
       cause: error,
       hint: "Check the network and the stack's partnerCenterEndpoint, or pass --no-verify to skip this check.",
     });
@@ -74,14 +76,13 @@ export async function fetchOrganizationProfile(
   const { status, body } = answer;
   if (status === 401 || status === 403) {
     const detail = typeof body?.description === "string" ? body.description : `HTTP ${status}`;
-    throw new SignInError("partner_center_rejected", `Partner Center rejected the token: ${detail.slice(0, 300)}`, {
+    throw catalogError("partner_center_rejected", {
+      message: `Partner Center rejected the token: ${detail.slice(0, 300)}`,
       hint: "Sign in as a Partner Center user (admin agent) who completed MFA; the user must belong to the partner tenant.",
     });
   }
   if (status < 200 || status > 299 || typeof body?.id !== "string") {
-    throw new ServiceError("partner_center_error", `Partner Center answered HTTP ${status} for ${url}.`, undefined, {
-      hint: "Retry later, or pass --no-verify to skip this check.",
-    });
+    throw catalogError("partner_center_error", { message: `Partner Center answered HTTP ${status} for ${url}.`, hint: "Retry later, or pass --no-verify to skip this check." });
   }
   return { id: body.id, companyName: typeof body.companyName === "string" ? body.companyName : "" };
 }

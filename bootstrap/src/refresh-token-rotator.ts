@@ -1,10 +1,11 @@
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
 import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "./contract";
-import { SamError, ServiceError, VaultError } from "./errors";
+import { catalogError } from "./error-catalogue";
+import { SamError } from "./errors";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
-import type { TimeoutNetworkClientOptions } from "./msal-network";
+import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
 import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "./vault-store";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,6 +44,12 @@ export interface RedeemOptions {
    * partner's tenant, with the write-back.
    */
   tenantId?: string;
+  /**
+   * Gives up on the redemption: the vault reads and the request to Entra ID are
+   * aborted and it rejects with the signal's reason. Once Entra ID has answered,
+   * the signal is no longer looked at: the rotated refresh token is always written back.
+   */
+  signal?: AbortSignal;
 }
 
 /** The result of one redemption. */
@@ -120,25 +127,30 @@ export class RefreshTokenRotator {
    * only redeems: nothing is written.
    */
   async redeem(scopes: string[], options: RedeemOptions = {}): Promise<Redemption> {
-    const stored = await this.store.readRefreshToken();
+    const { signal } = options;
+    if (signal?.aborted) throw signal.reason;
+    const stored = await this.store.readRefreshToken({ abortSignal: signal });
     this.onSecret(stored.value);
-    let credentials = await this.appCredentials();
+    let credentials = await untilAborted(this.appCredentials(), signal);
     const customer = options.tenantId !== undefined && options.tenantId.toLowerCase() !== credentials.tenantId.toLowerCase() ? options.tenantId : undefined;
     let result: AuthenticationResult | null;
     try {
-      result = await this.acquire(credentials, stored.value, scopes, customer);
+      result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer));
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       // A rotated or expired client secret: read the vault again once and retry with the new one.
       if (!isClientSecretRejection(error)) throw this.explain(error, customer);
       this.credentials = undefined;
-      credentials = await this.appCredentials();
-      result = await this.acquire(credentials, stored.value, scopes, customer).catch((retryError: unknown) => {
-        throw this.explain(retryError, customer);
+      credentials = await untilAborted(this.appCredentials(), signal);
+      result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer)).catch((retryError: unknown) => {
+        throw signal?.aborted ? signal.reason : this.explain(retryError, customer);
       });
     }
+    // Entra ID has answered: from here on the signal is ignored, so a rotated refresh token is always stored.
     if (customer && result) return this.customerRedemption(result, stored, credentials, customer);
     if (!result?.account) {
-      throw new ServiceError("no_account", "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.", undefined, {
+      throw catalogError("no_account", {
+        message: "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.",
         hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
       });
     }
@@ -146,12 +158,10 @@ export class RefreshTokenRotator {
     const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
     if (!rotated) {
       const until = stored.expiresOn ? ` until ${stored.expiresOn.toISOString()}` : " until its expiry";
-      throw new ServiceError(
-        "no_refresh_token",
-        `Entra ID redeemed the stored refresh token but returned no new one, so nothing was written; the stored refresh token was used and is still valid${until}.`,
-        undefined,
-        { hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again; it uses the stored token." },
-      );
+      throw catalogError("no_refresh_token", {
+        message: `Entra ID redeemed the stored refresh token but returned no new one, so nothing was written; the stored refresh token was used and is still valid${until}.`,
+        hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again; it uses the stored token.",
+      });
     }
     this.onSecret(rotated);
     const claims = readJwtClaims(result.accessToken);
@@ -235,13 +245,28 @@ export class RefreshTokenRotator {
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
       this.lastNetworkError = undefined;
-      return new ServiceError("entra_unreachable", `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`, undefined, {
+      return catalogError("entra_unreachable", {
+        message: `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`,
         cause: error,
         hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
       });
     }
     return explainEntraError(error, { phase: "refresh", customerTenant });
   }
+}
+
+/**
+ * `work`, or the signal's reason once it aborts. For work shared with other
+ * redemptions (the app credentials, read once), which one caller must not abort.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */
@@ -257,9 +282,9 @@ function storedExpiry(stored: StoredRefreshToken): Date {
 function notStored(error: unknown, stored: StoredRefreshToken, keyVaultUri: string): SamError {
   const why = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, ".");
   const fix = error instanceof SamError && error.hint ? `${error.hint} ` : "";
-  return new VaultError(
-    "refresh_token_not_stored",
-    `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
-    { cause: error, hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.` },
-  );
+  return catalogError("refresh_token_not_stored", {
+    message: `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
+    cause: error,
+    hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.`,
+  });
 }

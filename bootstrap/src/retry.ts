@@ -106,15 +106,41 @@ export class Deadline {
   private readonly timer?: NodeJS.Timeout;
   private readonly now: () => number;
 
-  constructor(totalMs: number, now: () => number = Date.now) {
+  /** `endsAt` (ms since epoch) is for {@link Deadline.withSignal}: a deadline that ends with another. */
+  constructor(totalMs: number, now: () => number = Date.now, endsAt?: number) {
     this.totalMs = totalMs;
     this.now = now;
-    this.endsAt = now() + totalMs;
-    if (Number.isFinite(totalMs)) {
-      this.timer = setTimeout(() => this.cancel(new TimeoutError(this.deadlineReason(), "deadline")), totalMs);
+    this.endsAt = endsAt ?? now() + totalMs;
+    if (Number.isFinite(this.endsAt)) {
+      this.timer = setTimeout(() => this.cancel(new TimeoutError(this.deadlineReason(), "deadline")), Math.max(0, this.endsAt - now()));
       this.timer.unref();
     }
   }
+
+  /**
+   * This deadline, also cancelled by `signal` with the signal's reason: one
+   * caller's work under a longer-lived deadline. Without a signal, this deadline
+   * itself. Call `dispose()` on the result when the work is done.
+   */
+  withSignal(signal: AbortSignal | undefined): Deadline {
+    if (!signal) return this;
+    const linked = new Deadline(this.totalMs, this.now, this.endsAt);
+    const fromParent = () => linked.cancel(this.signal.reason as Error);
+    const fromSignal = () => linked.cancel(signal.reason as Error);
+    if (this.signal.aborted) fromParent();
+    else if (signal.aborted) fromSignal();
+    else {
+      this.signal.addEventListener("abort", fromParent, { once: true });
+      signal.addEventListener("abort", fromSignal, { once: true });
+      linked.unlink = () => {
+        this.signal.removeEventListener("abort", fromParent);
+        signal.removeEventListener("abort", fromSignal);
+      };
+    }
+    return linked;
+  }
+
+  private unlink?: () => void;
 
   /** A deadline that never passes (for library callers that set none). */
   static none(): Deadline {
@@ -144,6 +170,7 @@ export class Deadline {
   /** Stops the timer once the command is done. */
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.unlink?.();
   }
 
   /**

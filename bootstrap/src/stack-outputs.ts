@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import type { SecretNames } from "./contract";
-import { UsageError } from "./errors";
+import { catalogError } from "./error-catalogue";
 import { checkUrl, describeValue, isGuid, isSecretName, URL_RULES, type UrlRule } from "./validate";
 
 /** The stack outputs the commands rely on (see the README's "Outputs"). */
@@ -44,13 +44,15 @@ async function readOutputsFile(file: string): Promise<unknown> {
     bytes = await readFile(file);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : (error as Error).message;
-    throw new UsageError("outputs_file_unreadable", `Cannot read the stack outputs file ${file}: ${reason}.`, {
+    throw catalogError("outputs_file_unreadable", {
+      message: `Cannot read the stack outputs file ${file}: ${reason}.`,
       hint: "Save it with `pulumi stack output --json --show-secrets > FILE`, or omit --outputs to ask the Pulumi CLI.",
     });
   }
   const encoding = unsupportedEncoding(bytes);
   if (encoding) {
-    throw new UsageError("outputs_file_encoding", `The stack outputs file ${file} is encoded as ${encoding}; it must be UTF-8.`, {
+    throw catalogError("outputs_file_encoding", {
+      message: `The stack outputs file ${file} is encoded as ${encoding}; it must be UTF-8.`,
       hint:
         "Save it again as UTF-8: in PowerShell `pulumi stack output --json --show-secrets | Out-File -Encoding utf8 FILE`, " +
         "or convert it with `iconv -f UTF-16 -t UTF-8`.",
@@ -61,9 +63,7 @@ async function readOutputsFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new UsageError("outputs_file_invalid", `The stack outputs file ${file} is not valid JSON.`, {
-      hint: "Save it again with `pulumi stack output --json --show-secrets > FILE`.",
-    });
+    throw catalogError("outputs_file_invalid", { message: `The stack outputs file ${file} is not valid JSON.`, hint: "Save it again with `pulumi stack output --json --show-secrets > FILE`." });
   }
 }
 
@@ -84,7 +84,8 @@ function runPulumiStackOutput(stack: string | undefined): Promise<unknown> {
     execFile("pulumi", args, { maxBuffer: 16 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
         reject(
-          new UsageError("pulumi_cli_missing", "The Pulumi CLI (`pulumi`) was not found on PATH, so the stack outputs cannot be read.", {
+          catalogError("pulumi_cli_missing", {
+            message: "The Pulumi CLI (`pulumi`) was not found on PATH, so the stack outputs cannot be read.",
             hint: "Install the Pulumi CLI, or pass --outputs FILE with the JSON of `pulumi stack output --json --show-secrets` saved where the CLI is available.",
           }),
         );
@@ -93,7 +94,8 @@ function runPulumiStackOutput(stack: string | undefined): Promise<unknown> {
       if (error) {
         const detail = String(stderr).trim().split("\n").slice(-3).join(" ");
         reject(
-          new UsageError("pulumi_stack_output_failed", `\`pulumi ${args.join(" ")}\` failed${detail ? `: ${detail}` : "."}`, {
+          catalogError("pulumi_stack_output_failed", {
+            message: `\`pulumi ${args.join(" ")}\` failed${detail ? `: ${detail}` : "."}`,
             hint: stack
               ? `Check that stack "${stack}" exists (\`pulumi stack ls\`) and that you are logged in to its backend.`
               : "Select a stack with `pulumi stack select NAME` or pass --stack NAME, or pass --outputs FILE.",
@@ -104,7 +106,7 @@ function runPulumiStackOutput(stack: string | undefined): Promise<unknown> {
       try {
         resolve(JSON.parse(String(stdout)));
       } catch {
-        reject(new UsageError("pulumi_stack_output_invalid", "`pulumi stack output --json` did not print valid JSON.", { hint: RUN_PULUMI_UP }));
+        reject(catalogError("pulumi_stack_output_invalid", { message: "`pulumi stack output --json` did not print valid JSON.", hint: RUN_PULUMI_UP }));
       }
     });
   });
@@ -113,7 +115,7 @@ function runPulumiStackOutput(stack: string | undefined): Promise<unknown> {
 /** Validates the outputs and reports every missing or malformed one at once. */
 export function parseStackOutputs(raw: unknown): StackOutputs {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new UsageError("stack_outputs_invalid", "The stack outputs are not a JSON object.", { hint: RUN_PULUMI_UP });
+    throw catalogError("stack_outputs_invalid", { message: "The stack outputs are not a JSON object.", hint: RUN_PULUMI_UP });
   }
   const o = raw as Record<string, unknown>;
   const problems: string[] = [];
@@ -171,11 +173,7 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     check("customerGraphScopes", Array.isArray(o.customerGraphScopes) && o.customerGraphScopes.every((s) => typeof s === "string" && /^[A-Za-z][\w.-]*$/.test(s)), "an array of Microsoft Graph scope names");
   }
   if (problems.length > 0) {
-    throw new UsageError(
-      "stack_outputs_invalid",
-      `The stack outputs are missing or malformed:\n  - ${problems.join("\n  - ")}`,
-      { hint: RUN_PULUMI_UP },
-    );
+    throw catalogError("stack_outputs_invalid", { message: `The stack outputs are missing or malformed:\n  - ${problems.join("\n  - ")}`, hint: RUN_PULUMI_UP });
   }
   return {
     tenantId: o.tenantId as string,

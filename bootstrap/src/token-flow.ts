@@ -80,7 +80,8 @@ export async function runToken(options: TokenFlowOptions): Promise<TokenResult> 
     const provider = openTokenProvider(where, options);
     const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint) : undefined;
     progress.step(`Redeeming the refresh token stored in ${where.keyVaultUri}${options.tenantId ? ` for tenant ${options.tenantId}` : ""}`);
-    const token = await untilAborted(provider.getToken({ scopes, tenantId: options.tenantId }), deadline.signal).catch((error: unknown) => {
+    // The provider stops the redemption when the deadline or a signal aborts it; untilAborted words the error for this command.
+    const token = await untilAborted(provider.getToken({ scopes, tenantId: options.tenantId, signal: deadline.signal }), deadline.signal).catch((error: unknown) => {
       throw error instanceof TypeError ? catalogError("invalid_token_request", { detail: error.message.replace(/^\w+: /, "") }) : error;
     });
     progress.protect(token.accessToken);
@@ -93,7 +94,7 @@ function toResult(token: AccessTokenInfo): TokenResult {
   return { accessToken: token.accessToken, tokenType: "Bearer", expiresOn: token.expiresOn.toISOString(), tenantId: token.tenantId, scopes: token.scopes };
 }
 
-/** Rejects with the signal's reason once it aborts (the provider takes no signal). */
+/** Rejects with this command's error for the signal's reason once it aborts. */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal.reason));
@@ -108,6 +109,7 @@ function abortError(reason: unknown): unknown {
   if (reason instanceof TimeoutError) return catalogError("token_timeout", { detail: reason.message });
   if (reason instanceof CancelledError) {
     return catalogError("cancelled", {
+      signal: reason.signalName,
       message: `Cancelled by ${reason.signalName} before an access token was printed. The stored refresh token stays valid (if the redemption had already finished, its rotated token may have been stored).`,
       hint: "Run the command again.",
     });

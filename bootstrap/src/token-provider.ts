@@ -1,6 +1,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { ApiClient, HTTP_METHODS, type HttpMethod } from "./api-client";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "./contract";
+import { abortError, catalogError } from "./error-catalogue";
 import { RefreshTokenRotator } from "./refresh-token-rotator";
 import { checkUrl, URL_RULES, urlProblem, type UrlRule } from "./validate";
 import { VaultStore } from "./vault-store";
@@ -57,6 +58,15 @@ export interface TokenRequest {
   tenantId?: string;
   /** Do not return the cached token (e.g. after a 401); concurrent callers still share one redemption. */
   forceRefresh?: boolean;
+  /**
+   * Gives up waiting: the call rejects at once with a SamError — `cancelled`
+   * (or `token_timeout` when the reason is a command's deadline; the signal's own
+   * reason when that is a SamError). Other callers waiting for the same token are
+   * not affected; the redemption itself (vault reads, the request to Entra ID) is
+   * aborted only when every caller waiting for it has given up. Once Entra ID has
+   * answered, the rotated refresh token is written back whatever the signal says.
+   */
+  signal?: AbortSignal;
 }
 
 /** The request part of {@link TokenProvider.fetch}, as for `fetch` (the body as a string). */
@@ -66,6 +76,25 @@ export interface ProviderFetchInit {
   body?: string;
   /** Extra headers; the provider sets Authorization, MS-RequestId and MS-CorrelationId. */
   headers?: Record<string, string> | Array<[string, string]> | Headers;
+}
+
+/** One redemption that callers share, and how many of them could still give up on it. */
+interface Flight {
+  promise: Promise<AccessTokenInfo>;
+  /** Aborts the redemption, once every caller waiting for it gave up. */
+  controller: AbortController;
+  /** Callers still waiting; one without a signal never leaves, so the redemption is never aborted. */
+  waiting: number;
+}
+
+/** The options of {@link TokenProvider.fetch}. */
+export interface ProviderFetchOptions {
+  /** A customer tenant to get the token from (as in {@link TokenRequest}). */
+  tenantId?: string;
+  /** Scopes for the token; default inferred from the host (required for other hosts). */
+  scopes?: readonly string[];
+  /** Gives up: the request, its retries and the token it waits for are aborted, and it rejects with a `cancelled` SamError. */
+  signal?: AbortSignal;
 }
 
 interface CachedToken {
@@ -88,7 +117,7 @@ export class TokenProvider {
   private readonly onStoreFailure: (error: Error) => void;
   private readonly expiryMarginMs: number;
   private readonly cache = new Map<string, CachedToken>();
-  private readonly inFlight = new Map<string, Promise<AccessTokenInfo>>();
+  private readonly inFlight = new Map<string, Flight>();
   /**
    * Redemptions in the partner's tenant run one after another: each one writes
    * back the token the next one reads. Customer-tenant redemptions write nothing,
@@ -127,7 +156,7 @@ export class TokenProvider {
       partnerCenterEndpoint: endpoint,
       requestTimeoutMs: options.requestTimeoutMs,
       transientBudgetMs: options.transientBudgetMs,
-      getToken: ({ scopes, tenantId, forceRefresh }) => this.getAccessToken({ scopes, tenantId, forceRefresh }),
+      getToken: ({ scopes, tenantId, forceRefresh, signal }) => this.getAccessToken({ scopes, tenantId, forceRefresh, signal }),
     });
   }
 
@@ -139,13 +168,22 @@ export class TokenProvider {
    * any request). Adds MS-RequestId and MS-CorrelationId, retries 429/5xx
    * (honouring Retry-After) and a 401 once with a fresh token, and resolves with
    * the last answer as a Response, whatever its status. Rejects with a
-   * SignInError (exit 3) on Partner Center's MFA error 900421.
+   * SignInError (exit 3) on Partner Center's MFA error 900421, and with a
+   * `cancelled` SamError when `options.signal` aborts.
    */
-  async fetch(urlOrPath: string, init: ProviderFetchInit = {}, options: { tenantId?: string; scopes?: readonly string[] } = {}): Promise<Response> {
+  async fetch(urlOrPath: string, init: ProviderFetchInit = {}, options: ProviderFetchOptions = {}): Promise<Response> {
     const method = (init.method ?? "GET").toUpperCase();
     if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new TypeError(`fetch: method must be one of ${HTTP_METHODS.join(", ")}, got ${JSON.stringify(init.method)}.`);
     const headers = Object.fromEntries(new Headers(init.headers).entries());
-    const answer = await this.api.send({ target: urlOrPath, method: method as HttpMethod, body: init.body, headers, scopes: options.scopes ? [...options.scopes] : undefined, tenantId: options.tenantId });
+    const answer = await this.api.send({
+      target: urlOrPath,
+      method: method as HttpMethod,
+      body: init.body,
+      headers,
+      scopes: options.scopes ? [...options.scopes] : undefined,
+      tenantId: options.tenantId,
+      signal: options.signal,
+    });
     const empty = answer.text === "" || answer.status === 204 || answer.status === 205 || answer.status === 304;
     return new Response(empty ? null : answer.text, { status: answer.status, headers: answer.headers });
   }
@@ -156,7 +194,8 @@ export class TokenProvider {
    * (scopes default to Partner Center's user_impersonation). Rejects with
    * ConsentRequiredError when the stored refresh token needs a new sign-in, with
    * an exit-3 SamError (`customer_consent_missing`, `gdap_access_missing`) when a
-   * customer tenant is not set up, and with a TypeError for bad arguments.
+   * customer tenant is not set up, with a `cancelled` (or `token_timeout`)
+   * SamError when the request's `signal` aborts, and with a TypeError for bad arguments.
    */
   getAccessToken(scopesOrRequest?: readonly string[] | TokenRequest): Promise<string> {
     const request: TokenRequest = scopesOrRequest === undefined || Array.isArray(scopesOrRequest) ? { scopes: scopesOrRequest as readonly string[] | undefined } : (scopesOrRequest as TokenRequest);
@@ -190,29 +229,55 @@ export class TokenProvider {
     if (tenantId !== undefined && !isTenantIdOrDomain(tenantId)) {
       return Promise.reject(new TypeError(`${caller}: tenantId must be a customer's tenant id (a GUID) or verified domain, e.g. "contoso.onmicrosoft.com".`));
     }
+    const signal = request.signal;
+    if (signal !== undefined && !isAbortSignal(signal)) return Promise.reject(new TypeError(`${caller}: signal must be an AbortSignal.`));
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const key = `${tenantId?.toLowerCase() ?? ""}\n${scopeKey(scopes)}`;
     if (request.forceRefresh) this.cache.delete(key);
     const cached = this.cache.get(key);
     if (cached && cached.reuseUntil > Date.now()) return Promise.resolve(cached.info);
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    const redemption = this.schedule(key, [...scopes], tenantId).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, redemption);
-    return redemption;
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      const controller = new AbortController();
+      const started: Flight = { controller, waiting: 0, promise: this.schedule(key, [...scopes], tenantId, controller.signal).finally(() => this.inFlight.get(key) === started && this.inFlight.delete(key)) };
+      // Every caller may have given up: then nobody awaits the outcome.
+      started.promise.catch(() => undefined);
+      this.inFlight.set(key, started);
+      flight = started;
+    }
+    return this.wait(key, flight, signal);
+  }
+
+  /** The flight's outcome for one caller, or the caller's abort; the last caller to give up aborts the redemption. */
+  private wait(key: string, flight: Flight, signal: AbortSignal | undefined): Promise<AccessTokenInfo> {
+    flight.waiting += 1;
+    if (!signal) return flight.promise;
+    return new Promise<AccessTokenInfo>((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortError(signal.reason));
+        flight.waiting -= 1;
+        if (flight.waiting > 0) return;
+        // Nobody waits any more: stop the redemption; the next caller starts a fresh one.
+        if (this.inFlight.get(key) === flight) this.inFlight.delete(key);
+        flight.controller.abort(catalogError("cancelled", { message: "Every caller waiting for this access token gave up (its AbortSignal aborted), so the redemption was stopped." }));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      flight.promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
   }
 
   /** Partner-tenant redemptions join the queue; customer-tenant ones run at once. */
-  private async schedule(key: string, scopes: string[], tenantId: string | undefined): Promise<AccessTokenInfo> {
+  private async schedule(key: string, scopes: string[], tenantId: string | undefined, signal: AbortSignal): Promise<AccessTokenInfo> {
     if (tenantId !== undefined && tenantId.toLowerCase() !== (await this.rotator.partnerTenantId()).toLowerCase()) {
-      return this.redeem(key, scopes, tenantId);
+      return this.redeem(key, scopes, tenantId, signal);
     }
-    return this.enqueue(() => this.redeem(key, scopes, undefined));
+    return this.enqueue(() => this.redeem(key, scopes, undefined, signal));
   }
 
-  private async redeem(key: string, scopes: string[], tenantId: string | undefined): Promise<AccessTokenInfo> {
+  private async redeem(key: string, scopes: string[], tenantId: string | undefined, signal: AbortSignal): Promise<AccessTokenInfo> {
     const cached = this.cache.get(key);
     if (cached && cached.reuseUntil > Date.now()) return cached.info;
-    const result = await this.rotator.redeem(scopes, { tenantId });
+    const result = await this.rotator.redeem(scopes, { tenantId, signal });
     if (result.storeError) this.onStoreFailure(result.storeError);
     const info: AccessTokenInfo = { accessToken: result.accessToken, tokenType: "Bearer", expiresOn: result.expiresOn, tenantId: result.tenantId, scopes: result.scopes };
     this.cache.set(key, { info, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
@@ -224,6 +289,10 @@ export class TokenProvider {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === "object" && value !== null && typeof (value as AbortSignal).aborted === "boolean" && typeof (value as AbortSignal).addEventListener === "function";
 }
 
 /** Creates a {@link TokenProvider}; only `keyVaultUri` is required. */

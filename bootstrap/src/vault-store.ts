@@ -3,7 +3,8 @@ import { SecretClient, type SecretClientOptions, type SecretProperties } from "@
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import { CREDENTIAL_TIMEOUT_SUBJECT, defaultCredential, withTokenTimeout } from "./azure-credential";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "./contract";
-import { ConsentRequiredError, ExitCode, SamError, VaultError } from "./errors";
+import { catalogError } from "./error-catalogue";
+import { SamError, VaultError } from "./errors";
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   DEFAULT_TRANSIENT_BUDGET_MS,
@@ -41,6 +42,12 @@ export interface VaultStoreOptions {
   onWait?: (message: string, delayMs: number) => void;
   /** Passed to the SecretClient (pipeline and API-version options). Its retries stay off: see retry.ts. */
   clientOptions?: SecretClientOptions;
+}
+
+/** Options of the vault reads a caller may give up on. */
+export interface VaultReadOptions {
+  /** Aborts the read (and its retries) with the signal's reason; writes take none, so a rotated token is never lost. */
+  abortSignal?: AbortSignal;
 }
 
 /** The app credentials the stack stores in the vault. */
@@ -135,31 +142,33 @@ export class VaultStore {
   }
 
   /** Reads the client id, tenant id and client secret the stack stored. */
-  async readAppCredentials(): Promise<AppCredentials> {
+  async readAppCredentials(options: VaultReadOptions = {}): Promise<AppCredentials> {
     const [clientId, tenantId, clientSecret] = await Promise.all([
-      this.readRequired(this.secretNames.clientId),
-      this.readRequired(this.secretNames.tenantId),
-      this.readRequired(this.secretNames.clientSecret),
+      this.readRequired(this.secretNames.clientId, options),
+      this.readRequired(this.secretNames.tenantId, options),
+      this.readRequired(this.secretNames.clientSecret, options),
     ]);
     return { clientId: clientId.trim(), tenantId: tenantId.trim(), clientSecret };
   }
 
   /** Reads the latest refresh token; a missing one means the bootstrap has not run. */
-  async readRefreshToken(): Promise<StoredRefreshToken> {
+  async readRefreshToken(options: VaultReadOptions = {}): Promise<StoredRefreshToken> {
     const name = this.secretNames.refreshToken;
     let secret;
     try {
-      secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }));
+      secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }), options);
     } catch (error) {
       if (isNotFound(error)) {
-        const deleted = await this.readDeleted(name);
+        const deleted = await this.readDeleted(name, options);
         if (deleted) throw this.refreshTokenDeleted(deleted, "refresh");
-        throw new ConsentRequiredError(`No refresh token is stored in ${this.keyVaultUri} (secret "${name}").`, {
+        throw catalogError("consent_required", {
+          message: `No refresh token is stored in ${this.keyVaultUri} (secret "${name}").`,
           hint: "Run `npm run bootstrap` to sign in once with MFA and store the first refresh token.",
         });
       }
       if (isDisabled(error)) {
-        throw new ConsentRequiredError(`The latest version of the refresh-token secret "${name}" is disabled.`, {
+        throw catalogError("consent_required", {
+          message: `The latest version of the refresh-token secret "${name}" is disabled.`,
           hint: "Run `npm run bootstrap` to store a new refresh token (or enable that version again in the vault).",
         });
       }
@@ -168,9 +177,7 @@ export class VaultStore {
     // Values pasted through a portal or a shell often carry a trailing newline; no token or id has surrounding whitespace.
     const value = secret.value?.trim();
     if (!value || secret.properties.enabled === false) {
-      throw new ConsentRequiredError(`The refresh-token secret "${name}" is empty or disabled.`, {
-        hint: "Run `npm run bootstrap` to store a new refresh token.",
-      });
+      throw catalogError("consent_required", { message: `The refresh-token secret "${name}" is empty or disabled.`, hint: "Run `npm run bootstrap` to store a new refresh token." });
     }
     return {
       value,
@@ -238,10 +245,10 @@ export class VaultStore {
    * The deleted (recoverable) state of a secret, or undefined when it is not
    * deleted — or when this identity may not see deleted secrets (403).
    */
-  async readDeleted(name: string): Promise<DeletedSecretInfo | undefined> {
+  async readDeleted(name: string, options: VaultReadOptions = {}): Promise<DeletedSecretInfo | undefined> {
     try {
       // Not worth a propagation wait: a refusal here only means "cannot tell", not a failure.
-      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }), { propagation: false });
+      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }), { ...options, propagation: false });
       return { name, deletedOn: deleted.properties.deletedOn, scheduledPurgeDate: deleted.properties.scheduledPurgeDate };
     } catch (error) {
       if (isNotFound(error) || (error instanceof VaultError && error.code === "vault_forbidden")) return undefined;
@@ -265,30 +272,33 @@ export class VaultStore {
       phase === "bootstrap"
         ? `Recover it with \`${this.azCommand("recover", deleted.name)}\` (needs Key Vault Secrets Officer) and run \`npm run refresh\`, or purge it with \`${this.azCommand("purge", deleted.name)}\` (impossible while purge protection is on) and run \`npm run bootstrap\` again.`
         : `Recover it with \`${this.azCommand("recover", deleted.name)}\` and run \`npm run refresh\` again; or purge it with \`${this.azCommand("purge", deleted.name)}\` and run \`npm run bootstrap\`.`;
-    return new SamError("secret_deleted", message, ExitCode.ActionNeeded, { cause, hint });
+    return catalogError("refresh_token_deleted", { message, cause, hint });
   }
 
-  private async readRequired(name: string): Promise<string> {
+  private async readRequired(name: string, options: VaultReadOptions): Promise<string> {
     try {
-      const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }));
+      const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }), options);
       const value = secret.value?.trim(); // surrounding whitespace is never part of an id or a secret
-      if (!value) throw new VaultError("secret_empty", `The secret "${name}" in ${this.keyVaultUri} is empty.`, { hint: "Run `pulumi up` to write it again." });
+      if (!value) throw catalogError("secret_empty", { message: `The secret "${name}" in ${this.keyVaultUri} is empty.`, hint: "Run `pulumi up` to write it again." });
       return value;
     } catch (error) {
       if (isDisabled(error)) {
-        throw new VaultError("secret_disabled", `The secret "${name}" in ${this.keyVaultUri} is disabled.`, {
+        throw catalogError("secret_disabled", {
+          message: `The secret "${name}" in ${this.keyVaultUri} is disabled.`,
           hint: "Enable its latest version in the vault, or run `pulumi up` to write it again.",
         });
       }
       if (isNotFound(error)) {
-        const deleted = await this.readDeleted(name);
+        const deleted = await this.readDeleted(name, options);
         if (deleted) {
           const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
-          throw new VaultError("secret_deleted", `The secret "${name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`, {
+          throw catalogError("app_secret_deleted", {
+            message: `The secret "${name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`,
             hint: `Recover it with \`${this.azCommand("recover", name)}\`, then run \`pulumi up\` so the vault is current.`,
           });
         }
-        throw new VaultError("secret_missing", `The secret "${name}" was not found in ${this.keyVaultUri}.`, {
+        throw catalogError("secret_missing", {
+          message: `The secret "${name}" was not found in ${this.keyVaultUri}.`,
           hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and client secret to the vault.",
         });
       }
@@ -297,12 +307,19 @@ export class VaultStore {
   }
 
   /** Runs a vault call with the retry policies of retry.ts, and maps its errors. */
-  private async call<T>(access: Access, name: string, doing: string, operation: (abortSignal: AbortSignal) => Promise<T>, retry: { propagation?: boolean } = {}): Promise<T> {
+  private async call<T>(
+    access: Access,
+    name: string,
+    doing: string,
+    operation: (abortSignal: AbortSignal) => Promise<T>,
+    retry: { propagation?: boolean } & VaultReadOptions = {},
+  ): Promise<T> {
     const what = `Key Vault ${this.host} (${doing} ${name === "(list)" ? "the vault" : `secret "${name}"`})`;
+    const deadline = this.deadline.withSignal(retry.abortSignal);
     try {
       return await withRetries(operation, {
         what,
-        deadline: this.deadline,
+        deadline,
         requestTimeoutMs: this.requestTimeoutMs,
         policies: { transient: { budgetMs: this.transientBudgetMs }, propagation: { budgetMs: retry.propagation === false ? 0 : this.accessWaitMs } },
         classify: classifyVaultError,
@@ -315,7 +332,11 @@ export class VaultStore {
           ),
       });
     } catch (error) {
+      // The caller gave up: its reason, not a vault error.
+      if (retry.abortSignal?.aborted) throw retry.abortSignal.reason;
       throw this.explain(error, access, name, doing);
+    } finally {
+      if (deadline !== this.deadline) deadline.dispose();
     }
   }
 
@@ -323,25 +344,30 @@ export class VaultStore {
     if (error instanceof SamError || isNotFound(error) || isDisabled(error)) return error;
     const target = name === "(list)" ? "the vault" : `"${name}"`;
     if (error instanceof TimeoutError && error.what?.startsWith(CREDENTIAL_TIMEOUT_SUBJECT)) {
-      return new VaultError("azure_credential_timeout", `No Azure token for Key Vault ${this.host} while ${doing} ${target}: the Azure credential gave none (${error.reason}).`, {
+      return catalogError("azure_credential_timeout", {
+        message: `No Azure token for Key Vault ${this.host} while ${doing} ${target}: the Azure credential gave none (${error.reason}).`,
         cause: error,
         hint: "Check the credential this machine uses: `az account get-access-token --resource https://vault.azure.net` for the Azure CLI, the managed-identity endpoint (IDENTITY_ENDPOINT or IMDS) for a managed identity; AZURE_TOKEN_CREDENTIALS picks one credential.",
       });
     }
     if (error instanceof TimeoutError) {
-      return new VaultError("vault_timeout", `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.reason}.`, {
+      return catalogError("vault_timeout", {
+        message: `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.reason}.`,
         cause: error,
         hint: "Check the network path to the vault (proxy, VPN, private endpoint) and the vault's health in the Azure portal, then run the command again.",
       });
     }
     if (error instanceof CancelledError) {
-      return new VaultError("cancelled", `Cancelled (${error.signalName}) while ${doing} ${target} in ${this.keyVaultUri}.`, {
+      return catalogError("cancelled", {
+        message: `Cancelled (${error.signalName}) while ${doing} ${target} in ${this.keyVaultUri}.`,
+        signal: error.signalName,
         cause: error,
         hint: "Run the command again when it can finish.",
       });
     }
     if (error instanceof RetryAfterTooLongError) {
-      return new VaultError("vault_throttled", `Key Vault ${this.host} is throttling requests (429) while ${doing} ${target}: ${error.message}.`, {
+      return catalogError("vault_throttled", {
+        message: `Key Vault ${this.host} is throttling requests (429) while ${doing} ${target}: ${error.message}.`,
         cause: error,
         hint: `Run the command again after ${Math.ceil(error.retryAfterMs / 1000)} s; if it keeps happening, reduce other traffic to the vault.`,
       });
@@ -352,44 +378,52 @@ export class VaultStore {
     if (status === 403 && inner === "ForbiddenByFirewall") {
       const address = clientAddress(error);
       const ip = address ?? "<this machine's public IP>";
-      return new VaultError("vault_firewall", `Key Vault ${this.keyVaultUri} refused the request from ${address ? `client address ${address}` : "this machine's address"}: it is outside the vault's network rules (the stack's allowedIpRanges). Waiting does not help.`, {
+      return catalogError("vault_firewall", {
+        message: `Key Vault ${this.keyVaultUri} refused the request from ${address ? `client address ${address}` : "this machine's address"}: it is outside the vault's network rules (the stack's allowedIpRanges). Waiting does not help.`,
         cause: error,
         hint: `Allow this address with \`pulumi config set --path 'partner-center-sam:allowedIpRanges[N]' ${ip}\` (N = the next free index) and \`pulumi up\`, or run from a network the vault already allows.`,
       });
     }
     if (status === 409 && (inner === "ObjectIsDeletedButRecoverable" || inner === "ObjectIsBeingDeleted")) {
-      return new VaultError("secret_deleted", `Key Vault ${this.keyVaultUri} refused to ${access} "${name}" (409 ${inner}): the secret is in the deleted state.`, {
+      // The refresh token needs a person (recover it, or purge it and sign in again); an app secret needs `pulumi up` after recovery.
+      return catalogError(name === this.secretNames.refreshToken ? "refresh_token_deleted" : "app_secret_deleted", {
+        message: `Key Vault ${this.keyVaultUri} refused to ${access} "${name}" (409 ${inner}): the secret is in the deleted state.`,
         cause: error,
         hint: `Recover it with \`${this.azCommand("recover", name)}\` (or purge it with \`${this.azCommand("purge", name)}\`), then run the command again.`,
       });
     }
     if (status === 403) {
       const why = inner && inner !== "ForbiddenByRbac" ? ` (${inner})` : "";
-      return new VaultError("vault_forbidden", `Key Vault ${this.keyVaultUri} denied ${access} access to "${name}" (403${why}).`, {
+      return catalogError("vault_forbidden", {
+        message: `Key Vault ${this.keyVaultUri} denied ${access} access to "${name}" (403${why}).`,
         cause: error,
         hint: `Give your identity the "${role}" role on the vault (the stack grants it to the deploying identity and to secretWriters/secretReaders), or wait for a new role assignment to propagate and retry with a longer --access-wait.`,
       });
     }
     if (status === 401) {
-      return new VaultError("vault_unauthorized", `Key Vault ${this.keyVaultUri} did not accept the credential (401).`, {
+      return catalogError("vault_unauthorized", {
+        message: `Key Vault ${this.keyVaultUri} did not accept the credential (401).`,
         cause: error,
         hint: "Sign in to the vault's tenant (for example `az login --tenant TENANT`), or set AZURE_TOKEN_CREDENTIALS to the credential you mean to use.",
       });
     }
     if (isCredentialError(error)) {
-      return new VaultError("azure_credential_unavailable", `No Azure credential could get a token for Key Vault: ${firstLine(error)}`, {
+      return catalogError("azure_credential_unavailable", {
+        message: `No Azure credential could get a token for Key Vault: ${firstLine(error)}`,
         cause: error,
         hint: "Sign in with `az login` (or `azd auth login`), or run where a managed identity / AZURE_CLIENT_ID+AZURE_TENANT_ID+AZURE_CLIENT_SECRET is available. AZURE_TOKEN_CREDENTIALS picks one credential.",
       });
     }
     if (status !== undefined) {
       const retried = isTransientStatus(status) ? " (retried while the transient-failure budget lasted)" : "";
-      return new VaultError("vault_error", `Key Vault ${this.keyVaultUri} answered ${status} for "${name}"${retried}: ${firstLine(error)}`, {
+      return catalogError("vault_error", {
+        message: `Key Vault ${this.keyVaultUri} answered ${status} for "${name}"${retried}: ${firstLine(error)}`,
         cause: error,
         hint: "Retry later; if it persists, check the vault in the Azure portal.",
       });
     }
-    return new VaultError("vault_unreachable", `Key Vault ${this.keyVaultUri} could not be reached: ${firstLine(error)}`, {
+    return catalogError("vault_unreachable", {
+      message: `Key Vault ${this.keyVaultUri} could not be reached: ${firstLine(error)}`,
       cause: error,
       hint: "Check the vault URI, your network and proxy, and the vault firewall (the stack's allowedIpRanges).",
     });

@@ -51,7 +51,7 @@ describe("a soft-deleted refresh-token secret", () => {
 
     expect(result.code).toBe(3);
     const doc = jsonDocument(result.stdout);
-    expect(doc).toMatchObject({ ok: false, error: { code: "secret_deleted" } });
+    expect(doc).toMatchObject({ ok: false, error: { code: "refresh_token_deleted" } });
     const { message, hint } = doc.error as { message: string; hint: string };
     expect(message).toContain(`will be purged on ${deleted.scheduledPurgeDate.toISOString()}`);
     expect(message).toContain("the sign-in was not started");

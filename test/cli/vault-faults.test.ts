@@ -282,7 +282,7 @@ describe("soft-deleted secrets", () => {
 
     expect(result.code).toBe(3);
     const doc = jsonStdout(result);
-    expect(doc).toMatchObject({ ok: false, error: { code: "secret_deleted", message: expect.stringContaining("is deleted") } });
+    expect(doc).toMatchObject({ ok: false, error: { code: "refresh_token_deleted", message: expect.stringContaining("is deleted") } });
     const hint = String((doc.error as { hint: string }).hint);
     expect(hint).toContain(`az keyvault secret recover --vault-name ${s.vault.name} --name ${names().refreshToken}`);
     expect(hint).toContain(`az keyvault secret purge --vault-name ${s.vault.name} --name ${names().refreshToken}`);
@@ -300,6 +300,9 @@ describe("soft-deleted secrets", () => {
     expect(result.stderr).toContain("is deleted");
     expect(result.stderr).toMatch(/az keyvault secret recover .*then run `pulumi up`/);
     expect(s.entra.tokenRequests).toEqual([]);
+    const json = await refresh(["--json"]);
+    expect(json.code).toBe(1);
+    expect(jsonStdout(json)).toMatchObject({ ok: false, error: { code: "app_secret_deleted" } });
   });
 });
 

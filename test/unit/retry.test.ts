@@ -249,3 +249,52 @@ describe("backoffDelay", () => {
     expect(backoffDelay(3, 50, 120)).toBe(120);
   });
 });
+
+describe("Deadline.withSignal", () => {
+  it("is the deadline itself without a signal", () => {
+    const deadline = new Deadline(60_000);
+    expect(deadline.withSignal(undefined)).toBe(deadline);
+    deadline.dispose();
+  });
+
+  it("aborts with the signal's reason, leaving the deadline it came from running", () => {
+    const deadline = new Deadline(60_000);
+    const caller = new AbortController();
+    const linked = deadline.withSignal(caller.signal);
+    const reason = new Error("the caller gave up");
+
+    caller.abort(reason);
+
+    expect(linked.signal.aborted).toBe(true);
+    expect(linked.signal.reason).toBe(reason);
+    expect(deadline.signal.aborted).toBe(false);
+    linked.dispose();
+    deadline.dispose();
+  });
+
+  it("aborts with the deadline's reason and ends when it ends", () => {
+    let clock = 1_000;
+    const deadline = new Deadline(5000, () => clock);
+    clock += 2000;
+    const linked = deadline.withSignal(new AbortController().signal);
+    expect(linked.remainingMs()).toBe(3000);
+
+    const cancelled = new CancelledError("SIGTERM");
+    deadline.cancel(cancelled);
+
+    expect(linked.signal.reason).toBe(cancelled);
+    linked.dispose();
+  });
+
+  it("stops listening to the signal once disposed of", () => {
+    const deadline = new Deadline(60_000);
+    const caller = new AbortController();
+    const linked = deadline.withSignal(caller.signal);
+    linked.dispose();
+
+    caller.abort(new Error("late"));
+
+    expect(linked.signal.aborted).toBe(false);
+    deadline.dispose();
+  });
+});

@@ -57,4 +57,23 @@ export async function main(argv: string[]): Promise<number> {
   return runProgram(program, argv);
 }
 
-if (require.main === module) exitWith(main(process.argv));
+/**
+ * A reader that goes away (`partner-center-sam token --help | head -c 1`) makes
+ * the next write to stdout or stderr fail with EPIPE. That is not a failure of
+ * the command: the rest of that stream's output is dropped, no stack trace is
+ * printed, and the command finishes — so a redeemed refresh token is still
+ * written back — and exits with its own exit code (0 when it succeeded). Other
+ * errors of the streams are thrown as before.
+ */
+export function ignoreBrokenPipes(streams: NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+    });
+  }
+}
+
+if (require.main === module) {
+  ignoreBrokenPipes();
+  exitWith(main(process.argv));
+}
