@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { expectNoSecretPrinted } from "../support/cli-expect";
 import { testTls } from "../support/global-setup";
-import { LoopbackServer, sendJson } from "../support/http";
-import { decodeJwt } from "../support/jwt";
+import { LoopbackServer, sendJson } from "../../emulator/http";
+import { decodeJwt } from "../../emulator/jwt";
 import { consentCommand } from "../../bootstrap/src/cli/consent";
 import { documentedFlags, removeScratchDirs, seedRefreshToken, writeOutputsFile } from "../support/fixtures";
 import { runCli, transcript, type CliResult } from "../support/run-cli";

@@ -6,8 +6,8 @@
  * deadline, with the vault as it was. Nothing secret is printed either way.
  */
 import type { ServerResponse } from "node:http";
-import type { VaultFaultFilter, VaultFaultOptions } from "../support/key-vault";
-import { LoopbackServer } from "../support/http";
+import type { VaultFaultFilter, VaultFaultOptions } from "../../emulator/key-vault";
+import { LoopbackServer } from "../../emulator/http";
 import { testTls } from "../support/global-setup";
 import { seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import type { StandIns } from "../support/stand-ins";

@@ -10,12 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { DEFAULT_SECRET_NAMES, DEFAULT_REDIRECT_URI, adminConsentUrl, partnerCenterScope, type SecretNames } from "../../bootstrap/src/contract";
-import { EntraStandIn, type EntraUser } from "./entra";
+import { EntraStandIn, type EntraUser } from "../../emulator/entra";
 import { testTls } from "./global-setup";
-import { randomToken } from "./http";
-import { KeyVaultStandIn } from "./key-vault";
+import { randomToken } from "../../emulator/http";
+import { KeyVaultStandIn } from "../../emulator/key-vault";
 import { LOOPBACK_ONLY_CJS } from "./loopback-guard";
-import { PartnerCenterStandIn, type OrganizationProfile } from "./partner-center";
+import { PartnerCenterStandIn, type OrganizationProfile } from "../../emulator/partner-center";
 
 /** Options of {@link startStandIns}. */
 export interface StartStandInsOptions {
