@@ -55,11 +55,11 @@ function cliPath(): string {
   return path.join(path.dirname(manifest), bin);
 }
 
-/** This process's environment without Azure credential settings, plus the emulator's. */
+/** This process's environment without Azure credential settings, plus the emulator's (NODE_OPTIONS added to, not replaced). */
 function childEnv(emu: Emulator): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!/^(AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k)) env[k] = v;
-  return { ...env, ...emu.env };
+  return { ...env, ...emu.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, emu.env.NODE_OPTIONS].filter(Boolean).join(" ") };
 }
 
 interface StepRun {
@@ -93,12 +93,21 @@ function runStep(args: string[], env: NodeJS.ProcessEnv, write: (text: string) =
   });
 }
 
+/** `text` indented when it is JSON (the command prints it compact into a pipe), else as it is. */
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text.trimEnd();
+  }
+}
+
 /** Runs the demo; resolves with each step's result (`ok` when every step exited as expected). */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const started = Date.now();
   write("Starting the emulator: Entra ID, Key Vault and Partner Center on this machine (no Azure, no network).\n");
-  const emu = await startEmulator({ customers: [{ displayName: "Fabrikam", domain: "fabrikam.onmicrosoft.com", consented: true, gdap: true }], trustInProcess: false, signInPagesOverHttp: true });
+  const emu = await startEmulator({ customers: [{ displayName: "Fabrikam", domain: "fabrikam.onmicrosoft.com", consented: true, gdap: true }], signInPagesOverHttp: true });
   const steps: DemoStep[] = [];
   try {
     const outputs = emu.writeOutputs();
@@ -132,7 +141,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         deadlineMs: STEP_DEADLINE_MS,
         onStderr: (text) => {
           seen += text;
-          const url = /^\s+(https:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+)$/m.exec(seen)?.[1];
+          const url = /^\s+(https?:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+)$/m.exec(seen)?.[1];
           if (url && !signIn) {
             signIn = emu.signIn({ url }).catch((error: unknown) => write(`✖ The emulator could not complete the sign-in: ${error instanceof Error ? error.message : String(error)}\n`));
           }
@@ -150,7 +159,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await step("refresh redeems the stored token and stores the rotated one, as the scheduled job does.", ["refresh", ...target], 0);
     const token = await step("token prints an access token for other tools (the demo hides it).", ["token", ...target], 0, { deadlineMs: STEP_DEADLINE_MS, captureStdout: true });
     if (token.stdout) write(`(an access token of ${token.stdout.trim().length} characters was printed on stdout; not shown here)\n`);
-    await step("call sends a Partner Center API request with the stored identity.", ["call", "/v1/customers", ...target], 0);
+    const call = await step("call sends a Partner Center API request with the stored identity.", ["call", "/v1/customers", ...target], 0, { deadlineMs: STEP_DEADLINE_MS, captureStdout: true });
+    write(`${prettyJson(call.stdout)}\n`);
   } finally {
     await emu.close();
   }

@@ -19,6 +19,10 @@ import { KeyVaultStandIn } from "./key-vault";
 import { PartnerCenterStandIn, type OrganizationProfile } from "./partner-center";
 import { completeSignIn, type EmulatorSignInOptions } from "./sign-in";
 import { trustCertificateInProcess } from "./trust";
+import { install as resolveLocalhostNames } from "partner-center-sam/emulator/localhost-names.cjs";
+
+/** The preload a child process needs to resolve `*.localhost` (the vault's host name). */
+const LOCALHOST_NAMES_PRELOAD = require.resolve("partner-center-sam/emulator/localhost-names-preload.cjs");
 
 /** A user of the partner tenant. */
 export interface EmulatorUserOptions {
@@ -77,7 +81,10 @@ export interface StartEmulatorOptions {
   signInPagesOverHttp?: boolean;
   /** Key and certificates to serve with. Default: a new CA and server certificate made now. */
   tls?: EmulatorTls;
-  /** Make this process trust the emulator's CA until `close()`. Default true. */
+  /**
+   * Until `close()`, make this process trust the emulator's CA and resolve
+   * `*.localhost` names (the vault's host) as `localhost`. Default true.
+   */
   trustInProcess?: boolean;
   /** Start as if `npm run bootstrap` had run: the first user's refresh token is in the vault. Default false (as after `pulumi up`). */
   bootstrapped?: boolean;
@@ -136,7 +143,11 @@ export interface Emulator {
   caCertificate: string;
   /** A file holding {@link caCertificate}, for `NODE_EXTRA_CA_CERTS` or a browser. */
   caCertificateFile: string;
-  /** The environment a child process needs: the CA, the managed identity the vault accepts, the authority host. */
+  /**
+   * The environment a child process needs: the CA (`NODE_EXTRA_CA_CERTS`), the
+   * `*.localhost` resolver (`NODE_OPTIONS`), the managed identity the vault
+   * accepts and the authority host.
+   */
   env: Record<string, string>;
   /** An Azure credential the emulated vault accepts (the deployer's identity, a Key Vault Secrets Officer). */
   credential: TokenCredential;
@@ -200,7 +211,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const keyVault = new KeyVaultStandIn({ tls, entra, tenantId, name: options.vaultName ?? "pcsam-emulator" });
   const partnerCenter = new PartnerCenterStandIn({ tls, entra, organization: { tenantId, ...options.organization } });
   const scratch = mkdtempSync(path.join(os.tmpdir(), "pcsam-emulator-"));
-  let untrust: (() => void) | undefined;
+  const undo: Array<() => void> = [];
   try {
     await entra.start(basePort);
     await keyVault.start(basePort === undefined ? undefined : basePort + 1);
@@ -277,8 +288,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
 
   const caCertificateFile = path.join(scratch, "emulator-ca.pem");
   writeFileSync(caCertificateFile, tls.ca, { mode: 0o600 });
-  if (options.trustInProcess ?? true) untrust = trustCertificateInProcess(tls.ca);
-  const env = { NODE_EXTRA_CA_CERTS: caCertificateFile, AZURE_AUTHORITY_HOST: entra.url, ...entra.managedIdentityEnv() };
+  if (options.trustInProcess ?? true) undo.push(trustCertificateInProcess(tls.ca), resolveLocalhostNames());
+  const env = {
+    NODE_EXTRA_CA_CERTS: caCertificateFile,
+    NODE_OPTIONS: `--require ${/\s/.test(LOCALHOST_NAMES_PRELOAD) ? JSON.stringify(LOCALHOST_NAMES_PRELOAD) : LOCALHOST_NAMES_PRELOAD}`,
+    AZURE_AUTHORITY_HOST: entra.url,
+    ...entra.managedIdentityEnv(),
+  };
 
   const bootstrapContext = { entra, keyVault, tenantId, clientId, scopes: outputs.scopes, secretNames };
   const storeToken = (storeOptions: StoreRefreshTokenOptions = {}): StoredRefreshTokenInfo =>
@@ -313,7 +329,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       if (closed) return;
       closed = true;
       await Promise.allSettled([partnerCenter.stop(), keyVault.stop(), entra.stop()]);
-      untrust?.();
+      for (const fn of undo.splice(0)) fn();
       rmSync(scratch, { recursive: true, force: true });
     },
   };

@@ -74,7 +74,10 @@ export function announcementText(a: EmulatorAnnouncement): string {
     "",
     "In another shell, export this environment and run the commands against the emulator:",
     "",
-    ...Object.entries(a.env).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
+    ...Object.entries(a.env).map(([k, v]) =>
+      // Added to any NODE_OPTIONS already set, not in place of them.
+      k === "NODE_OPTIONS" ? `  export NODE_OPTIONS="${v.replace(/["\\$`]/g, "\\$&")}\${NODE_OPTIONS:+ $NODE_OPTIONS}"` : `  export ${k}=${shellQuote(v)}`,
+    ),
     `  npx partner-center-sam bootstrap --outputs ${shellQuote(a.outputsFile)}`,
     `  npx partner-center-sam status --outputs ${shellQuote(a.outputsFile)}`,
     "",

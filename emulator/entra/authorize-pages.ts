@@ -21,7 +21,7 @@ import {
 } from "./state";
 import type { SignInOptions } from "./types";
 
-export function handleAuthorize(s: EntraState, res: http.ServerResponse, tenantId: string, q: URLSearchParams): void {
+export function handleAuthorize(s: EntraState, res: http.ServerResponse, tenantId: string, q: URLSearchParams, tenantPath: string = tenantId): void {
   const clientId = q.get("client_id");
   if (!clientId) return errorPage(res, "AADSTS900144: The request body must contain the following parameter: 'client_id'.");
   const app = s.apps.get(clientId.toLowerCase());
@@ -73,6 +73,7 @@ export function handleAuthorize(s: EntraState, res: http.ServerResponse, tenantI
     clientInfo: q.get("client_info") === "1",
     step: "login",
     expiresAt: nowMs(s) + SESSION_LIFETIME_SECONDS * 1000,
+    authorizeUrl: `${s.settings.signInPagesUrl}/${encodeURIComponent(tenantPath)}/oauth2/v2.0/authorize?${q.toString()}`,
   };
   s.sessions.set(session.id, session);
   sendHtml(res, 200, loginPage(session));
@@ -167,6 +168,13 @@ export async function handleConsent(s: EntraState, req: http.IncomingMessage, re
   redirect(res, withParams(session.redirectUri, params));
 }
 
+/** The authorize URL of the newest sign-in whose pages were opened and not finished, if any. */
+export function pendingSignInUrl(s: EntraState): string | undefined {
+  const now = nowMs(s);
+  const open = [...s.sessions.values()].filter((session) => session.step !== "done" && session.expiresAt > now);
+  return open.at(-1)?.authorizeUrl;
+}
+
 export function errorPage(res: http.ServerResponse, message: string): void {
   sendHtml(res, 400, page("Sign in", `<p>Sorry, but we're having trouble signing you in.</p><p id="message">${escapeHtml(message)}</p>`));
 }
@@ -188,7 +196,7 @@ export function loginPage(session: AuthSession, error?: string): string {
 export function mfaPage(session: AuthSession, error?: string): string {
   return page(
     "Enter code",
-    `${errorLine(error)}<p>Enter the code displayed in your authenticator app.</p>
+    `<p class="identity" id="identity">${escapeHtml(session.user?.username ?? "")}</p>${errorLine(error)}<p>Enter the code displayed in your authenticator app.</p>
 <form method="post" action="/${session.tenantId}/mfa">
 <input type="hidden" name="ctx" value="${session.id}">
 <input id="otc" name="otc" type="tel" inputmode="numeric" autocomplete="one-time-code">
@@ -201,7 +209,7 @@ export function consentPage(session: AuthSession): string {
   const items = session.scopes.map((s) => `<li>${escapeHtml(s)}</li>`).join("");
   return page(
     "Permissions requested",
-    `<p>${escapeHtml(session.app.displayName)} needs permission to:</p><ul>${items}</ul>
+    `<p class="identity">${escapeHtml(session.user?.username ?? "")}</p><p>${escapeHtml(session.app.displayName)} needs permission to:</p><ul>${items}</ul>
 <form method="post" action="/${session.tenantId}/consent">
 <input type="hidden" name="ctx" value="${session.id}">
 <button id="accept" name="action" value="accept" type="submit">Accept</button>
@@ -210,8 +218,23 @@ export function consentPage(session: AuthSession): string {
   );
 }
 
+/** A plain imitation of Microsoft's sign-in look: a white card on a light page, Segoe-like type, a blue primary button. */
+const STYLE = `body{margin:0;min-height:100vh;background:#f2f2f2;font-family:"Segoe UI","Helvetica Neue",Arial,sans-serif;color:#1b1b1b;display:flex;flex-direction:column;align-items:center;justify-content:center}
+main{background:#fff;width:min(440px,92vw);box-sizing:border-box;padding:44px;box-shadow:0 2px 6px rgba(0,0,0,.2)}
+.brand{font-size:15px;font-weight:600;color:#5e5e5e;margin:0 0 16px}
+h1{font-size:24px;font-weight:600;margin:0 0 12px}
+.identity{margin:0 0 12px;font-size:15px}
+label{display:block;font-size:13px;margin-top:12px;color:#5e5e5e}
+input[type=email],input[type=password],input[type=tel]{display:block;width:100%;box-sizing:border-box;border:0;border-bottom:1px solid #666;padding:6px 0;font-size:15px;outline:none}
+input:focus{border-bottom-color:#0067b8}
+button{margin-top:24px;min-width:108px;padding:6px 12px;font-size:15px;border:0;background:#0067b8;color:#fff;cursor:pointer}
+button#deny{background:#ccc;color:#1b1b1b;margin-left:8px}
+#error,#message{color:#e81123}
+ul{padding-left:20px}
+footer{margin-top:16px;font-size:12px;color:#5e5e5e}`;
+
 export function page(title: string, body: string): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main><p class="brand">partner-center-sam emulator</p><h1>${escapeHtml(title)}</h1>${body}</main><footer>An emulator of Microsoft Entra ID for trying and testing partner-center-sam. Not Microsoft's sign-in: never type a real password here.</footer></body></html>`;
 }
 
 export function errorLine(error?: string): string {

@@ -101,11 +101,14 @@ export class EntraStandIn {
   readonly conditionalAccessPolicyId = randomUUID();
 
   private readonly server: LoopbackServer;
+  /** The plain-HTTP server of the sign-in pages, with {@link EntraStandInOptions.signInPagesOverHttp}. */
+  private readonly pagesServer?: LoopbackServer;
   /** The private state every module works on. */
   private readonly state: EntraState = createState(this);
 
   constructor(options: EntraStandInOptions) {
     this.server = new LoopbackServer((req, res) => handle(this.state, req, res), options.tls);
+    if (options.signInPagesOverHttp) this.pagesServer = new LoopbackServer((req, res) => handle(this.state, req, res));
     this.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3600;
     this.singleUseRefreshTokens = options.singleUseRefreshTokens ?? false;
     this.registerResource(GRAPH, GRAPH_SCOPES);
@@ -117,12 +120,35 @@ export class EntraStandIn {
     return `https://localhost:${this.server.port}`;
   }
 
-  async start(): Promise<void> {
-    await this.server.start();
+  /**
+   * Where the authorize endpoint and its pages are served, as the OpenID
+   * configuration names it: {@link url}, or `http://localhost:<port>` with
+   * {@link EntraStandInOptions.signInPagesOverHttp}.
+   */
+  get signInPagesUrl(): string {
+    if (!this.pagesServer) return this.url;
+    if (!this.pagesServer.port) throw new Error("EntraStandIn is not started");
+    return `http://localhost:${this.pagesServer.port}`;
+  }
+
+  /** Starts listening on `port` (default a free one); the plain-HTTP pages, if any, on a free port. */
+  async start(port?: number): Promise<void> {
+    await this.server.start(port);
+    try {
+      await this.pagesServer?.start();
+    } catch (err) {
+      await this.server.stop();
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {
-    await this.server.stop();
+    await Promise.all([this.server.stop(), this.pagesServer?.stop()]);
+  }
+
+  /** The authorize URL of the newest sign-in whose pages were opened and not finished, if any. */
+  pendingSignInUrl(): string | undefined {
+    return authorizePages.pendingSignInUrl(this.state);
   }
 
   /** Adds a tenant (registerApp and addUser add theirs implicitly). The first one hosts the managed identity. */

@@ -31,7 +31,7 @@ export async function handle(s: EntraState, req: http.IncomingMessage, res: http
   if (method === "GET" && (route === "discovery/keys" || route === "discovery/v2.0/keys")) {
     return sendJson(res, 200, { keys: [{ ...s.key.jwk, issuer: `${s.settings.url}/${tenantId}/v2.0` }] });
   }
-  if (method === "GET" && route === "oauth2/v2.0/authorize") return handleAuthorize(s, res, tenantId, url.searchParams);
+  if (method === "GET" && route === "oauth2/v2.0/authorize") return handleAuthorize(s, res, tenantId, url.searchParams, tenant ?? tenantId);
   if (method === "POST" && route === "login") return handleLogin(s, req, res, tenantId);
   if (method === "POST" && route === "mfa") return handleMfa(s, req, res, tenantId);
   if (method === "POST" && route === "consent") return handleConsent(s, req, res, tenantId);
@@ -57,7 +57,7 @@ export function openIdConfiguration(s: EntraState, tenantId: string): Record<str
     issuer: `${base}/v2.0`,
     request_uri_parameter_supported: false,
     userinfo_endpoint: `${s.settings.url}/oidc/userinfo`,
-    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+    authorization_endpoint: `${s.settings.signInPagesUrl}/${tenantId}/oauth2/v2.0/authorize`,
     device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
     http_logout_supported: true,
     frontchannel_logout_supported: true,

@@ -63,6 +63,8 @@ export interface AuthSession {
   step: "login" | "mfa" | "consent" | "done";
   user?: EntraUser;
   expiresAt: number;
+  /** The authorize URL that opened the session. */
+  authorizeUrl: string;
 }
 
 export interface AuthCode {
@@ -98,6 +100,8 @@ export interface RefreshTokenRecord {
 /** What the modules read and write of the public {@link EntraStandIn} itself (its url, settings and records). */
 export interface StandInSettings {
   readonly url: string;
+  /** Where the authorize endpoint and its pages are served: {@link url}, or the plain-HTTP address. */
+  readonly signInPagesUrl: string;
   readonly accessTokenLifetimeSeconds: number;
   readonly singleUseRefreshTokens: boolean;
   readonly tokenRequests: TokenRequestRecord[];

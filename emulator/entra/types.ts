@@ -14,6 +14,13 @@ export interface EntraStandInOptions {
    * (AADSTS70000). Default false — real Entra keeps used refresh tokens valid.
    */
   singleUseRefreshTokens?: boolean;
+  /**
+   * Also serve the sign-in pages on plain `http://localhost` (a port of its own)
+   * and name that address as `authorization_endpoint` in the OpenID
+   * configuration, so a browser that does not trust the CA shows no warning.
+   * Real Entra ID serves them over HTTPS only. Default false.
+   */
+  signInPagesOverHttp?: boolean;
 }
 
 /** An app registration (a confidential client; single-tenant unless `multiTenant`). */

@@ -110,8 +110,9 @@ export class KeyVaultStandIn {
     return this.writes.filter((w) => w.status === 200).length;
   }
 
-  async start(): Promise<void> {
-    await this.server.start();
+  /** Starts listening on `port` (default a free one). */
+  async start(port?: number): Promise<void> {
+    await this.server.start(port);
     this.entra.registerResource(this.resource, ["user_impersonation"]);
   }
 
