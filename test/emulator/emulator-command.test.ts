@@ -60,12 +60,14 @@ describe("partner-center-sam emulator", () => {
     await until(() => served.stdout().trim().endsWith("}"), "the JSON document", served);
     const a = JSON.parse(served.stdout()) as EmulatorAnnouncement;
     expect(a.customers).toHaveLength(1);
-    expect(Object.keys(a.env).sort()).toEqual(["AZURE_AUTHORITY_HOST", "AZURE_TOKEN_CREDENTIALS", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "NODE_EXTRA_CA_CERTS"]);
+    expect(Object.keys(a.env).sort()).toEqual(["AZURE_AUTHORITY_HOST", "AZURE_TOKEN_CREDENTIALS", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "NODE_EXTRA_CA_CERTS", "NODE_OPTIONS"]);
+    expect(a.env.NODE_OPTIONS).toMatch(/^--require \S+localhost-names-preload\.cjs$/);
     const outputs = JSON.parse(readFileSync(a.outputsFile, "utf8")) as { keyVaultUri: string; authorityHost: string; multiTenant: boolean };
     expect(outputs).toMatchObject({ keyVaultUri: a.keyVaultUri, authorityHost: a.authorityHost, multiTenant: true });
 
     // Another shell with the printed environment: status reaches the emulated vault (no refresh token yet: exit 3).
-    const status = await runCli("status", ["--outputs", a.outputsFile, "--json"], { ...baseEnv(), ...a.env });
+    const env = baseEnv();
+    const status = await runCli("status", ["--outputs", a.outputsFile, "--json"], { ...env, ...a.env, NODE_OPTIONS: `${env.NODE_OPTIONS} ${a.env.NODE_OPTIONS}` });
     expect(status.code, status.stderr).toBe(3);
     expect(JSON.parse(status.stdout)).toMatchObject({ refreshToken: { state: "missing" } });
 
@@ -81,6 +83,7 @@ describe("partner-center-sam emulator", () => {
     await until(() => served.stdout().includes("Press Ctrl-C to stop."), "the announcement", served);
     const text = served.stdout();
     expect(text).toMatch(/^ {2}export NODE_EXTRA_CA_CERTS=\S+$/m);
+    expect(text).toMatch(/^ {2}export NODE_OPTIONS="--require \S+localhost-names-preload\.cjs\$\{NODE_OPTIONS:\+ \$NODE_OPTIONS\}"$/m);
     expect(text).toMatch(/^ {2}export IDENTITY_ENDPOINT=https:\/\/localhost:\d+\/msi\/token$/m);
     expect(text).toMatch(/Sign in as +admin@contoso\.example, password \S+, MFA code \d{6} \(valid only here\)/);
     expect(text).toContain(`Stack outputs              ${outputsFile}`);
