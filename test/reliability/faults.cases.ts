@@ -454,7 +454,7 @@ const concurrencyCases: ReliabilityCase[] = [
   {
     name: "three refresh runs at the same time",
     area: "refresh · concurrency",
-    expected: { outcome: "exit 0,0,0", message: /refresh token/i, vault: "newest" },
+    expected: { outcome: "exit 0,0,0", message: /refresh token/i, vault: "rotated" },
     setup: (s) => void seedRefreshToken(s),
     run: async (s) => {
       const runs = await Promise.all([1, 2, 3].map(() => runCli("refresh", refreshArgs(s), s.childEnv())));
