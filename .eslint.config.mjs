@@ -19,6 +19,8 @@ export default tseslint.config(
   },
   {
     files: ["**/*.cjs"],
-    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly", console: "readonly", __dirname: "readonly" } },
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly", console: "readonly", __dirname: "readonly", globalThis: "readonly" } },
+    // CommonJS files load their modules with require(), by definition.
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

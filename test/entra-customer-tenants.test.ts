@@ -5,7 +5,7 @@
  * Raw token requests, so the answers are checked as the wire carries them.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { decodeJwt } from "./support/jwt";
+import { decodeJwt } from "../emulator/jwt";
 import { startStandIns, type StandIns } from "./support/stand-ins";
 
 const GRAPH_DEFAULT = "https://graph.microsoft.com/.default";

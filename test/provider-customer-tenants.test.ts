@@ -7,7 +7,7 @@
 import { createTokenProvider, SamError, type TokenProvider } from "partner-center-sam";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { seedRefreshToken, type SeededRefreshToken } from "./support/fixtures";
-import { decodeJwt } from "./support/jwt";
+import { decodeJwt } from "../emulator/jwt";
 import { startStandIns, type StandInCustomer, type StandIns } from "./support/stand-ins";
 
 const GRAPH = "https://graph.microsoft.com/.default";

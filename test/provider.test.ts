@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { createTokenProvider, ConsentRequiredError, UsageError, VaultError, type TokenProvider, type TokenProviderOptions } from "partner-center-sam";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { refreshTokenSnapshot, seedRefreshToken, type SeededRefreshToken } from "./support/fixtures";
-import { decodeJwt } from "./support/jwt";
+import { decodeJwt } from "../emulator/jwt";
 import { startStandIns, type StandIns } from "./support/stand-ins";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";

@@ -15,9 +15,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SECRET_NAMES } from "../bootstrap/src/contract";
-import { decodeJwt } from "./support/jwt";
+import { decodeJwt } from "../emulator/jwt";
 import { loopbackOnly } from "./support/loopback-only";
-import { MFA_REQUIRED_CODE } from "./support/partner-center";
+import { MFA_REQUIRED_CODE } from "../emulator/partner-center";
 import { startStandIns, type StandIns, type StandInUser } from "./support/stand-ins";
 
 let s: StandIns;

@@ -45,3 +45,13 @@ export function partnerCenterScope(partnerCenterEndpoint: string): string {
 export function adminConsentUrl(authorityHost: string, tenantId: string, clientId: string): string {
   return `${authorityHost.replace(/\/+$/, "")}/${tenantId}/adminconsent?client_id=${clientId}`;
 }
+
+/** Tags on the refresh-token secret; `refresh` and `status` rely on them. */
+export interface RefreshTokenTags {
+  consentedAt: string;
+  consentedBy: string;
+  mfa: "true" | "false";
+  tenantId: string;
+  clientId: string;
+  refreshedAt: string;
+}

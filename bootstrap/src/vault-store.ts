@@ -57,15 +57,8 @@ export interface AppCredentials {
   clientSecret: string;
 }
 
-/** Tags on the refresh-token secret; `refresh` and `status` rely on them. */
-export interface RefreshTokenTags {
-  consentedAt: string;
-  consentedBy: string;
-  mfa: "true" | "false";
-  tenantId: string;
-  clientId: string;
-  refreshedAt: string;
-}
+import type { RefreshTokenTags } from "./contract";
+export type { RefreshTokenTags };
 
 /** The stored refresh token and what the vault knows about it. */
 export interface StoredRefreshToken {

@@ -22,6 +22,8 @@ const RUNS = 7;
 /** Cached calls per warm sample. */
 const WARM_CALLS = 20_000;
 const CONCURRENT = 100;
+/** Runs of the whole unattended demo (each starts its own emulator and runs six commands). */
+const DEMO_RUNS = 3;
 const CHILD_FLAG = "PCSAM_BENCH_CHILD";
 
 interface Row {
@@ -181,6 +183,8 @@ async function benchmark(): Promise<void> {
       return ms;
     });
 
+    const demo = await repeat(DEMO_RUNS, () => timeCommand("demo", ["--unattended"], env));
+
     const baselineMs = median(baseline);
     printTable(
       [
@@ -191,6 +195,7 @@ async function benchmark(): Promise<void> {
         { name: "getAccessToken() cold", samples: cold, unit: "ms", note: "new provider: reads 4 secrets, redeems, writes the rotated token" },
         { name: "getAccessToken() warm (per call)", samples: warm, unit: "µs", target: 100, note: `${WARM_CALLS} sequential awaited calls per run; ${warmRequests} token request(s) during all warm runs` },
         { name: `${CONCURRENT} concurrent cold getAccessToken()`, samples: concurrent, unit: "ms", note: `token requests/vault writes per run: ${concurrentCounts.join(", ")}` },
+        { name: "npm run demo -- --unattended, whole", samples: demo, unit: "ms", target: 15_000, note: "its own emulator, then status, bootstrap, status, refresh, token, call" },
       ],
       baselineMs,
     );

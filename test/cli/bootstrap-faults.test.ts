@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TokenFault } from "../support/entra";
-import type { SecretVersion } from "../support/key-vault";
+import type { TokenFault } from "../../emulator/entra";
+import type { SecretVersion } from "../../emulator/key-vault";
 import { startStandIns, type StandIns, type StandInUser } from "../support/stand-ins";
 import {
   BootstrapHarness,

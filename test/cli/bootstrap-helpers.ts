@@ -12,8 +12,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "vitest";
-import type { SignInOptions } from "../support/entra";
-import type { SecretVersion } from "../support/key-vault";
+import type { SignInOptions } from "../../emulator/entra";
+import type { SecretVersion } from "../../emulator/key-vault";
 import { runCli, startCli, transcript, type CliResult, type RunningCli } from "../support/run-cli";
 import type { StackOutputs, StandIns, StandInUser } from "../support/stand-ins";
 

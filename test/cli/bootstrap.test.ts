@@ -10,7 +10,7 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/contract";
-import type { SecretVersion } from "../support/key-vault";
+import type { SecretVersion } from "../../emulator/key-vault";
 import { startStandIns, type StandIns, type StandInUser } from "../support/stand-ins";
 import {
   BootstrapHarness,

@@ -12,8 +12,8 @@ import { expectNoSecretPrinted, freshStandInsPerTest, jsonStdout } from "../supp
 import { callCommand } from "../../bootstrap/src/cli/call";
 import { documentedFlags, scratchDir, seedRefreshToken, writeOutputsFile } from "../support/fixtures";
 import { testTls } from "../support/global-setup";
-import { LoopbackServer, requestUrl, sendJson } from "../support/http";
-import { decodeJwt } from "../support/jwt";
+import { LoopbackServer, requestUrl, sendJson } from "../../emulator/http";
+import { decodeJwt } from "../../emulator/jwt";
 import { runCli, type CliResult } from "../support/run-cli";
 import type { StandIns } from "../support/stand-ins";
 

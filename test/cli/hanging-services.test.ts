@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { refreshTokenSnapshot, seedRefreshToken, writeOutputsFile } from "../support/fixtures";
 import { expectNoSecretPrinted, freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
 import { testTls } from "../support/global-setup";
-import { LoopbackServer } from "../support/http";
+import { LoopbackServer } from "../../emulator/http";
 import { runCli } from "../support/run-cli";
 import type { StandIns } from "../support/stand-ins";
 

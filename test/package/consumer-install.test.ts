@@ -164,6 +164,23 @@ function expectLeanAndWorking(consumer: () => Installed) {
     ]);
   });
 
+  it("starts the emulator from partner-center-sam/emulator with require and with import, and gets a token through the provider", () => {
+    const { dir } = consumer();
+    const body =
+      "const emu = await startEmulator({ bootstrapped: true });" +
+      "try {" +
+      "  const provider = createTokenProvider({ keyVaultUri: emu.keyVaultUri, credential: emu.credential, authorityHost: emu.authorityHost, partnerCenterEndpoint: emu.partnerCenterEndpoint });" +
+      "  const token = await provider.getAccessToken();" +
+      '  console.log(JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString()).tid === emu.tenantId ? "token for the emulated tenant" : "wrong tenant");' +
+      "} finally { await emu.close(); }";
+    // The consumer's process trusts nothing but the emulator's own CA, which startEmulator trusts in-process.
+    const env = { ...npmEnv(), NODE_EXTRA_CA_CERTS: undefined };
+    const cjs = run(process.execPath, ["-e", `const { startEmulator } = require("partner-center-sam/emulator"); const { createTokenProvider } = require("partner-center-sam"); (async () => { ${body} })().catch((e) => { console.error(e); process.exit(1); });`], dir, env);
+    expect([cjs.code, cjs.stdout.trim(), cjs.stderr]).toEqual([0, "token for the emulated tenant", ""]);
+    const esm = run(process.execPath, ["--input-type=module", "-e", `import { startEmulator } from "partner-center-sam/emulator"; import { createTokenProvider } from "partner-center-sam"; ${body}`], dir, env);
+    expect([esm.code, esm.stdout.trim(), esm.stderr]).toEqual([0, "token for the emulated tenant", ""]);
+  });
+
   it("asked nothing outside the loopback interface", () => {
     consumer();
     expect(existsSync(blockedLog) ? readFileSync(blockedLog, "utf8") : "").toBe("");

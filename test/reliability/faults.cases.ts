@@ -6,8 +6,8 @@
  * deadline, with the vault as it was. Nothing secret is printed either way.
  */
 import type { ServerResponse } from "node:http";
-import type { VaultFaultFilter, VaultFaultOptions } from "../support/key-vault";
-import { LoopbackServer } from "../support/http";
+import type { VaultFaultFilter, VaultFaultOptions } from "../../emulator/key-vault";
+import { LoopbackServer } from "../../emulator/http";
 import { testTls } from "../support/global-setup";
 import { seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import type { StandIns } from "../support/stand-ins";
@@ -454,7 +454,7 @@ const concurrencyCases: ReliabilityCase[] = [
   {
     name: "three refresh runs at the same time",
     area: "refresh · concurrency",
-    expected: { outcome: "exit 0,0,0", message: /refresh token/i, vault: "newest" },
+    expected: { outcome: "exit 0,0,0", message: /refresh token/i, vault: "rotated" },
     setup: (s) => void seedRefreshToken(s),
     run: async (s) => {
       const runs = await Promise.all([1, 2, 3].map(() => runCli("refresh", refreshArgs(s), s.childEnv())));

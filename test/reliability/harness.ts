@@ -22,7 +22,14 @@ export type VaultExpectation =
   /** Every secret's versions and values exactly as before the case ran. */
   | "unchanged"
   /** The refresh token stored is the newest one Entra ID issued (the case redeemed it). */
-  | "newest";
+  | "newest"
+  /**
+   * Concurrent writers: the refresh token stored is one this case's redemptions
+   * got (not the one stored before) and Entra ID still accepts it. Which of them
+   * the vault holds depends on which writer stored last; real Entra ID keeps
+   * every one of them valid.
+   */
+  | "rotated";
 
 /** What one run produced. */
 export interface CaseRun {
@@ -126,6 +133,7 @@ export function defineCases(kind: CaseKind, cases: readonly ReliabilityCase[]): 
       try {
         await c.setup?.(s);
         const before = vaultState(s);
+        const seededBefore = s.vault.latest(s.outputs.secretNames.refreshToken)?.value;
         const run = await c.run(s);
         record.result = run.outcome;
         const text = run.texts.join("\n");
@@ -133,8 +141,12 @@ export function defineCases(kind: CaseKind, cases: readonly ReliabilityCase[]): 
         expect(text).toMatch(c.expected.message);
         expect(leakedSecrets(s, run.texts)).toEqual([]);
         for (const secret of c.secrets ?? []) expect(text).not.toContain(secret);
+        const stored = () => s.vault.latest(s.outputs.secretNames.refreshToken)?.value;
         if (c.expected.vault === "unchanged") {
           expect(vaultState(s), "the vault holds exactly what it held before").toBe(before);
+        } else if (c.expected.vault === "rotated") {
+          expect(stored(), "the vault holds a refresh token issued by this case").not.toBe(seededBefore);
+          expect(s.entra.isRefreshTokenValid(stored() ?? ""), "the stored refresh token still works").toBe(true);
         } else {
           const latest = s.vault.latest(s.outputs.secretNames.refreshToken);
           expect(latest?.value, "the vault holds the newest refresh token").toBe(s.entra.newestRefreshToken(s.clientId, s.users.admin.username));

@@ -7,7 +7,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS } from "../../bootstrap/src/contract";
 import type { RefreshTokenTags } from "../../bootstrap/src/vault-store";
 import type { StandIns } from "./stand-ins";
 
@@ -50,22 +49,13 @@ export function consentTags(s: StandIns, overrides: Partial<ConsentTags> = {}): 
 }
 
 /**
- * Issues a refresh token for the admin at the Entra stand-in (as if the
- * bootstrap had run) and stores it as a new version of the refresh-token secret.
+ * Issues a refresh token for the admin at the emulated Entra ID (as if the
+ * bootstrap had run) and stores it as a new version of the refresh-token
+ * secret — the emulator's own `storeRefreshToken`, with the tags of a consent
+ * at {@link CONSENTED_AT}.
  */
 export function seedRefreshToken(s: StandIns, options: SeedRefreshTokenOptions = {}): SeededRefreshToken {
-  const token = s.entra.issueRefreshToken({ tenantId: s.tenantId, clientId: s.clientId, username: s.users.admin.username, scopes: s.outputs.scopes });
-  const tags = consentTags(s, options.tags);
-  const updatedOn = options.updatedOn ?? new Date();
-  const expiresOn = options.expiresOn === undefined ? new Date(updatedOn.getTime() + REFRESH_TOKEN_LIFETIME_DAYS * DAY_MS) : options.expiresOn;
-  const stored = s.vault.setSecret(s.outputs.secretNames.refreshToken, token, {
-    contentType: REFRESH_TOKEN_CONTENT_TYPE,
-    tags: { ...tags },
-    updatedOn,
-    createdOn: updatedOn,
-    ...(expiresOn ? { expiresOn } : {}),
-  });
-  return { token, version: stored.version, tags };
+  return s.emulator.storeRefreshToken({ user: s.users.admin.username, tags: consentTags(s, options.tags), updatedOn: options.updatedOn, expiresOn: options.expiresOn });
 }
 
 const scratchDirs: string[] = [];

@@ -1,11 +1,12 @@
 /**
- * vitest globalSetup: one CA per test run, shared with every worker (pool:
- * forks) and every CLI child process through environment variables.
+ * vitest globalSetup: one CA per test run (the emulator's own CA maker), shared
+ * with every worker (pool: forks) and every CLI child process through
+ * environment variables and PEM files in a temp folder.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createTestCa } from "./tls";
+import { createEmulatorTls } from "../../emulator/certificates";
 
 /** PEM contents of the per-run TLS material. */
 export interface TestTls {
@@ -41,7 +42,11 @@ export function testTls(): TestTls {
 /** Creates the CA and sets the environment the workers inherit; returns the teardown. */
 export default function setup(): () => void {
   const dir = mkdtempSync(path.join(os.tmpdir(), "pcsam-test-"));
-  const files = createTestCa(dir);
+  const tls = createEmulatorTls("partner-center-sam test CA");
+  const files = { caCert: path.join(dir, "ca.pem"), cert: path.join(dir, "server.pem"), key: path.join(dir, "server-key.pem") };
+  writeFileSync(files.caCert, tls.ca);
+  writeFileSync(files.cert, tls.cert);
+  writeFileSync(files.key, tls.key, { mode: 0o600 });
   const saved = Object.fromEntries(["NODE_EXTRA_CA_CERTS", ENV_KEY, ENV_CERT, ENV_CA].map((k) => [k, process.env[k]]));
   process.env.NODE_EXTRA_CA_CERTS = files.caCert;
   process.env[ENV_KEY] = files.key;

@@ -1,21 +1,20 @@
 /**
- * Starts the three stand-ins wired together the way `pulumi up` leaves the
- * real services: one tenant, the app registration, an MFA admin user, a vault
- * seeded with the app's credentials, and the stack outputs pointing at all of
- * it. `childEnv()` gives CLI child processes the same view (trusted CA,
- * managed identity, loopback-only guard).
+ * The tests' one way to start the services: the emulator (emulator/) on the
+ * test run's CA, with the tenant, app, MFA admin and seeded vault every test
+ * starts from, plus what only tests need — `childEnv()` for CLI child
+ * processes (trusted CA, managed identity, loopback-only guard) and the check
+ * that no child process tried to leave the loopback interface.
  */
-import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DEFAULT_SECRET_NAMES, DEFAULT_REDIRECT_URI, adminConsentUrl, partnerCenterScope, type SecretNames } from "../../bootstrap/src/contract";
-import { EntraStandIn, type EntraUser } from "./entra";
+import type { SecretNames } from "../../bootstrap/src/contract";
+import { startEmulator, type EmulatorCustomer, type EmulatorCustomerOptions, type EmulatorStackOutputs, type EmulatorUser, type Emulator } from "../../emulator";
+import type { EntraStandIn } from "../../emulator/entra";
+import type { KeyVaultStandIn } from "../../emulator/key-vault";
+import type { OrganizationProfile, PartnerCenterStandIn } from "../../emulator/partner-center";
 import { testTls } from "./global-setup";
-import { randomToken } from "./http";
-import { KeyVaultStandIn } from "./key-vault";
 import { LOOPBACK_ONLY_CJS } from "./loopback-guard";
-import { PartnerCenterStandIn, type OrganizationProfile } from "./partner-center";
 
 /** Options of {@link startStandIns}. */
 export interface StartStandInsOptions {
@@ -38,51 +37,21 @@ export interface StartStandInsOptions {
 }
 
 /** A customer tenant of the partner (GDAP), as {@link startStandIns} sets it up. */
-export interface StandInCustomerOptions {
-  /** Default: a random GUID. */
-  tenantId?: string;
-  /** A verified domain of the tenant. Default `customer<n>.onmicrosoft.com`. */
-  domain?: string;
-  /** Default `Customer <n>`. */
-  displayName?: string;
-  /**
-   * The app is consented into the tenant (as Partner Center's applicationconsents
-   * does): `true` = Microsoft Graph `.default`, or the scopes to grant. Default false.
-   */
-  consented?: boolean | string[];
-  /** The MFA admin holds a GDAP role in the tenant. Default false. */
-  gdap?: boolean;
-}
+export type StandInCustomerOptions = EmulatorCustomerOptions;
 
 /** A customer tenant the stand-ins serve. */
-export interface StandInCustomer {
-  tenantId: string;
-  domain: string;
-  displayName: string;
-}
+export type StandInCustomer = EmulatorCustomer;
 
 /** A user the stand-ins know, with the credentials the sign-in pages accept (mfaCode is "" without MFA). */
-export type StandInUser = Omit<EntraUser, "tenantId">;
+export type StandInUser = EmulatorUser;
 
 /** The stack outputs, exactly as `pulumi stack output --json --show-secrets` prints them. */
-export interface StackOutputs {
-  tenantId: string;
-  clientId: string;
-  applicationObjectId: string;
-  servicePrincipalObjectId: string;
-  redirectUri: string;
-  keyVaultName: string;
-  keyVaultUri: string;
-  secretNames: SecretNames;
-  scopes: string[];
-  authorityHost: string;
-  partnerCenterEndpoint: string;
-  clientSecretExpiresAt: string;
-  adminConsentUrl: string;
-}
+export type StackOutputs = EmulatorStackOutputs;
 
 /** Running stand-ins and what tests need to drive them. */
 export interface StandIns {
+  /** The emulator behind them. */
+  emulator: Emulator;
   entra: EntraStandIn;
   vault: KeyVaultStandIn;
   partnerCenter: PartnerCenterStandIn;
@@ -110,81 +79,28 @@ export interface StandIns {
 
 const ADMIN_USERNAME = "admin@contoso.example";
 const NON_MFA_USERNAME = "user@contoso.example";
-const CLIENT_SECRET_LIFETIME_DAYS = 200;
 
-function mfaCode(): string {
-  return String(100000 + Math.floor(Math.random() * 900000));
-}
-
-/** Starts Entra, Key Vault and Partner Center stand-ins for one tenant and one app. */
+/** Starts the emulator (on the test run's CA) for one tenant and one app, as the tests need it. */
 export async function startStandIns(options: StartStandInsOptions = {}): Promise<StandIns> {
-  const tls = testTls();
-  const tenantId = randomUUID();
-  const clientId = randomUUID();
-  const clientSecret = `${randomToken(3)}~${randomToken(27)}`;
-  const secretNames = { ...(options.secretNames ?? DEFAULT_SECRET_NAMES) };
-
-  const entra = new EntraStandIn({ tls, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds });
-  const vault = new KeyVaultStandIn({ tls, entra, tenantId, name: options.vaultName });
-  const partnerCenter = new PartnerCenterStandIn({ tls, entra, organization: { tenantId, ...options.organization } });
-  await entra.start();
-  try {
-    await vault.start();
-    await partnerCenter.start();
-  } catch (err) {
-    await Promise.allSettled([entra.stop(), vault.stop(), partnerCenter.stop()]);
-    throw err;
-  }
-
-  entra.addTenant(tenantId);
-  const app = entra.registerApp({
-    tenantId,
-    clientId,
-    clientSecret,
-    redirectUris: [DEFAULT_REDIRECT_URI],
-    displayName: "Partner Center SAM",
-    adminConsentedScopes: ["https://graph.microsoft.com/.default"],
-    multiTenant: options.multiTenant ?? (options.customers?.length ?? 0) > 0,
+  const emu = await startEmulator({
+    tls: testTls(),
+    // The workers trust the test run's CA through NODE_EXTRA_CA_CERTS (global setup).
+    trustInProcess: false,
+    vaultName: options.vaultName ?? "pcsam-test-kv",
+    secretNames: options.secretNames,
+    seedVault: options.seedVault,
+    organization: options.organization,
+    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
+    customers: options.customers,
+    multiTenant: options.multiTenant,
+    users: [
+      { username: ADMIN_USERNAME, displayName: "Avery Admin", mfa: true },
+      ...(options.nonMfaUser ? [{ username: NON_MFA_USERNAME, displayName: "Una User", mfa: false }] : []),
+    ],
   });
-  const addUser = (username: string, mfa: boolean, displayName: string): StandInUser => {
-    const user = entra.addUser({ tenantId, username, password: randomToken(12), mfa, mfaCode: mfa ? mfaCode() : "", displayName });
-    return { username, password: user.password, mfa, mfaCode: user.mfaCode, displayName, oid: user.oid };
-  };
-  const users = {
-    admin: addUser(ADMIN_USERNAME, true, "Avery Admin"),
-    ...(options.nonMfaUser ? { nonMfa: addUser(NON_MFA_USERNAME, false, "Una User") } : {}),
-  };
-
-  const customers = (options.customers ?? []).map((c, i): StandInCustomer => {
-    const customer = { tenantId: (c.tenantId ?? randomUUID()).toLowerCase(), domain: c.domain ?? `customer${i + 1}.onmicrosoft.com`, displayName: c.displayName ?? `Customer ${i + 1}` };
-    entra.addTenant(customer.tenantId, { domains: [customer.domain], displayName: customer.displayName });
-    if (c.consented) entra.consentAppInTenant(customer.tenantId, clientId, c.consented === true ? ["https://graph.microsoft.com/.default"] : c.consented);
-    if (c.gdap) entra.grantGdapRole(customer.tenantId, ADMIN_USERNAME);
-    return customer;
-  });
-
-  const clientSecretExpiresOn = new Date(Date.now() + CLIENT_SECRET_LIFETIME_DAYS * 24 * 3600 * 1000);
-  if (options.seedVault ?? true) {
-    vault.setSecret(secretNames.clientId, clientId, { contentType: "text/plain" });
-    vault.setSecret(secretNames.tenantId, tenantId, { contentType: "text/plain" });
-    vault.setSecret(secretNames.clientSecret, clientSecret, { contentType: "text/plain", expiresOn: clientSecretExpiresOn });
-  }
-
-  const outputs: StackOutputs = {
-    tenantId,
-    clientId,
-    applicationObjectId: app.applicationObjectId,
-    servicePrincipalObjectId: app.servicePrincipalObjectId,
-    redirectUri: DEFAULT_REDIRECT_URI,
-    keyVaultName: vault.name,
-    keyVaultUri: vault.url,
-    secretNames,
-    scopes: [partnerCenterScope(partnerCenter.url)],
-    authorityHost: entra.url,
-    partnerCenterEndpoint: partnerCenter.url,
-    clientSecretExpiresAt: clientSecretExpiresOn.toISOString(),
-    adminConsentUrl: adminConsentUrl(entra.url, tenantId, clientId),
-  };
+  const { entra, keyVault: vault, partnerCenter, tenantId, clientId, clientSecret, customers, outputs } = emu;
+  const [admin, nonMfa] = emu.users;
+  const users = { admin, ...(nonMfa ? { nonMfa } : {}) };
 
   const scratch = mkdtempSync(path.join(os.tmpdir(), "pcsam-stand-ins-"));
   const blockedLog = path.join(scratch, "blocked.log");
@@ -193,6 +109,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
     existsSync(blockedLog) ? readFileSync(blockedLog, "utf8").split("\n").filter((l) => l && !l.startsWith(" ")) : [];
 
   return {
+    emulator: emu,
     entra,
     vault,
     partnerCenter,
@@ -225,7 +142,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
       writeFileSync(blockedLog, "");
     },
     async stop() {
-      await Promise.allSettled([partnerCenter.stop(), vault.stop(), entra.stop()]);
+      await emu.close();
       const leftover = readBlocked();
       rmSync(scratch, { recursive: true, force: true });
       if (leftover.length) {

@@ -10,8 +10,8 @@ import { ExitCode, SignInError, UsageError } from "../../bootstrap/src/errors";
 import { createTokenProvider, type TokenProvider } from "../../bootstrap/src/token-provider";
 import { seedRefreshToken } from "../support/fixtures";
 import { testTls } from "../support/global-setup";
-import { LoopbackServer, sendJson } from "../support/http";
-import { decodeJwt } from "../support/jwt";
+import { LoopbackServer, sendJson } from "../../emulator/http";
+import { decodeJwt } from "../../emulator/jwt";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;

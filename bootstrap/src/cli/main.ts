@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `partner-center-sam <command>`: the package's one executable (the npm scripts
- * `npm run bootstrap|refresh|status|token|call|consent -- …` are aliases for it).
+ * `npm run bootstrap|refresh|status|token|call|consent|emulator|demo -- …` are aliases for it).
  *
  * Every command has the same shape (see refresh.ts): `xCommand(runF)` declares
  * its flags — the shared ones through shared-options.ts — validates them into
@@ -16,6 +16,8 @@ import { ExitCode } from "../errors";
 import { bootstrapCommand } from "./bootstrap";
 import { callCommand } from "./call";
 import { consentCommand } from "./consent";
+import { demoCommand } from "./demo";
+import { emulatorCommand } from "./emulator";
 import { refreshCommand } from "./refresh";
 import { configureCommand, EXIT_CODES_HELP, exitWith, runProgram } from "./run-command";
 import { statusCommand } from "./status";
@@ -26,7 +28,16 @@ import { tokenCommand } from "./token";
  * cli/<name>.ts in the shape above and add its factory here (and an npm script
  * alias in package.json).
  */
-export const COMMANDS: ReadonlyArray<() => Command> = [bootstrapCommand, refreshCommand, statusCommand, tokenCommand, callCommand, consentCommand];
+export const COMMANDS: ReadonlyArray<() => Command> = [
+  bootstrapCommand,
+  refreshCommand,
+  statusCommand,
+  tokenCommand,
+  callCommand,
+  consentCommand,
+  emulatorCommand,
+  demoCommand,
+];
 
 /** The version in the package's own package.json (two folders above dist/cli). */
 export function packageVersion(): string {

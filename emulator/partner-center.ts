@@ -169,8 +169,9 @@ export class PartnerCenterStandIn {
     return this.calls.filter((c) => c.status === 200).length;
   }
 
-  async start(): Promise<void> {
-    await this.server.start();
+  /** Starts listening on `port` (default a free one). */
+  async start(port?: number): Promise<void> {
+    await this.server.start(port);
     this.entra.registerResource(this.resource, ["user_impersonation"]);
   }
 

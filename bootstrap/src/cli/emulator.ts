@@ -1,0 +1,55 @@
+import { Command } from "commander";
+import { ExitCode } from "../errors";
+import { OptionProblems } from "./options";
+import { setRun } from "./run-command";
+import { addJsonOption } from "./shared-options";
+
+/** What `emulator` runs with. */
+export interface EmulatorCommandOptions {
+  port?: number;
+  seed?: string;
+  customers: number;
+  outputsFile?: string;
+  json: boolean;
+  signal: AbortSignal;
+}
+
+/**
+ * `partner-center-sam emulator`: declares and validates the flags, then hands
+ * them to `runF` (default {@link emulatorRun}), which serves until Ctrl-C.
+ */
+export function emulatorCommand(runF: (options: EmulatorCommandOptions) => Promise<number> = emulatorRun): Command {
+  const command = new Command("emulator")
+    .summary("serve Entra ID, Key Vault and Partner Center emulated on this machine, until Ctrl-C")
+    .description(
+      "Start the built-in emulator of Entra ID, Key Vault and Partner Center on loopback (HTTPS with a CA made at start),\n" +
+        "save the stack outputs a `pulumi up` would produce, and print the endpoints and the environment to export in another\n" +
+        "shell so the other commands (and your own code) run against it. Serves until Ctrl-C or SIGTERM (then exit 0).",
+    )
+    .option("--port <port>", "first of three consecutive loopback ports: Entra ID, Key Vault, Partner Center (default: free ports)")
+    .option("--seed <text>", "derive ids, the client secret and the user's password and MFA code from this text, the same on every start")
+    .option("--customers <count>", "customer tenants to add, each with the app consented and a GDAP role for the user", "2")
+    .option("--outputs <file>", "also save the stack outputs to this file (default: a file in the emulator's temp folder)");
+  addJsonOption(command, "print one JSON document with the endpoints, environment, users and outputs file on stdout");
+  return setRun(
+    command,
+    (cmd, { signal }) => {
+      const flags = cmd.opts<{ port?: string; seed?: string; customers: string; outputs?: string; json?: boolean }>();
+      const problems = new OptionProblems();
+      const port = flags.port === undefined ? undefined : problems.integer("--port", flags.port, 0, 1, 65533);
+      const customers = problems.integer("--customers", flags.customers, 2, 0, 50);
+      problems.nonEmpty("--seed", flags.seed, "some text");
+      problems.nonEmpty("--outputs", flags.outputs, "a file");
+      problems.throwIfAny();
+      return runF({ port, seed: flags.seed, customers, outputsFile: flags.outputs, json: flags.json === true, signal: signal ?? new AbortController().signal });
+    },
+    { cancelOnSignals: true },
+  );
+}
+
+/** Serves the emulator until the signal aborts. */
+export async function emulatorRun(options: EmulatorCommandOptions): Promise<number> {
+  const { serveEmulator } = await import("partner-center-sam/emulator");
+  await serveEmulator(options);
+  return ExitCode.Ok;
+}

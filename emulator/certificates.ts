@@ -1,0 +1,88 @@
+/**
+ * The emulator's own certificate authority: made in memory at start, valid for
+ * two days, and used only to sign one server certificate for the loopback
+ * names the emulated services listen on. Keys come from node:crypto; the
+ * X.509 encoding and signing from node-forge, so no `openssl` binary is needed.
+ */
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import forge from "node-forge";
+
+/** PEM key and certificate for the HTTPS servers, and the CA certificate that clients trust. */
+export interface EmulatorTls {
+  /** The server certificate's private key (PKCS#8 PEM). */
+  key: string;
+  /** The server certificate (PEM), signed by {@link ca}. */
+  cert: string;
+  /** The CA certificate (PEM): what `NODE_EXTRA_CA_CERTS` or a browser must trust. */
+  ca: string;
+}
+
+/**
+ * Host names the server certificate is valid for. `*.vault.localhost` covers
+ * vault URIs shaped like the real ones (`https://<name>.vault.localhost:<port>/`),
+ * which the Key Vault SDK needs to pass its challenge-resource check.
+ */
+export const CERTIFICATE_DNS_NAMES: readonly string[] = ["localhost", "vault.localhost", "*.vault.localhost"];
+/** IP addresses the server certificate is valid for. */
+export const CERTIFICATE_IPS: readonly string[] = ["127.0.0.1", "::1"];
+
+const VALID_DAYS = 2;
+
+function rsaKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
+  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
+}
+
+function serialNumber(): string {
+  // Positive (high bit clear), 16 bytes: what RFC 5280 asks of a serial.
+  const bytes = randomBytes(16);
+  bytes[0] &= 0x7f;
+  return bytes.toString("hex");
+}
+
+function validity(cert: forge.pki.Certificate): void {
+  const now = Date.now();
+  cert.validity.notBefore = new Date(now - 60_000);
+  cert.validity.notAfter = new Date(now + VALID_DAYS * 24 * 3600 * 1000);
+}
+
+/** Makes a new CA and a server certificate for {@link CERTIFICATE_DNS_NAMES} and {@link CERTIFICATE_IPS}. */
+export function createEmulatorTls(commonName = "partner-center-sam emulator CA"): EmulatorTls {
+  const caKeys = rsaKeyPair();
+  const ca = forge.pki.createCertificate();
+  ca.publicKey = caKeys.publicKey;
+  ca.serialNumber = serialNumber();
+  validity(ca);
+  const caSubject = [{ name: "commonName", value: commonName }];
+  ca.setSubject(caSubject);
+  ca.setIssuer(caSubject);
+  ca.setExtensions([
+    { name: "basicConstraints", cA: true, critical: true, pathLenConstraint: 0 },
+    { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+    { name: "subjectKeyIdentifier" },
+  ]);
+  ca.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  const serverKeys = rsaKeyPair();
+  const server = forge.pki.createCertificate();
+  server.publicKey = serverKeys.publicKey;
+  server.serialNumber = serialNumber();
+  validity(server);
+  server.setSubject([{ name: "commonName", value: "localhost" }]);
+  server.setIssuer(caSubject);
+  server.setExtensions([
+    { name: "basicConstraints", cA: false, critical: true },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: "extKeyUsage", serverAuth: true },
+    {
+      name: "subjectAltName",
+      altNames: [...CERTIFICATE_DNS_NAMES.map((value) => ({ type: 2, value })), ...CERTIFICATE_IPS.map((ip) => ({ type: 7, ip }))],
+    },
+    { name: "authorityKeyIdentifier", keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  server.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  return { key: serverKeys.pem, cert: forge.pki.certificateToPem(server), ca: forge.pki.certificateToPem(ca) };
+}

@@ -1,0 +1,366 @@
+/**
+ * A local stand-in for Microsoft Entra ID (v2.0 endpoints), multi-tenant by
+ * path, served over HTTPS on loopback. It is as strict as the real service
+ * where the product depends on it — client secrets, redirect URIs, PKCE,
+ * single-use codes, consent, scopes — and answers errors in Entra's JSON shape
+ * (error, error_description, error_codes, timestamp, trace_id, correlation_id,
+ * error_uri, suberror and, on Conditional Access / MFA challenges, claims).
+ *
+ * Refresh tokens behave like Entra's by default: every redemption returns a new
+ * refresh token, and the old one stays valid until it expires or is revoked
+ * ("doesn't revoke old refresh tokens when used to fetch new access tokens",
+ * Microsoft's refresh-tokens reference). `singleUseRefreshTokens` makes the
+ * stand-in stricter than Entra — a redeemed token is refused — for tests that
+ * must prove a client stored the newest token; {@link EntraStandIn.refreshTokenUses}
+ * and {@link EntraStandIn.newestRefreshToken} prove it without that.
+ *
+ * Customer tenants (GDAP): a tenant can be named by id or by a verified domain
+ * in the path. A multi-tenant app is unknown to a customer tenant (AADSTS700016)
+ * until {@link EntraStandIn.consentAppInTenant} adds it — what Partner Center's
+ * applicationconsents does — and a partner user's refresh token is redeemed
+ * there only if the user holds a GDAP role in it ({@link EntraStandIn.grantGdapRole};
+ * otherwise AADSTS50020). Tokens issued there carry `tid` = the customer.
+ *
+ * Also serves an App Service-style managed-identity endpoint, so an unchanged
+ * `DefaultAzureCredential` (with {@link EntraStandIn.managedIdentityEnv}) gets
+ * tokens for the Key Vault stand-in.
+ *
+ * This module is the stand-in's public face: {@link EntraStandIn} as a thin
+ * facade (start/stop, url, the test-facing methods delegating to the modules
+ * that do the work) and every exported type. The work is in ./directory,
+ * ./authorize-pages, ./token-endpoint, ./tokens, ./errors, ./managed-identity
+ * and ./routes, over the shared private state of ./state.
+ *
+ * Never logs; error bodies never contain a secret, code or token.
+ */
+import type { TokenCredential } from "@azure/core-auth";
+import { randomUUID } from "node:crypto";
+import { LoopbackServer } from "../http";
+import type { Claims } from "../jwt";
+import * as authorizePages from "./authorize-pages";
+import * as directory from "./directory";
+import * as managedIdentity from "./managed-identity";
+import { handle } from "./routes";
+import { createState, GRAPH, GRAPH_SCOPES, type EntraState } from "./state";
+import * as tokenEndpoint from "./token-endpoint";
+import * as tokens from "./tokens";
+import type {
+  AddTenantOptions,
+  AddUserOptions,
+  AuthorizeFault,
+  EntraApp,
+  EntraStandInOptions,
+  EntraUser,
+  ManagedIdentityRequestRecord,
+  RefreshTokenInvalidation,
+  RegisterAppOptions,
+  SignInOptions,
+  StandInCredentialOptions,
+  TokenFault,
+  TokenRequestRecord,
+} from "./types";
+
+export { AccessTokenError } from "./errors";
+export type {
+  AddTenantOptions,
+  AddUserOptions,
+  AuthorizeFault,
+  EntraApp,
+  EntraStandInOptions,
+  EntraUser,
+  ManagedIdentityRequestRecord,
+  RefreshTokenInvalidation,
+  RegisterAppOptions,
+  SignInOptions,
+  StandInCredentialOptions,
+  TokenFault,
+  TokenRequestRecord,
+} from "./types";
+
+/**
+ * An Entra ID stand-in. Create, {@link start}, register apps and users, point
+ * MSAL at `${url}/${tenantId}` with `knownAuthorities: [new URL(url).host]`.
+ */
+export class EntraStandIn {
+  /** Object id of the deployer's managed identity (Key Vault officer by default). */
+  readonly managedIdentityObjectId = randomUUID();
+  /** Client id of the managed identity. */
+  readonly managedIdentityClientId = randomUUID();
+  /** Lifetime of issued access tokens, in seconds. */
+  accessTokenLifetimeSeconds: number;
+  /** Every token-endpoint request, oldest first (no secrets). */
+  readonly tokenRequests: TokenRequestRecord[] = [];
+  /** Every managed-identity endpoint request, oldest first. */
+  readonly managedIdentityRequests: ManagedIdentityRequestRecord[] = [];
+  /**
+   * Stricter than Entra: a redeemed refresh token is refused afterwards
+   * (AADSTS70000). Default false, as real Entra keeps used tokens valid.
+   */
+  singleUseRefreshTokens: boolean;
+  /** The Conditional Access policy id named in `claims` challenges. */
+  readonly conditionalAccessPolicyId = randomUUID();
+
+  private readonly server: LoopbackServer;
+  /** The plain-HTTP server of the sign-in pages, with {@link EntraStandInOptions.signInPagesOverHttp}. */
+  private readonly pagesServer?: LoopbackServer;
+  /** The private state every module works on. */
+  private readonly state: EntraState = createState(this);
+
+  constructor(options: EntraStandInOptions) {
+    this.server = new LoopbackServer((req, res) => handle(this.state, req, res), options.tls);
+    if (options.signInPagesOverHttp) this.pagesServer = new LoopbackServer((req, res) => handle(this.state, req, res));
+    this.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3600;
+    this.singleUseRefreshTokens = options.singleUseRefreshTokens ?? false;
+    this.registerResource(GRAPH, GRAPH_SCOPES);
+  }
+
+  /** Authority host, e.g. `https://localhost:41234` (no trailing slash). */
+  get url(): string {
+    if (!this.server.port) throw new Error("EntraStandIn is not started");
+    return `https://localhost:${this.server.port}`;
+  }
+
+  /**
+   * Where the authorize endpoint and its pages are served, as the OpenID
+   * configuration names it: {@link url}, or `http://localhost:<port>` with
+   * {@link EntraStandInOptions.signInPagesOverHttp}.
+   */
+  get signInPagesUrl(): string {
+    if (!this.pagesServer) return this.url;
+    if (!this.pagesServer.port) throw new Error("EntraStandIn is not started");
+    return `http://localhost:${this.pagesServer.port}`;
+  }
+
+  /** Starts listening on `port` (default a free one); the plain-HTTP pages, if any, on a free port. */
+  async start(port?: number): Promise<void> {
+    await this.server.start(port);
+    try {
+      await this.pagesServer?.start();
+    } catch (err) {
+      await this.server.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.server.stop(), this.pagesServer?.stop()]);
+  }
+
+  /** The authorize URL of the newest sign-in whose pages were opened and not finished, if any. */
+  pendingSignInUrl(): string | undefined {
+    return authorizePages.pendingSignInUrl(this.state);
+  }
+
+  /** Adds a tenant (registerApp and addUser add theirs implicitly). The first one hosts the managed identity. */
+  addTenant(tenantId: string, options: AddTenantOptions = {}): void {
+    directory.addTenant(this.state, tenantId, options);
+  }
+
+  /** The tenant id for an id or a verified domain, as Entra resolves the authority path; undefined when unknown. */
+  resolveTenant(idOrDomain: string): string | undefined {
+    return directory.resolveTenant(this.state, idOrDomain);
+  }
+
+  /**
+   * Puts a multi-tenant app into a customer tenant with delegated scopes granted
+   * for the whole tenant (what Partner Center's applicationconsents does, and an
+   * admin consent in that tenant). Scopes are full (`https://graph.microsoft.com/User.Read`,
+   * `…/.default`) or bare Graph names (`User.Read`). Replaces an earlier consent.
+   */
+  consentAppInTenant(tenantId: string, clientId: string, scopes: string[]): void {
+    directory.consentAppInTenant(this.state, tenantId, clientId, scopes);
+  }
+
+  /** The scopes an app was consented to in a tenant (full scope strings), or undefined when it is not there. */
+  appConsentInTenant(tenantId: string, clientId: string): string[] | undefined {
+    return directory.appConsentInTenant(this.state, tenantId, clientId);
+  }
+
+  /** Removes an app from a customer tenant (its tokens there fail with AADSTS700016 again). True if it was there. */
+  revokeAppConsentInTenant(tenantId: string, clientId: string): boolean {
+    return directory.revokeAppConsentInTenant(this.state, tenantId, clientId);
+  }
+
+  /**
+   * Gives a partner user (by UPN) a GDAP role in a customer tenant: an active
+   * GDAP relationship whose security group, with `roles`, has the user as a member.
+   */
+  grantGdapRole(customerTenantId: string, username: string, roles: string[] = ["Directory Readers"]): void {
+    directory.grantGdapRole(this.state, customerTenantId, username, roles);
+  }
+
+  /** Takes a partner user's GDAP roles in a customer tenant away (relationship ended or removed from the group). */
+  revokeGdapRole(customerTenantId: string, username: string): boolean {
+    return directory.revokeGdapRole(this.state, customerTenantId, username);
+  }
+
+  /** Registers a confidential client in a tenant. */
+  registerApp(options: RegisterAppOptions): EntraApp {
+    return directory.registerApp(this.state, options);
+  }
+
+  /** The registered app with this client id (secret excluded). */
+  app(clientId: string): EntraApp | undefined {
+    return directory.findApp(this.state, clientId);
+  }
+
+  /** Changes an app's sign-in audience (multi-tenant or not), as `pulumi up` with `multiTenant` does. */
+  setMultiTenant(clientId: string, multiTenant: boolean): void {
+    directory.setMultiTenant(this.state, clientId, multiTenant);
+  }
+
+  /** Replaces an app's client secret (the old one stops working at once). */
+  setClientSecret(clientId: string, newSecret: string): void {
+    directory.setClientSecret(this.state, clientId, newSecret);
+  }
+
+  /**
+   * The app's current client secret passes its end date: token requests that
+   * present it get 401 invalid_client AADSTS7000222 from now on. `replacement`
+   * becomes the valid secret (as `pulumi up` adds one); without it none is valid.
+   */
+  expireClientSecret(clientId: string, replacement?: string): void {
+    directory.expireClientSecret(this.state, clientId, replacement);
+  }
+
+  /** Adds a user to a tenant. */
+  addUser(options: AddUserOptions): EntraUser {
+    return directory.addUser(this.state, options);
+  }
+
+  /**
+   * Makes a resource (an API's identifier URI, e.g. `https://localhost:1234`)
+   * known to every tenant, with its delegated scope names (none = any name).
+   * Microsoft Graph is known from the start.
+   */
+  registerResource(resource: string, scopes: string[] = []): void {
+    directory.registerResource(this.state, resource, scopes);
+  }
+
+  /**
+   * Holds every token-endpoint answer from now until the returned function is
+   * called — to see how many requests a client has in flight at once
+   * ({@link heldTokenRequests}). Not a behaviour of Entra ID; a test's lens.
+   */
+  holdTokenResponses(): () => void {
+    return tokenEndpoint.holdTokenResponses(this.state);
+  }
+
+  /** Token requests received and held by {@link holdTokenResponses}, not answered yet. */
+  get heldTokenRequests(): number {
+    return this.state.held;
+  }
+
+  /** The next authorize request that names a valid client and redirect URI is answered with this error. */
+  failNextAuthorize(fault: AuthorizeFault): void {
+    this.state.authorizeFaults.push(fault);
+  }
+
+  /**
+   * The next token request (queued: one fault per request) fails with this
+   * error. A standard `code` gets Entra's suberror and, for 50076 / 50079 /
+   * 53003, its Conditional Access `claims` challenge unless the fault says otherwise.
+   */
+  failNextToken(fault: TokenFault): void {
+    tokenEndpoint.failNextToken(this.state, fault);
+  }
+
+  /**
+   * Not an answer real Entra is known to give (it returns a new refresh token on
+   * every refresh_token redemption with offline_access): the next successful
+   * refresh_token redemption leaves `refresh_token` out, to test a client's handling.
+   */
+  omitNextRefreshToken(): void {
+    this.state.omitRefreshTokens++;
+  }
+
+  /**
+   * The next user access token is opaque (not a JWT), as Entra issues for some
+   * resources; not known to happen for Partner Center — a fault to test a client.
+   */
+  opaqueNextAccessToken(): void {
+    this.state.opaqueAccessTokens++;
+  }
+
+  /** Every refresh token existing now (of one user, or all) fails from now on with this error. Returns how many. */
+  invalidateRefreshTokens(options: RefreshTokenInvalidation): number {
+    return tokens.invalidateRefreshTokens(this.state, options);
+  }
+
+  /**
+   * Every secret value this stand-in handed out, oldest first: authorization
+   * codes, access tokens (user and app), id tokens and refresh tokens — for
+   * tests that check no such value is ever printed.
+   */
+  issuedSecrets(): string[] {
+    return [...this.state.issued];
+  }
+
+  /**
+   * True while `token` would be accepted by the refresh_token grant (ignoring
+   * scope and consent). A used token stays valid, as in Entra, unless
+   * {@link singleUseRefreshTokens} is on.
+   */
+  isRefreshTokenValid(token: string): boolean {
+    return tokens.isRefreshTokenValid(this.state, token);
+  }
+
+  /** How many times `token` was redeemed successfully (0 for an unknown token). */
+  refreshTokenUses(token: string): number {
+    return tokens.refreshTokenUses(this.state, token);
+  }
+
+  /**
+   * The refresh token most recently issued to `username` for `clientId`, by code
+   * or refresh redemption, in the app's own tenant — or, with `tenantId`, by a
+   * redemption in that (customer) tenant.
+   */
+  newestRefreshToken(clientId: string, username: string, tenantId?: string): string | undefined {
+    return tokens.newestRefreshToken(this.state, clientId, username, tenantId);
+  }
+
+  /**
+   * Issues a refresh token as if `username` had signed in to `clientId` and
+   * consented to `scopes` — for tests that start after the bootstrap.
+   */
+  issueRefreshToken(options: { tenantId: string; clientId: string; username: string; scopes: string[] }): string {
+    return tokens.issueRefreshToken(this.state, options);
+  }
+
+  /** Moves the stand-in's clock (code and refresh-token expiry, token iat/exp) forward. */
+  advanceClock(seconds: number): void {
+    this.state.clockOffsetMs += seconds * 1000;
+  }
+
+  /**
+   * Environment for `DefaultAzureCredential` to use this stand-in's
+   * managed-identity endpoint (App Service style), in-process or in a child.
+   */
+  managedIdentityEnv(): Record<string, string> {
+    return managedIdentity.managedIdentityEnv(this.state);
+  }
+
+  /** A test-side credential minting managed-identity (or `objectId`) tokens directly, without network. */
+  credential(options: StandInCredentialOptions = {}): TokenCredential {
+    return managedIdentity.credential(this.state, options);
+  }
+
+  /**
+   * Verifies an access token issued here: signature, v1 issuer of a known
+   * tenant, audience (trailing slash ignored), nbf/exp with 5 min skew.
+   * Returns the claims or throws an {@link AccessTokenError}.
+   */
+  verifyAccessToken(jwt: string, expected: { audience: string; tenantId?: string }): Claims {
+    return tokens.verifyAccessToken(this.state, jwt, expected);
+  }
+
+  /**
+   * Drives the sign-in pages like a browser would (plain fetch, manual
+   * redirects) and resolves with the URL Entra redirects back to — the
+   * redirect URI with `code`/`error` and `state`. Throws with the page's
+   * error text when a page shows one. Only `response_mode=query`.
+   */
+  async signIn(authorizeUrl: string, options: SignInOptions): Promise<URL> {
+    return authorizePages.signIn(this.state, authorizeUrl, options);
+  }
+}
