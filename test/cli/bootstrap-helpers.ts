@@ -16,6 +16,7 @@ import type { SignInOptions } from "../../emulator/entra";
 import type { SecretVersion } from "../../emulator/key-vault";
 import { runCli, startCli, transcript, type CliResult, type RunningCli } from "../support/run-cli";
 import type { StackOutputs, StandIns, StandInUser } from "../support/stand-ins";
+import { leakedSecrets } from "../support/fixtures";
 
 /** The sign-in URL as the bootstrap prints it on stderr. */
 export const AUTHORIZE_URL = /(https:\/\/\S+\/oauth2\/v2\.0\/authorize\S+)/;
@@ -337,29 +338,9 @@ export function fakePulumi(harness: BootstrapHarness, behaviour: { outputs: Outp
   return { binDir, argsFile };
 }
 
-/** Leaks shorter than this many characters of a secret's random part are not looked for. */
-const LEAK_WINDOW = 16;
-
-/** The part of a secret that is random: a JWT's signature (its header is the same for every token), a code's or refresh token's body. */
-function randomPart(secret: string): string {
-  const segments = secret.split(".");
-  if (segments.length === 3 && secret.startsWith("eyJ")) return segments[2];
-  return secret.startsWith("1.A") ? secret.slice(3) : secret;
-}
-
-/** True if `screen` (given with all its LEAK_WINDOW-long substrings) shows `secret`, whole or any LEAK_WINDOW characters of its random part. */
-function shows(screen: string, windows: Set<string>, secret: string): boolean {
-  if (screen.includes(secret)) return true;
-  const part = randomPart(secret);
-  for (let i = 0; i + LEAK_WINDOW <= part.length; i++) if (windows.has(part.slice(i, i + LEAK_WINDOW))) return true;
-  return false;
-}
-
 /**
- * The "nothing secret on screen" check over everything every command printed
- * in this worker: the client secret, every code and token the Entra stand-in
- * issued, and the users' passwords and MFA codes must not appear, whole or as
- * any 16 characters of their random part. Guards against passing vacuously.
+ * The "nothing secret on screen" check ({@link leakedSecrets}) over everything
+ * every command printed in this worker, with guards against passing vacuously.
  */
 export function expectNoSecretOnScreen(h: BootstrapHarness, minimumRuns: number): void {
   const { s } = h;
@@ -370,14 +351,6 @@ export function expectNoSecretOnScreen(h: BootstrapHarness, minimumRuns: number)
   const issued = s.entra.issuedSecrets();
   expect(issued.some((t) => t.startsWith("1.A") && s.entra.isRefreshTokenValid(t)), "at least one live refresh token was issued").toBe(true);
   expect(issued.some((t) => t.startsWith("eyJ")), "access tokens were issued").toBe(true);
-  const users = Object.values(s.users).filter((u): u is StandInUser => u !== undefined);
-  const secrets = [s.clientSecret, ...issued, ...users.map((u) => u.password)];
-  const windows = new Set<string>();
-  for (let i = 0; i + LEAK_WINDOW <= screen.length; i++) windows.add(screen.slice(i, i + LEAK_WINDOW));
-  const kind = (secret: string): string => (secret.startsWith("eyJ") ? "a JWT" : secret.startsWith("1.A") ? "a code or refresh token" : "a password or client secret");
-  const leaks = secrets.flatMap((secret, i) => (shows(screen, windows, secret) ? [`secret #${i}, ${kind(secret)}`] : []));
-  for (const user of users.filter((u) => u.mfaCode)) {
-    if (new RegExp(`(?<![0-9A-Za-z])${user.mfaCode}(?![0-9A-Za-z])`).test(screen)) leaks.push(`MFA code of ${user.username}`);
-  }
+  const leaks = leakedSecrets(s, transcript);
   expect(leaks, `printed by the commands: ${leaks.join("; ")}`).toEqual([]);
 }

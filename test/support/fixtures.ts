@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { RefreshTokenTags } from "../../bootstrap/src/vault-store";
-import type { StandIns } from "./stand-ins";
+import type { StandInUser, StandIns } from "./stand-ins";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -133,19 +133,50 @@ export function documentedFlags(heading: string): string[] {
   return [...new Set(flags)];
 }
 
-/** Token-shaped text: JWTs and the stand-in's refresh tokens (`1.A…`). */
+/** Token-shaped text: JWTs and the emulator's refresh tokens and codes (`1.A…`). */
 const TOKEN_SHAPED = [/\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/, /\b1\.A[\w-]{40,}/];
 
+/** Leaks shorter than this many characters of a secret's random part are not looked for. */
+const LEAK_WINDOW = 16;
+
+/** The part of a secret that is random: a JWT's signature (its header is the same for every token), a code's or refresh token's body. */
+function randomPart(secret: string): string {
+  const segments = secret.split(".");
+  if (segments.length === 3 && secret.startsWith("eyJ")) return segments[2];
+  return secret.startsWith("1.A") ? secret.slice(3) : secret;
+}
+
+/** True if `screen` (given with all its LEAK_WINDOW-long substrings) shows `secret`, whole or any LEAK_WINDOW characters of its random part. */
+function shows(screen: string, windows: Set<string>, secret: string): boolean {
+  if (screen.includes(secret)) return true;
+  const part = randomPart(secret);
+  for (let i = 0; i + LEAK_WINDOW <= part.length; i++) if (windows.has(part.slice(i, i + LEAK_WINDOW))) return true;
+  return false;
+}
+
 /**
- * What in `texts` (command output) is a secret: any secret value the stand-ins
- * hold (`secretValues`) or anything token-shaped. Empty when nothing leaked.
+ * The one "nothing secret on screen" check: what in `texts` (command output)
+ * is a secret of the emulator behind `s` — the client secret, every value the
+ * vault holds (but the ids), every code and token Entra ID issued and the
+ * users' passwords, whole or as any 16 characters of their random part; the
+ * users' MFA codes; and anything token-shaped. Empty when nothing leaked.
  */
 export function leakedSecrets(s: StandIns, texts: readonly string[]): string[] {
-  const values = secretValues(s);
+  const screen = texts.join("\n");
   const leaks: string[] = [];
   texts.forEach((text, i) => {
-    if (values.some((v) => text.includes(v))) leaks.push(`output #${i} contains a stored secret value`);
     for (const pattern of TOKEN_SHAPED) if (pattern.test(text)) leaks.push(`output #${i} contains token-shaped text ${pattern}`);
   });
+  const users = Object.values(s.users).filter((u): u is StandInUser => u !== undefined);
+  const secrets = [...new Set([s.clientSecret, ...secretValues(s), ...s.entra.issuedSecrets(), ...users.map((u) => u.password)])].filter(Boolean);
+  const windows = new Set<string>();
+  for (let i = 0; i + LEAK_WINDOW <= screen.length; i++) windows.add(screen.slice(i, i + LEAK_WINDOW));
+  const kind = (secret: string): string => (secret.startsWith("eyJ") ? "a JWT" : secret.startsWith("1.A") ? "a code or refresh token" : "a password or secret value");
+  secrets.forEach((secret, i) => {
+    if (shows(screen, windows, secret)) leaks.push(`secret #${i}, ${kind(secret)}`);
+  });
+  for (const user of users.filter((u) => u.mfaCode)) {
+    if (new RegExp(`(?<![0-9A-Za-z])${user.mfaCode}(?![0-9A-Za-z])`).test(screen)) leaks.push(`MFA code of ${user.username}`);
+  }
   return leaks;
 }

@@ -21,7 +21,10 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-/** Everything any command printed in this worker, for the "no secret on screen" checks. */
+/**
+ * Everything any command printed in this worker, for the "no secret on screen"
+ * checks — but a `token` run's stdout, which is the access token by design.
+ */
 export const transcript: string[] = [];
 
 /** The package's executable, `partner-center-sam`. */
@@ -40,7 +43,7 @@ export function startCli(name: CliName, args: string[], env: NodeJS.ProcessEnv):
   });
   const done = new Promise<CliResult>((resolve) => {
     child.on("close", (code) => {
-      transcript.push(stdout, stderr);
+      transcript.push(name === "token" ? "" : stdout, stderr);
       resolve({ code, stdout, stderr });
     });
   });

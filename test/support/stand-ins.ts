@@ -15,6 +15,7 @@ import type { KeyVaultStandIn } from "../../emulator/key-vault";
 import type { OrganizationProfile, PartnerCenterStandIn } from "../../emulator/partner-center";
 import { testTls } from "./global-setup";
 import { LOOPBACK_ONLY_CJS } from "./loopback-guard";
+import { recordStarted } from "./started";
 
 /** Options of {@link startStandIns}. */
 export interface StartStandInsOptions {
@@ -108,7 +109,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
   const readBlocked = (): string[] =>
     existsSync(blockedLog) ? readFileSync(blockedLog, "utf8").split("\n").filter((l) => l && !l.startsWith(" ")) : [];
 
-  return {
+  const standIns: StandIns = {
     emulator: emu,
     entra,
     vault,
@@ -153,4 +154,6 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
       }
     },
   };
+  recordStarted(standIns);
+  return standIns;
 }
