@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -91,6 +92,20 @@ describe("partner-center-sam emulator", () => {
     served.child.kill("SIGTERM");
     expect(await served.exit).toBe(0);
     expect(existsSync(outputsFile), "a file the user named stays").toBe(true);
+  });
+
+  it("exits 2 naming the port when --port is taken, and says what to do", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const result = await runCli("emulator", ["--port", String(port)], baseEnv());
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`The emulator cannot listen on the ports asked for: 127.0.0.1:${port} (EADDRINUSE).`);
+      expect(result.stderr).toMatch(/Next: Pass another --port/);
+    } finally {
+      taken.close();
+    }
   });
 
   it("reports every bad option at once with exit 2", async () => {

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { catalogError } from "../error-catalogue";
 import { ExitCode } from "../errors";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
@@ -50,6 +51,14 @@ export function emulatorCommand(runF: (options: EmulatorCommandOptions) => Promi
 /** Serves the emulator until the signal aborts. */
 export async function emulatorRun(options: EmulatorCommandOptions): Promise<number> {
   const { serveEmulator } = await import("partner-center-sam/emulator");
-  await serveEmulator(options);
+  try {
+    await serveEmulator(options);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.code === "EADDRINUSE" || e.code === "EACCES") {
+      throw catalogError("emulator_port_in_use", { detail: `${e.address ?? "127.0.0.1"}:${e.port ?? "?"} (${e.code}).`, cause: error });
+    }
+    throw error;
+  }
   return ExitCode.Ok;
 }
