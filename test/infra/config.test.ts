@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { ConfigProblem, ConfigValidationError } from "../../infra/config-error";
+import { ConfigValidationError } from "../../infra/config-error";
+import { problemsOf } from "./config-problems";
 import { StackConfig, configWarnings, parseStackConfig, readStackConfig } from "../../infra/config";
 import { definePartnerCenterSam } from "../../infra/program";
 import { installStandIn, runStack } from "./pulumi-mocks";
@@ -9,16 +10,6 @@ const P = "partner-center-sam";
 const LOCATION = { "azure-native:location": "westeurope" };
 
 /** The problems parseStackConfig reports for these values (project partner-center-sam, stack dev). */
-function problemsOf(values: Record<string, string>): ConfigProblem[] {
-  try {
-    parseStackConfig(values, P, "dev");
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
-
 describe("stack configuration", () => {
   it("needs only the Azure region and fills in every default", () => {
     const expected: StackConfig = {

@@ -3,7 +3,7 @@
  * app requests and what the stack exports for the `consent` command.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigProblem, ConfigValidationError } from "../../infra/config-error";
+import { problemsOf } from "./config-problems";
 import { configWarnings, parseStackConfig, readStackConfig } from "../../infra/config";
 import { resolveDelegatedScopes } from "../../infra/graph-scopes";
 import { PartnerCenterSam, argsFromStackConfig, resolvePartnerCenterSamArgs } from "../../infra/partner-center-sam";
@@ -17,16 +17,6 @@ const GRAPH = "00000003-0000-0000-c000-000000000000";
 const PARTNER_CENTER = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
 const APP_URN = `urn:pulumi:dev::${P}::${P}:index:PartnerCenterApp$${TYPES.application}::app`;
 const scope = (name: string) => ({ id: FAKE.graphScopes[name], type: "Scope" });
-
-function problemsOf(values: Record<string, string>): ConfigProblem[] {
-  try {
-    parseStackConfig(values, P, "dev");
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
 
 const partnerCenterApp = (resources: RecordedResource[]) => resources.find((r) => r.urn === APP_URN) as RecordedResource;
 const graphAccess = (app: RecordedResource) =>

@@ -4,7 +4,7 @@
  * run by it changes nothing that a run by a person would not.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { ConfigProblem, ConfigValidationError } from "../../infra/config-error";
+import { problemsOf } from "./config-problems";
 import { parseStackConfig, readStackConfig } from "../../infra/config";
 import { PartnerCenterSam, argsFromStackConfig, resolvePartnerCenterSamArgs } from "../../infra/partner-center-sam";
 import { StackOutputs, definePartnerCenterSam } from "../../infra/program";
@@ -38,16 +38,6 @@ const CONFIG = {
   [`${P}:githubDeployEnvironment`]: "partner-center-deploy",
   [`${P}:administrators`]: JSON.stringify([ADMIN]),
 };
-
-function problemsOf(values: Record<string, string>): ConfigProblem[] {
-  try {
-    parseStackConfig(values, P, "dev");
-  } catch (error) {
-    if (error instanceof ConfigValidationError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
 
 const byUrn = (resources: RecordedResource[], wanted: string) => resources.find((r) => r.urn === wanted);
 const underDeployer = (resources: RecordedResource[]) => resources.filter((r) => r.parent === DEPLOYER_PARENT);
