@@ -97,7 +97,7 @@ export interface RefreshTokenRecord {
   failure?: TokenFault;
 }
 
-/** What the modules read and write of the public {@link EntraStandIn} itself (its url, settings and records). */
+/** What the modules read and write of the public `EntraStandIn` itself (its url, settings and records). */
 export interface StandInSettings {
   readonly url: string;
   /** Where the authorize endpoint and its pages are served: {@link url}, or the plain-HTTP address. */
@@ -162,7 +162,7 @@ export function createState(settings: StandInSettings): EntraState {
   };
 }
 
-/** The stand-in's clock in ms: real time plus {@link EntraStandIn.advanceClock}'s offset. */
+/** The stand-in's clock in ms: real time plus `EntraStandIn.advanceClock`'s offset. */
 export function nowMs(s: EntraState): number {
   return Date.now() + s.clockOffsetMs;
 }
@@ -193,7 +193,7 @@ export function amrOf(user: EntraUser): string[] {
   return user.amr ? [...user.amr] : user.mfa ? ["pwd", "mfa"] : ["pwd"];
 }
 
-/** Key of {@link EntraStandIn.newestRefreshToken}: client and user, plus the issuing tenant when it is not the app's own. */
+/** Key of `EntraStandIn.newestRefreshToken`: client and user, plus the issuing tenant when it is not the app's own. */
 export function refreshTokenKey(clientId: string, username: string, customerTenant?: string): string {
   return [clientId.toLowerCase(), username.toLowerCase(), ...(customerTenant ? [customerTenant] : [])].join("|");
 }

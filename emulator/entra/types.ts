@@ -4,7 +4,7 @@
  */
 import type { ServerTls } from "../http";
 
-/** Options of {@link EntraStandIn}. */
+/** Options of `EntraStandIn`. */
 export interface EntraStandInOptions {
   tls: ServerTls;
   /** Lifetime of issued access tokens (default 3600). */
@@ -53,7 +53,7 @@ export interface EntraApp {
   redirectUris: string[];
 }
 
-/** Options of {@link EntraStandIn.addTenant}. */
+/** Options of `EntraStandIn.addTenant`. */
 export interface AddTenantOptions {
   /** Verified domains, e.g. `fabrikam.onmicrosoft.com`; usable instead of the id in the authority path. */
   domains?: string[];
@@ -93,7 +93,7 @@ export interface EntraUser {
   amr?: string[];
 }
 
-/** An error the token endpoint returns once (see {@link EntraStandIn.failNextToken}). */
+/** An error the token endpoint returns once (see `EntraStandIn.failNextToken`). */
 export interface TokenFault {
   /** HTTP status (default 400). */
   status?: number;
@@ -112,14 +112,14 @@ export interface TokenFault {
   claims?: string | false;
 }
 
-/** An error the authorize endpoint redirects with once (see {@link EntraStandIn.failNextAuthorize}). */
+/** An error the authorize endpoint redirects with once (see `EntraStandIn.failNextAuthorize`). */
 export interface AuthorizeFault {
   error: string;
   /** e.g. `AADSTS65001: The user or administrator has not consented…` */
   description: string;
 }
 
-/** Makes existing refresh tokens fail (see {@link EntraStandIn.invalidateRefreshTokens}). */
+/** Makes existing refresh tokens fail (see `EntraStandIn.invalidateRefreshTokens`). */
 export interface RefreshTokenInvalidation {
   /** Only this user's tokens (default: every user's). */
   username?: string;
@@ -151,7 +151,7 @@ export interface ManagedIdentityRequestRecord {
   status: number;
 }
 
-/** How {@link EntraStandIn.signIn} answers the pages. */
+/** How `EntraStandIn.signIn` answers the pages. */
 export interface SignInOptions {
   username: string;
   password: string;
@@ -161,7 +161,7 @@ export interface SignInOptions {
   consent?: "accept" | "deny";
 }
 
-/** Options of {@link EntraStandIn.credential}. */
+/** Options of `EntraStandIn.credential`. */
 export interface StandInCredentialOptions {
   /** Object id of the principal (default: the managed identity's). */
   objectId?: string;

@@ -6,7 +6,7 @@
 import type { EntraStandIn } from "../entra";
 import type { ServerTls } from "../http";
 
-/** Options of {@link KeyVaultStandIn}. */
+/** Options of `KeyVaultStandIn` (index.ts). */
 export interface KeyVaultStandInOptions {
   tls: ServerTls;
   entra: EntraStandIn;
@@ -19,7 +19,7 @@ export interface KeyVaultStandInOptions {
 /** Key Vault Secrets Officer (read, write, list) or Key Vault Secrets User (read, list). */
 export type VaultRole = "officer" | "user";
 
-/** Attributes for {@link KeyVaultStandIn.setSecret}. */
+/** Attributes for `KeyVaultStandIn.setSecret`. */
 export interface SeedSecretOptions {
   contentType?: string;
   expiresOn?: Date;
@@ -86,7 +86,7 @@ export interface StoredVersion {
   updated: number;
 }
 
-/** Options of {@link KeyVaultStandIn.failNext}. */
+/** Options of `KeyVaultStandIn.failNext`. */
 export interface VaultFaultOptions {
   /** Sent as `Retry-After` (seconds) with a 429. Real 429s often carry none, so by default none is sent. */
   retryAfterSeconds?: number;
