@@ -17,6 +17,7 @@ import setup from "../support/global-setup";
 import { forbiddenModules, loadedModules, withModuleRecorder } from "../support/loaded-modules";
 import { runCli, startCli, type CliName } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
+import { freeLoopbackPort } from "../support/free-port";
 
 const RUNS = 7;
 /** Cached calls per warm sample. */
@@ -101,7 +102,7 @@ async function moduleCheck(s: StandIns, outputs: string): Promise<Array<{ comman
     const file = path.join(scratchDir(), `${name}.modules`);
     const env = withModuleRecorder(s.childEnv(), file);
     if (name === "bootstrap") {
-      const cli = startCli(name, ["--outputs", writeOutputsFile(s, { redirectUri: "http://localhost:8990/" }), "--no-browser"], env);
+      const cli = startCli(name, ["--outputs", writeOutputsFile(s, { redirectUri: `http://localhost:${freeLoopbackPort()}/` }), "--no-browser"], env);
       await cli.waitForStderr(/\/oauth2\/v2\.0\/authorize\?\S+/);
       cli.child.kill("SIGTERM");
       await cli.done;
@@ -148,7 +149,7 @@ async function benchmark(): Promise<void> {
     await timeCommand("status", ["--outputs", outputs], env);
 
     const baseline = await repeat(RUNS, () => nodeBaseline(env));
-    const signIn = await repeat(RUNS, (run) => timeToSignInUrl(s, 8900 + run, env));
+    const signIn = await repeat(RUNS, () => timeToSignInUrl(s, freeLoopbackPort(), env));
     // Each refresh rotates the token and stores the new one, so the runs chain.
     const refresh = await repeat(RUNS, () => timeCommand("refresh", ["--outputs", outputs], env));
     const status = await repeat(RUNS, () => timeCommand("status", ["--outputs", outputs], env));

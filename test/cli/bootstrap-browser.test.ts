@@ -15,9 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testTls } from "../support/global-setup";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 import { AUTHORIZE_URL, BootstrapHarness, expectNoSecretOnScreen, jsonDocument, redirectUriOf } from "./bootstrap-helpers";
+import { freeLoopbackPort } from "../support/free-port";
 
-/** This file's redirect port (bootstrap.test.ts uses 8450, bootstrap-faults 8550). */
-const PORT = 8650;
+/** This file's redirect port: free when the file starts, so files running at the same time never share one. */
+const PORT = freeLoopbackPort();
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const INSTALL_HINT = `Chromium was not found at ${CHROMIUM_PATH}: install it with \`apt-get install chromium\` (or point CHROMIUM_PATH at a Chromium binary).`;
 

@@ -8,9 +8,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStandIns, type StandIns, type StandInUser } from "../support/stand-ins";
 import { BootstrapHarness, expectNoSecretOnScreen, jsonDocument, refreshTokenVersions } from "./bootstrap-helpers";
+import { freeLoopbackPort } from "../support/free-port";
 
-/** This file's redirect port (the other bootstrap files use 8450, 8550, 8650, 8750). */
-const PORT = 8850;
+/** This file's redirect port: free when the file starts, so files running at the same time never share one. */
+const PORT = freeLoopbackPort();
 const SIGN_IN_ARGS = ["--no-browser", "--timeout", "30", "--json"];
 
 let s: StandIns;

@@ -21,9 +21,10 @@ import {
   seedRefreshToken,
   type ExpectedFailure,
 } from "./bootstrap-helpers";
+import { freeLoopbackPort } from "../support/free-port";
 
-/** This file's redirect port (bootstrap.test.ts uses 8450, the browser test 8650). */
-const PORT = 8550;
+/** This file's redirect port: free when the file starts, so files running at the same time never share one. */
+const PORT = freeLoopbackPort();
 const SIGN_IN_ARGS = ["--no-browser", "--timeout", "30"];
 
 let s: StandIns;

@@ -20,9 +20,10 @@ import {
   refreshTokenVersions,
   sendRawToLoopback,
 } from "./bootstrap-helpers";
+import { freeLoopbackPort } from "../support/free-port";
 
-/** This file's redirect port (bootstrap.test.ts uses 8450, bootstrap-faults 8550, the browser test 8650). */
-const PORT = 8750;
+/** This file's redirect port: free when the file starts, so files running at the same time never share one. */
+const PORT = freeLoopbackPort();
 const ARGS = ["--no-browser", "--timeout", "30"];
 
 let s: StandIns;

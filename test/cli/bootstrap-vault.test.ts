@@ -7,9 +7,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { expectNoSecretPrinted, freshStandInsPerTest } from "../support/cli-expect";
 import type { StandIns } from "../support/stand-ins";
 import { BootstrapHarness, jsonDocument, seedRefreshToken } from "./bootstrap-helpers";
+import { freeLoopbackPort } from "../support/free-port";
 
-/** This file's redirect port (bootstrap.test.ts 8450, bootstrap-faults 8550, the browser test 8650). */
-const PORT = 8750;
+/** This file's redirect port: free when the file starts, so files running at the same time never share one. */
+const PORT = freeLoopbackPort();
 const SIGN_IN_ARGS = ["--no-browser", "--timeout", "30"];
 
 let s: StandIns;

@@ -24,9 +24,10 @@ import {
   refreshTokenVersions,
   seedRefreshToken,
 } from "./bootstrap-helpers";
+import { freeLoopbackPort } from "../support/free-port";
 
-/** This file's redirect port (bootstrap-faults uses 8550, the browser test 8650). */
-const PORT = 8450;
+/** This file's redirect port: free when the file starts, so files running at the same time never share one. */
+const PORT = freeLoopbackPort();
 const DAY_MS = 24 * 3600 * 1000;
 
 let s: StandIns;

@@ -9,6 +9,7 @@ import { removeScratchDirs, scratchDir, seedRefreshToken, writeOutputsFile } fro
 import { forbiddenModules, loadedModules, withModuleRecorder } from "../support/loaded-modules";
 import { runCli, startCli, type CliName } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
+import { freeLoopbackPort } from "../support/free-port";
 
 let s: StandIns;
 
@@ -41,7 +42,7 @@ describe("the commands' module graph", () => {
 
   it("bootstrap gets to the sign-in URL without loading @pulumi/* or any TypeScript tooling", async () => {
     const { env, file } = recorderEnv("bootstrap");
-    const outputs = writeOutputsFile(s, { redirectUri: "http://localhost:8960/" });
+    const outputs = writeOutputsFile(s, { redirectUri: `http://localhost:${freeLoopbackPort()}/` });
     const cli = startCli("bootstrap", ["--outputs", outputs, "--no-browser", "--no-verify"], env);
 
     await cli.waitForStderr(/\/oauth2\/v2\.0\/authorize\?\S+/);
