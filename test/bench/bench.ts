@@ -142,7 +142,7 @@ async function benchmark(): Promise<void> {
     seedRefreshToken(s);
     const cpus = os.cpus();
     console.log(`partner-center-sam benchmark — Node ${process.version}, ${cpus.length} CPU(s) (${cpus[0]?.model.trim() ?? "unknown"}), ${os.platform()} ${os.release()}`);
-    console.log(`${RUNS} runs each against the local stand-ins; child processes get the same environment (CA, managed identity, loopback guard preload).\n`);
+    console.log(`${RUNS} runs each against the emulator; child processes get the same environment (CA, managed identity, loopback guard preload).\n`);
 
     // Warm-up (disk cache, JIT of the stand-ins); not counted.
     await nodeBaseline(env);
