@@ -168,11 +168,17 @@ export async function handleConsent(s: EntraState, req: http.IncomingMessage, re
   redirect(res, withParams(session.redirectUri, params));
 }
 
-/** The authorize URL of the newest sign-in whose pages were opened and not finished, if any. */
-export function pendingSignInUrl(s: EntraState): string | undefined {
+/**
+ * The authorize URL of the newest sign-in whose pages were opened and not
+ * finished, if any. With `take`, the sessions opened by that URL are closed, as
+ * the sign-in is now finished elsewhere (a stale one is never handed out twice).
+ */
+export function pendingSignInUrl(s: EntraState, take = false): string | undefined {
   const now = nowMs(s);
   const open = [...s.sessions.values()].filter((session) => session.step !== "done" && session.expiresAt > now);
-  return open.at(-1)?.authorizeUrl;
+  const url = open.at(-1)?.authorizeUrl;
+  if (take && url) for (const session of open) if (session.authorizeUrl === url) s.sessions.delete(session.id);
+  return url;
 }
 
 export function errorPage(res: http.ServerResponse, message: string): void {

@@ -151,6 +151,11 @@ export class EntraStandIn {
     return authorizePages.pendingSignInUrl(this.state);
   }
 
+  /** As {@link pendingSignInUrl}, and closes that sign-in's open pages, since it is finished elsewhere. */
+  takePendingSignInUrl(): string | undefined {
+    return authorizePages.pendingSignInUrl(this.state, true);
+  }
+
   /** Adds a tenant (registerApp and addUser add theirs implicitly). The first one hosts the managed identity. */
   addTenant(tenantId: string, options: AddTenantOptions = {}): void {
     directory.addTenant(this.state, tenantId, options);

@@ -3,13 +3,16 @@
  * CA (not the test run's), trusted in this process until close().
  */
 import { X509Certificate } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { createTokenProvider } from "partner-center-sam";
 import { afterEach, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../emulator";
 import { decodeJwt } from "../../emulator/jwt";
+import { freeLoopbackPort } from "../support/free-port";
+import { LOOPBACK_ONLY_CJS } from "../support/loopback-guard";
+import { startCli } from "../support/run-cli";
 
 const started: Emulator[] = [];
 async function start(...args: Parameters<typeof startEmulator>): Promise<Emulator> {
@@ -146,6 +149,39 @@ describe("startEmulator", () => {
     const emu = await start();
     await expect(emu.signIn()).rejects.toThrow(/No sign-in is pending/);
     await expect(emu.signIn({ url: "https://example.invalid/", user: "nobody@contoso.example" })).rejects.toThrow(/no user nobody@contoso.example/);
+    await expect(emu.signIn({ url: "https://example.invalid/", mfa: false })).rejects.toThrow(/no user without MFA; its users are admin@contoso.example \(MFA\)/);
+    await expect(emu.signIn({ url: "https://example.invalid/", user: "admin@contoso.example", mfa: false })).rejects.toThrow(/admin@contoso.example signs in with MFA/);
+  });
+
+  /** A bootstrap child process against `emu`, waiting for its sign-in; resolves with the URL it printed and its end. */
+  async function waitingBootstrap(emu: Emulator, extraArgs: string[]) {
+    const outputs = emu.writeOutputs();
+    const file = outputs.replace(/stack\.outputs\.json$/, "free-port.outputs.json");
+    writeFileSync(file, JSON.stringify({ ...emu.outputs, redirectUri: `http://localhost:${freeLoopbackPort()}/` }));
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!/^(AZURE_|IDENTITY_|MSI_|IMDS_)/.test(k)) env[k] = v;
+    const cli = startCli("bootstrap", ["--outputs", file, "--no-browser", "--json", ...extraArgs], { ...env, ...emu.env, NODE_OPTIONS: `--require ${LOOPBACK_ONLY_CJS} ${emu.env.NODE_OPTIONS}` });
+    const [url] = await cli.waitForStderr(/https?:\/\/\S+\/oauth2\/v2\.0\/authorize\?\S+/);
+    return { url, cli };
+  }
+
+  it("signs in for a waiting bootstrap: the sign-in a browser opened, or a user without MFA when asked", async () => {
+    const emu = await start({ users: [{ username: "admin@contoso.example" }, { username: "user@contoso.example", mfa: false }] });
+    const tags = () => emu.keyVault.latest(emu.outputs.secretNames.refreshToken)?.tags;
+
+    // The page was opened (as by a browser) and left: signIn() finishes it as the first user, with MFA.
+    const first = await waitingBootstrap(emu, []);
+    expect((await fetch(first.url)).status).toBe(200);
+    await emu.signIn();
+    expect((await first.cli.done).code).toBe(0);
+    await expect(emu.signIn(), "that sign-in is no longer pending").rejects.toThrow(/No sign-in is pending/);
+    expect(tags()).toMatchObject({ consentedBy: "admin@contoso.example", mfa: "true" });
+
+    // mfa: false picks the user without MFA; the bootstrap stores that only with --allow-no-mfa.
+    const second = await waitingBootstrap(emu, ["--allow-no-mfa", "--no-verify"]);
+    await emu.signIn({ url: second.url, mfa: false });
+    expect((await second.cli.done).code).toBe(0);
+    expect(tags()).toMatchObject({ consentedBy: "user@contoso.example", mfa: "false" });
   });
 
   it("writes nothing outside its temp folder", async () => {
