@@ -14,7 +14,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { DEFAULT_REDIRECT_URI, DEFAULT_SECRET_NAMES, adminConsentUrl, partnerCenterScope, type SecretNames } from "../bootstrap/src/contract";
 import { storeRefreshToken, type StoreRefreshTokenOptions, type StoredRefreshTokenInfo } from "./bootstrap-state";
 import { createEmulatorTls, type EmulatorTls } from "./certificates";
-import { EntraStandIn, type EntraApp } from "./entra";
+import { EntraStandIn, type EntraApp, type EntraUser } from "./entra";
 import { KeyVaultStandIn } from "./key-vault";
 import { PartnerCenterStandIn, type OrganizationProfile } from "./partner-center";
 import { completeSignIn, type EmulatorSignInOptions } from "./sign-in";
@@ -91,14 +91,7 @@ export interface StartEmulatorOptions {
 }
 
 /** A user the emulator knows, with the credentials its sign-in pages accept (`mfaCode` is "" without MFA). */
-export interface EmulatorUser {
-  username: string;
-  password: string;
-  mfa: boolean;
-  mfaCode: string;
-  displayName: string;
-  oid: string;
-}
+export type EmulatorUser = Omit<EntraUser, "tenantId" | "amr">;
 
 /** A customer tenant the emulator serves. */
 export interface EmulatorCustomer {

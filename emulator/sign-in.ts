@@ -4,7 +4,7 @@
  * redirect (the authorization code) to the redirect URI — the loopback
  * listener of the `bootstrap` that is waiting for it.
  */
-import type { EntraStandIn } from "./entra";
+import type { EntraStandIn, EntraUser } from "./entra";
 
 /** Options of the emulator's `signIn`. */
 export interface EmulatorSignInOptions {
@@ -29,12 +29,7 @@ export interface EmulatorSignInOptions {
 }
 
 /** A user the sign-in can use. */
-interface KnownUser {
-  username: string;
-  password: string;
-  mfa: boolean;
-  mfaCode: string;
-}
+type KnownUser = Pick<EntraUser, "username" | "password" | "mfa" | "mfaCode">;
 
 /** How long delivering the redirect to the waiting command may take. */
 const DELIVERY_TIMEOUT_MS = 10_000;

@@ -268,6 +268,9 @@ export function withParams(uri: string, params: Record<string, string>): string 
   return url.toString();
 }
 
+/** How long one page of the sign-in may take to answer the driver below. */
+const PAGE_TIMEOUT_MS = 10_000;
+
 /**
  * Drives the sign-in pages like a browser would (plain fetch, manual
  * redirects) and resolves with the URL Entra redirects back to — the
@@ -275,7 +278,7 @@ export function withParams(uri: string, params: Record<string, string>): string 
  * error text when a page shows one. Only `response_mode=query`.
  */
 export async function signIn(s: EntraState, authorizeUrl: string, options: SignInOptions): Promise<URL> {
-  const first = await fetch(authorizeUrl, { redirect: "manual" });
+  const first = await fetch(authorizeUrl, { redirect: "manual", signal: AbortSignal.timeout(PAGE_TIMEOUT_MS) });
   const done = (res: Response): URL | undefined => {
     const location = res.headers.get("location");
     return res.status === 302 && location ? new URL(location) : undefined;
@@ -308,6 +311,7 @@ export async function signIn(s: EntraState, authorizeUrl: string, options: SignI
       method: "POST",
       body: form,
       redirect: "manual",
+      signal: AbortSignal.timeout(PAGE_TIMEOUT_MS),
     });
   }
   throw new Error("sign-in did not finish");
