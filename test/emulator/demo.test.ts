@@ -67,6 +67,18 @@ describe("npm run demo", () => {
     expect(readFileSync(blockedLog, "utf8")).toBe("");
   });
 
+  it("exits 1 and names the step when one does not behave as expected, and still runs the others", async () => {
+    // A preload in every Node process the demo starts makes `call` exit 5 before it does anything.
+    const breakCall = path.join(scratch, "break-call.cjs");
+    writeFileSync(breakCall, 'if (process.argv.includes("call")) process.exit(5);\n');
+    const env = demoEnv({ CI: "true" });
+    const failed = await runCli("demo", [], { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS} --require ${breakCall}` });
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    expect(failed.stdout).toContain("✖ Expected exit code 0, got 5.");
+    expect(failed.stdout).toMatch(/✖ Demo finished in [\d.]+ s: 1 step\(s\) did not behave as expected \(see above\)\./);
+    expect(failed.stdout).toMatch(/✔ Refreshed/);
+  });
+
   it("is unattended when asked, under CI, or on Linux without a display", () => {
     expect(demoIsUnattended(true, {}, "darwin")).toBe(true);
     expect(demoIsUnattended(false, { CI: "true" }, "darwin")).toBe(true);

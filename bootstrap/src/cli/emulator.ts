@@ -1,6 +1,9 @@
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
 import { Command } from "commander";
 import { catalogError } from "../error-catalogue";
 import { ExitCode } from "../errors";
+import { describeValue } from "../validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addJsonOption } from "./shared-options";
@@ -41,6 +44,10 @@ export function emulatorCommand(runF: (options: EmulatorCommandOptions) => Promi
       const customers = problems.integer("--customers", flags.customers, 2, 0, 50);
       problems.nonEmpty("--seed", flags.seed, "some text");
       problems.nonEmpty("--outputs", flags.outputs, "a file");
+      if (flags.outputs?.trim()) {
+        const folder = path.dirname(path.resolve(flags.outputs));
+        if (!existsSync(folder) || !statSync(folder).isDirectory()) problems.add(`--outputs names a file in ${describeValue(folder)}, which is not an existing folder`);
+      }
       problems.throwIfAny();
       return runF({ port, seed: flags.seed, customers, outputsFile: flags.outputs, json: flags.json === true, signal: signal ?? new AbortController().signal });
     },
