@@ -4,9 +4,9 @@
  * bootstrap's content type, tags and 90-day expiry. Lets downstream tests (and
  * ours) start from "bootstrapped" without a sign-in.
  */
-import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type RefreshTokenTags, type SecretNames } from "../bootstrap/src/contract";
-import type { EntraStandIn } from "./entra";
-import type { KeyVaultStandIn } from "./key-vault";
+import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type RefreshTokenTags, type SecretNames } from "../bootstrap/src/core/contract";
+import type { EntraEmulator } from "./entra";
+import type { KeyVaultEmulator } from "./key-vault";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -31,8 +31,8 @@ export interface StoredRefreshTokenInfo {
 
 /** What storing needs to know about the running emulator. */
 export interface BootstrapContext {
-  entra: EntraStandIn;
-  keyVault: KeyVaultStandIn;
+  entra: EntraEmulator;
+  keyVault: KeyVaultEmulator;
   tenantId: string;
   clientId: string;
   scopes: string[];

@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
-import { DEFAULT_REDIRECT_URI, DEFAULT_SECRET_NAMES, adminConsentUrl, partnerCenterScope, type SecretNames } from "../bootstrap/src/contract";
+import { DEFAULT_REDIRECT_URI, DEFAULT_SECRET_NAMES, adminConsentUrl, partnerCenterScope, type SecretNames } from "../bootstrap/src/core/contract";
 import { storeRefreshToken, type StoreRefreshTokenOptions, type StoredRefreshTokenInfo } from "./bootstrap-state";
 import { createEmulatorTls, type EmulatorTls } from "./certificates";
-import { EntraStandIn, type EntraApp, type EntraUser } from "./entra";
-import { KeyVaultStandIn } from "./key-vault";
-import { PartnerCenterStandIn, type OrganizationProfile } from "./partner-center";
+import { EntraEmulator, type EntraApp, type EntraUser } from "./entra";
+import { KeyVaultEmulator } from "./key-vault";
+import { PartnerCenterEmulator, type OrganizationProfile } from "./partner-center";
 import { completeSignIn, type EmulatorSignInOptions } from "./sign-in";
 import { trustCertificateInProcess } from "./trust";
 import { install as resolveLocalhostNames } from "partner-center-sam/emulator/localhost-names.cjs";
@@ -145,9 +145,9 @@ export interface Emulator {
   /** An Azure credential the emulated vault accepts (the deployer's identity, a Key Vault Secrets Officer). */
   credential: TokenCredential;
   /** The services, for tests that need more than the above (fault injection, inspection). */
-  entra: EntraStandIn;
-  keyVault: KeyVaultStandIn;
-  partnerCenter: PartnerCenterStandIn;
+  entra: EntraEmulator;
+  keyVault: KeyVaultEmulator;
+  partnerCenter: PartnerCenterEmulator;
   /** The app's client secret (what the vault holds). */
   clientSecret: string;
   /** Writes {@link outputs} as JSON to `file` (default: `stack.outputs.json` in the emulator's temp folder) and returns the path. */
@@ -200,9 +200,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     throw new RangeError(`startEmulator: port must be an integer from 1 to 65533 (three consecutive ports are used), got ${basePort}`);
   }
 
-  const entra = new EntraStandIn({ tls, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds, signInPagesOverHttp: options.signInPagesOverHttp });
-  const keyVault = new KeyVaultStandIn({ tls, entra, tenantId, name: options.vaultName ?? "pcsam-emulator" });
-  const partnerCenter = new PartnerCenterStandIn({ tls, entra, organization: { tenantId, ...options.organization } });
+  const entra = new EntraEmulator({ tls, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds, signInPagesOverHttp: options.signInPagesOverHttp });
+  const keyVault = new KeyVaultEmulator({ tls, entra, tenantId, name: options.vaultName ?? "pcsam-emulator" });
+  const partnerCenter = new PartnerCenterEmulator({ tls, entra, organization: { tenantId, ...options.organization } });
   const scratch = mkdtempSync(path.join(os.tmpdir(), "pcsam-emulator-"));
   const undo: Array<() => void> = [];
   try {

@@ -12,13 +12,13 @@
  *
  * Not verified against the real service: the error code and text of the 409 for
  * an existing consent (the product keys only on the status), and the default
- * page size of `/v1/customers` (here {@link PartnerCenterStandIn.customersPageSize}).
+ * page size of `/v1/customers` (here {@link PartnerCenterEmulator.customersPageSize}).
  *
  * Never logs; the call log carries no tokens.
  */
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
-import { AccessTokenError, type EntraStandIn } from "./entra";
+import { AccessTokenError, type EntraEmulator } from "./entra";
 import { LoopbackServer, bearerToken, readBody, requestUrl, sendJson, type ServerTls } from "./http";
 
 /** The organization profile the stand-in returns. */
@@ -43,16 +43,16 @@ export interface OrganizationProfile {
   attributes: { objectType: "OrganizationProfile"; etag?: string };
 }
 
-/** Options of {@link PartnerCenterStandIn}. */
-export interface PartnerCenterStandInOptions {
+/** Options of {@link PartnerCenterEmulator}. */
+export interface PartnerCenterEmulatorOptions {
   tls: ServerTls;
-  entra: EntraStandIn;
+  entra: EntraEmulator;
   /** Fields to override in the default Contoso profile. */
   organization?: Partial<OrganizationProfile>;
 }
 
 /** A customer of the partner, as `GET /v1/customers` lists it. */
-export interface StandInCustomer {
+export interface EmulatedCustomer {
   /** The customer id, which is also its Entra tenant id. */
   id: string;
   companyName: string;
@@ -106,16 +106,16 @@ class PartnerCenterError extends Error {
 }
 
 /** A Partner Center stand-in. Its scope is `${url}/user_impersonation`. */
-export class PartnerCenterStandIn {
+export class PartnerCenterEmulator {
   /** Every call, oldest first. */
   readonly calls: PartnerCenterCall[] = [];
   /** The profile `GET /v1/profiles/organization` returns. */
   organization: OrganizationProfile;
 
   private readonly server: LoopbackServer;
-  private readonly entra: EntraStandIn;
+  private readonly entra: EntraEmulator;
   /** Customers `GET /v1/customers` lists, in order. */
-  readonly customers: StandInCustomer[] = [];
+  readonly customers: EmulatedCustomer[] = [];
   /** Items per page of `GET /v1/customers` when the request names no `size`. */
   customersPageSize = 40;
   private readonly faults: Fault[] = [];
@@ -126,7 +126,7 @@ export class PartnerCenterStandIn {
   /** Responses held open by `hang` faults, ended when the stand-in stops. */
   private readonly hanging = new Set<http.ServerResponse>();
 
-  constructor(options: PartnerCenterStandInOptions) {
+  constructor(options: PartnerCenterEmulatorOptions) {
     this.entra = options.entra;
     this.server = new LoopbackServer((req, res) => this.handle(req, res), options.tls);
     const id = options.organization?.tenantId ?? randomUUID();
@@ -155,7 +155,7 @@ export class PartnerCenterStandIn {
 
   /** API endpoint, e.g. `https://localhost:41234` (no trailing slash). */
   get url(): string {
-    if (!this.server.port) throw new Error("PartnerCenterStandIn is not started");
+    if (!this.server.port) throw new Error("PartnerCenterEmulator is not started");
     return `https://localhost:${this.server.port}`;
   }
 
@@ -190,7 +190,7 @@ export class PartnerCenterStandIn {
   }
 
   /** Adds a customer (a tenant of its own; its id is the tenant id). */
-  addCustomer(customer: Partial<StandInCustomer> = {}): StandInCustomer {
+  addCustomer(customer: Partial<EmulatedCustomer> = {}): EmulatedCustomer {
     const id = (customer.id ?? randomUUID()).toLowerCase();
     const n = this.customers.length + 1;
     const added = { id, companyName: customer.companyName ?? `Customer ${n} Ltd`, domain: customer.domain ?? `customer${n}.onmicrosoft.com` };
@@ -266,7 +266,7 @@ export class PartnerCenterStandIn {
     throw new PartnerCenterError(404, "NotFound", `The requested resource ${path} was not found.`);
   }
 
-  private customer(customerId: string): StandInCustomer {
+  private customer(customerId: string): EmulatedCustomer {
     const customer = this.customers.find((c) => c.id === customerId);
     if (!customer) throw new PartnerCenterError(404, "600039", `Customer ${customerId} was not found.`);
     return customer;

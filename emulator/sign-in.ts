@@ -4,7 +4,7 @@
  * redirect (the authorization code) to the redirect URI — the loopback
  * listener of the `bootstrap` that is waiting for it.
  */
-import type { EntraStandIn, EntraUser } from "./entra";
+import type { EntraEmulator, EntraUser } from "./entra";
 
 /** Options of the emulator's `signIn`. */
 export interface EmulatorSignInOptions {
@@ -51,7 +51,7 @@ function chooseUser(users: readonly KnownUser[], options: EmulatorSignInOptions)
 }
 
 /** Answers the pages as `options` says and delivers the redirect; rejects with what went wrong. */
-export async function completeSignIn(entra: EntraStandIn, users: readonly KnownUser[], options: EmulatorSignInOptions): Promise<void> {
+export async function completeSignIn(entra: EntraEmulator, users: readonly KnownUser[], options: EmulatorSignInOptions): Promise<void> {
   const url = options.url ?? entra.takePendingSignInUrl();
   if (!url) {
     throw new Error("No sign-in is pending at the emulator: pass the authorize URL (what `bootstrap --no-browser` prints) as `url`.");

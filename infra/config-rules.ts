@@ -3,7 +3,7 @@
  * Pulumi hands the program and returns the normalised value, or the rule the
  * text breaks; each carries an example of a good value for the error message.
  */
-import { isGuid } from "../bootstrap/src/validate";
+import { isGuid } from "../bootstrap/src/core/validate";
 
 /** The outcome of parsing one value. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; rule: string };

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_REDIRECT_URI, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../bootstrap/src/contract";
+import { DEFAULT_REDIRECT_URI, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../bootstrap/src/core/contract";
 import { ConfigProblem, ConfigValidationError, STACK_CONFIGURATION, SettingsOrigin } from "./config-error";
 import { CLIENT_SECRET_GRACE_DAYS, GRAPH_SIGN_IN_SCOPES } from "./constants";
 import * as rules from "./config-rules";

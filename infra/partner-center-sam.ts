@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { SecretNames } from "../bootstrap/src/contract";
+import { SecretNames } from "../bootstrap/src/core/contract";
 import { SettingsOrigin } from "./config-error";
 import { LOCATION_KEY, StackConfig, parseStackConfig } from "./config";
 import { StackOutputs, definePartnerCenterSam } from "./program";
 
-export type { SecretNames } from "../bootstrap/src/contract";
+export type { SecretNames } from "../bootstrap/src/core/contract";
 export { ConfigValidationError } from "./config-error";
 export type { ConfigProblem } from "./config-error";
 export type { StackOutputs } from "./program";

@@ -1,6 +1,6 @@
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
-import { SecretNames } from "../bootstrap/src/contract";
+import { SecretNames } from "../bootstrap/src/core/contract";
 import { unixSeconds } from "./secret-rotation";
 
 /** Content types of the secrets the stack writes (the bootstrap's refresh token uses `application/x-refresh-token`). */

@@ -6,9 +6,9 @@
  * refresh tokens that stay valid after use.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ExitCode, SamError } from "../bootstrap/src/errors";
-import { RefreshTokenRotator } from "../bootstrap/src/refresh-token-rotator";
-import { VaultStore } from "../bootstrap/src/vault-store";
+import { ExitCode, SamError } from "../bootstrap/src/core/errors";
+import { RefreshTokenRotator } from "../bootstrap/src/entra/refresh-token-rotator";
+import { VaultStore } from "../bootstrap/src/vault/vault-store";
 import { seedRefreshToken, type SeededRefreshToken } from "./support/fixtures";
 import { startStandIns, type StandIns } from "./support/stand-ins";
 

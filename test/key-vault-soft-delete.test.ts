@@ -5,7 +5,7 @@
  */
 import { SecretClient } from "@azure/keyvault-secrets";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { VaultStore, VaultServiceError } from "../bootstrap/src/vault-store";
+import { VaultStore, VaultServiceError } from "../bootstrap/src/vault/vault-store";
 import { seedRefreshToken } from "./support/fixtures";
 import { startStandIns, type StandIns } from "./support/stand-ins";
 

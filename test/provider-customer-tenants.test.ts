@@ -8,7 +8,7 @@ import { createTokenProvider, SamError, type TokenProvider } from "partner-cente
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { seedRefreshToken, type SeededRefreshToken } from "./support/fixtures";
 import { decodeJwt } from "../emulator/jwt";
-import { startStandIns, type StandInCustomer, type StandIns } from "./support/stand-ins";
+import { startStandIns, type EmulatedCustomer, type StandIns } from "./support/stand-ins";
 
 const GRAPH = "https://graph.microsoft.com/.default";
 const TEN = Array.from({ length: 10 }, () => ({ consented: true, gdap: true }));
@@ -36,7 +36,7 @@ function provider(): TokenProvider {
   return createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url });
 }
 
-const customer = (i: number): StandInCustomer => s.customers[i]!;
+const customer = (i: number): EmulatedCustomer => s.customers[i]!;
 const fabrikam = () => customer(0);
 const redemptionsIn = (tenantId: string) => s.entra.tokenRequests.filter((r) => r.grantType === "refresh_token" && r.tenantId === tenantId);
 const allRedemptions = () => s.entra.tokenRequests.filter((r) => r.grantType === "refresh_token");

@@ -3,8 +3,8 @@
  * refresh command can scrub them from anything it prints, even from an error.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RefreshTokenRotator } from "../bootstrap/src/refresh-token-rotator";
-import { VaultStore } from "../bootstrap/src/vault-store";
+import { RefreshTokenRotator } from "../bootstrap/src/entra/refresh-token-rotator";
+import { VaultStore } from "../bootstrap/src/vault/vault-store";
 import { seedRefreshToken, type SeededRefreshToken } from "./support/fixtures";
 import { startStandIns, type StandIns } from "./support/stand-ins";
 

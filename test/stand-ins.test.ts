@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_SECRET_NAMES } from "../bootstrap/src/contract";
+import { DEFAULT_SECRET_NAMES } from "../bootstrap/src/core/contract";
 import { decodeJwt } from "../emulator/jwt";
 import { loopbackOnly } from "./support/loopback-only";
 import { MFA_REQUIRED_CODE } from "../emulator/partner-center";

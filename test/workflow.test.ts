@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { DEFAULT_SECRET_NAMES } from "../bootstrap/src/contract";
+import { DEFAULT_SECRET_NAMES } from "../bootstrap/src/core/contract";
 import { runCli, type CliName } from "./support/run-cli";
 
 const root = process.cwd();

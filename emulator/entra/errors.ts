@@ -8,7 +8,7 @@ import type http from "node:http";
 import { sendJson } from "../http";
 import { nowMs, type EntraState } from "./state";
 
-/** Why `EntraStandIn.verifyAccessToken` rejected a token. */
+/** Why `EntraEmulator.verifyAccessToken` rejected a token. */
 export class AccessTokenError extends Error {
   constructor(
     readonly reason: "malformed" | "signature" | "issuer" | "audience" | "expired" | "not-yet-valid" | "tenant",

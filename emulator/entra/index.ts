@@ -11,21 +11,21 @@
  * ("doesn't revoke old refresh tokens when used to fetch new access tokens",
  * Microsoft's refresh-tokens reference). `singleUseRefreshTokens` makes the
  * stand-in stricter than Entra — a redeemed token is refused — for tests that
- * must prove a client stored the newest token; {@link EntraStandIn.refreshTokenUses}
- * and {@link EntraStandIn.newestRefreshToken} prove it without that.
+ * must prove a client stored the newest token; {@link EntraEmulator.refreshTokenUses}
+ * and {@link EntraEmulator.newestRefreshToken} prove it without that.
  *
  * Customer tenants (GDAP): a tenant can be named by id or by a verified domain
  * in the path. A multi-tenant app is unknown to a customer tenant (AADSTS700016)
- * until {@link EntraStandIn.consentAppInTenant} adds it — what Partner Center's
+ * until {@link EntraEmulator.consentAppInTenant} adds it — what Partner Center's
  * applicationconsents does — and a partner user's refresh token is redeemed
- * there only if the user holds a GDAP role in it ({@link EntraStandIn.grantGdapRole};
+ * there only if the user holds a GDAP role in it ({@link EntraEmulator.grantGdapRole};
  * otherwise AADSTS50020). Tokens issued there carry `tid` = the customer.
  *
  * Also serves an App Service-style managed-identity endpoint, so an unchanged
- * `DefaultAzureCredential` (with {@link EntraStandIn.managedIdentityEnv}) gets
+ * `DefaultAzureCredential` (with {@link EntraEmulator.managedIdentityEnv}) gets
  * tokens for the Key Vault stand-in.
  *
- * This module is the stand-in's public face: {@link EntraStandIn} as a thin
+ * This module is the stand-in's public face: {@link EntraEmulator} as a thin
  * facade (start/stop, url, the test-facing methods delegating to the modules
  * that do the work) and every exported type. The work is in ./directory,
  * ./authorize-pages, ./token-endpoint, ./tokens, ./errors, ./managed-identity
@@ -49,13 +49,13 @@ import type {
   AddUserOptions,
   AuthorizeFault,
   EntraApp,
-  EntraStandInOptions,
+  EntraEmulatorOptions,
   EntraUser,
   ManagedIdentityRequestRecord,
   RefreshTokenInvalidation,
   RegisterAppOptions,
   SignInOptions,
-  StandInCredentialOptions,
+  EmulatorCredentialOptions,
   TokenFault,
   TokenRequestRecord,
 } from "./types";
@@ -66,13 +66,13 @@ export type {
   AddUserOptions,
   AuthorizeFault,
   EntraApp,
-  EntraStandInOptions,
+  EntraEmulatorOptions,
   EntraUser,
   ManagedIdentityRequestRecord,
   RefreshTokenInvalidation,
   RegisterAppOptions,
   SignInOptions,
-  StandInCredentialOptions,
+  EmulatorCredentialOptions,
   TokenFault,
   TokenRequestRecord,
 } from "./types";
@@ -81,7 +81,7 @@ export type {
  * An Entra ID stand-in. Create, {@link start}, register apps and users, point
  * MSAL at `${url}/${tenantId}` with `knownAuthorities: [new URL(url).host]`.
  */
-export class EntraStandIn {
+export class EntraEmulator {
   /** Object id of the deployer's managed identity (Key Vault officer by default). */
   readonly managedIdentityObjectId = randomUUID();
   /** Client id of the managed identity. */
@@ -101,12 +101,12 @@ export class EntraStandIn {
   readonly conditionalAccessPolicyId = randomUUID();
 
   private readonly server: LoopbackServer;
-  /** The plain-HTTP server of the sign-in pages, with {@link EntraStandInOptions.signInPagesOverHttp}. */
+  /** The plain-HTTP server of the sign-in pages, with {@link EntraEmulatorOptions.signInPagesOverHttp}. */
   private readonly pagesServer?: LoopbackServer;
   /** The private state every module works on. */
   private readonly state: EntraState = createState(this);
 
-  constructor(options: EntraStandInOptions) {
+  constructor(options: EntraEmulatorOptions) {
     this.server = new LoopbackServer((req, res) => handle(this.state, req, res), options.tls);
     if (options.signInPagesOverHttp) this.pagesServer = new LoopbackServer((req, res) => handle(this.state, req, res));
     this.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3600;
@@ -116,18 +116,18 @@ export class EntraStandIn {
 
   /** Authority host, e.g. `https://localhost:41234` (no trailing slash). */
   get url(): string {
-    if (!this.server.port) throw new Error("EntraStandIn is not started");
+    if (!this.server.port) throw new Error("EntraEmulator is not started");
     return `https://localhost:${this.server.port}`;
   }
 
   /**
    * Where the authorize endpoint and its pages are served, as the OpenID
    * configuration names it: {@link url}, or `http://localhost:<port>` with
-   * {@link EntraStandInOptions.signInPagesOverHttp}.
+   * {@link EntraEmulatorOptions.signInPagesOverHttp}.
    */
   get signInPagesUrl(): string {
     if (!this.pagesServer) return this.url;
-    if (!this.pagesServer.port) throw new Error("EntraStandIn is not started");
+    if (!this.pagesServer.port) throw new Error("EntraEmulator is not started");
     return `http://localhost:${this.pagesServer.port}`;
   }
 
@@ -346,7 +346,7 @@ export class EntraStandIn {
   }
 
   /** A test-side credential minting managed-identity (or `objectId`) tokens directly, without network. */
-  credential(options: StandInCredentialOptions = {}): TokenCredential {
+  credential(options: EmulatorCredentialOptions = {}): TokenCredential {
     return managedIdentity.credential(this.state, options);
   }
 

@@ -10,7 +10,7 @@ import { findResource } from "./directory";
 import { unknownResource } from "./errors";
 import { MSI_API_VERSION, safeEqual, type EntraState } from "./state";
 import { appToken } from "./tokens";
-import type { StandInCredentialOptions } from "./types";
+import type { EmulatorCredentialOptions } from "./types";
 
 export function handleManagedIdentity(s: EntraState, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
   const q = url.searchParams;
@@ -47,7 +47,7 @@ export function handleManagedIdentity(s: EntraState, req: http.IncomingMessage, 
 }
 
 export function requireManagedIdentityTenant(s: EntraState): string {
-  if (!s.managedIdentityTenant) throw new Error("EntraStandIn: add a tenant before using the managed identity");
+  if (!s.managedIdentityTenant) throw new Error("EntraEmulator: add a tenant before using the managed identity");
   return s.managedIdentityTenant;
 }
 
@@ -64,7 +64,7 @@ export function managedIdentityEnv(s: EntraState): Record<string, string> {
 }
 
 /** A test-side credential minting managed-identity (or `objectId`) tokens directly, without network. */
-export function credential(s: EntraState, options: StandInCredentialOptions = {}): TokenCredential {
+export function credential(s: EntraState, options: EmulatorCredentialOptions = {}): TokenCredential {
   return {
     getToken: async (scopes: string | string[], getTokenOptions?: GetTokenOptions): Promise<AccessToken> => {
       const list = Array.isArray(scopes) ? scopes : [scopes];

@@ -97,8 +97,8 @@ export interface RefreshTokenRecord {
   failure?: TokenFault;
 }
 
-/** What the modules read and write of the public `EntraStandIn` itself (its url, settings and records). */
-export interface StandInSettings {
+/** What the modules read and write of the public `EntraEmulator` itself (its url, settings and records). */
+export interface EntraSettings {
   readonly url: string;
   /** Where the authorize endpoint and its pages are served: {@link url}, or the plain-HTTP address. */
   readonly signInPagesUrl: string;
@@ -113,7 +113,7 @@ export interface StandInSettings {
 
 /** The stand-in's private state, shared by its modules. */
 export interface EntraState {
-  readonly settings: StandInSettings;
+  readonly settings: EntraSettings;
   readonly key: SigningKey;
   readonly identityHeader: string;
   readonly tenants: Map<string, Tenant>;
@@ -138,7 +138,7 @@ export interface EntraState {
 }
 
 /** Empty state for a new stand-in. */
-export function createState(settings: StandInSettings): EntraState {
+export function createState(settings: EntraSettings): EntraState {
   return {
     settings,
     key: createSigningKey(),
@@ -162,7 +162,7 @@ export function createState(settings: StandInSettings): EntraState {
   };
 }
 
-/** The stand-in's clock in ms: real time plus `EntraStandIn.advanceClock`'s offset. */
+/** The stand-in's clock in ms: real time plus `EntraEmulator.advanceClock`'s offset. */
 export function nowMs(s: EntraState): number {
   return Date.now() + s.clockOffsetMs;
 }
@@ -193,7 +193,7 @@ export function amrOf(user: EntraUser): string[] {
   return user.amr ? [...user.amr] : user.mfa ? ["pwd", "mfa"] : ["pwd"];
 }
 
-/** Key of `EntraStandIn.newestRefreshToken`: client and user, plus the issuing tenant when it is not the app's own. */
+/** Key of `EntraEmulator.newestRefreshToken`: client and user, plus the issuing tenant when it is not the app's own. */
 export function refreshTokenKey(clientId: string, username: string, customerTenant?: string): string {
   return [clientId.toLowerCase(), username.toLowerCase(), ...(customerTenant ? [customerTenant] : [])].join("|");
 }

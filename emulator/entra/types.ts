@@ -4,8 +4,8 @@
  */
 import type { ServerTls } from "../http";
 
-/** Options of `EntraStandIn`. */
-export interface EntraStandInOptions {
+/** Options of `EntraEmulator`. */
+export interface EntraEmulatorOptions {
   tls: ServerTls;
   /** Lifetime of issued access tokens (default 3600). */
   accessTokenLifetimeSeconds?: number;
@@ -53,7 +53,7 @@ export interface EntraApp {
   redirectUris: string[];
 }
 
-/** Options of `EntraStandIn.addTenant`. */
+/** Options of `EntraEmulator.addTenant`. */
 export interface AddTenantOptions {
   /** Verified domains, e.g. `fabrikam.onmicrosoft.com`; usable instead of the id in the authority path. */
   domains?: string[];
@@ -93,7 +93,7 @@ export interface EntraUser {
   amr?: string[];
 }
 
-/** An error the token endpoint returns once (see `EntraStandIn.failNextToken`). */
+/** An error the token endpoint returns once (see `EntraEmulator.failNextToken`). */
 export interface TokenFault {
   /** HTTP status (default 400). */
   status?: number;
@@ -112,14 +112,14 @@ export interface TokenFault {
   claims?: string | false;
 }
 
-/** An error the authorize endpoint redirects with once (see `EntraStandIn.failNextAuthorize`). */
+/** An error the authorize endpoint redirects with once (see `EntraEmulator.failNextAuthorize`). */
 export interface AuthorizeFault {
   error: string;
   /** e.g. `AADSTS65001: The user or administrator has not consented…` */
   description: string;
 }
 
-/** Makes existing refresh tokens fail (see `EntraStandIn.invalidateRefreshTokens`). */
+/** Makes existing refresh tokens fail (see `EntraEmulator.invalidateRefreshTokens`). */
 export interface RefreshTokenInvalidation {
   /** Only this user's tokens (default: every user's). */
   username?: string;
@@ -151,7 +151,7 @@ export interface ManagedIdentityRequestRecord {
   status: number;
 }
 
-/** How `EntraStandIn.signIn` answers the pages. */
+/** How `EntraEmulator.signIn` answers the pages. */
 export interface SignInOptions {
   username: string;
   password: string;
@@ -161,8 +161,8 @@ export interface SignInOptions {
   consent?: "accept" | "deny";
 }
 
-/** Options of `EntraStandIn.credential`. */
-export interface StandInCredentialOptions {
+/** Options of `EntraEmulator.credential`. */
+export interface EmulatorCredentialOptions {
   /** Object id of the principal (default: the managed identity's). */
   objectId?: string;
   /** Tenant of the principal (default: the managed identity's). */

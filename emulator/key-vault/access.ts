@@ -4,7 +4,7 @@
  * User) and the data actions RBAC names, and the firewall switch.
  */
 import type http from "node:http";
-import { AccessTokenError, type EntraStandIn } from "../entra";
+import { AccessTokenError, type EntraEmulator } from "../entra";
 import { bearerToken } from "../http";
 import { unauthorized } from "./errors";
 import type { Operation, VaultRole } from "./types";
@@ -38,7 +38,7 @@ export interface VaultPolicy {
 
 /** What token validation checks against: the issuing Entra stand-in, the vault's tenant and resource. */
 export interface TokenAudience {
-  entra: EntraStandIn;
+  entra: EntraEmulator;
   /** Lower-cased tenant id. */
   tenantId: string;
   /** The challenge resource and token audience, e.g. `https://vault.localhost:41234`. */

@@ -4,7 +4,7 @@
  * the request and write records; errors leave in Key Vault's shape.
  */
 import type http from "node:http";
-import type { EntraStandIn } from "../entra";
+import type { EntraEmulator } from "../entra";
 import { requestUrl, sendJson, type LoopbackServer } from "../http";
 import { ACTIONS, ROLE_ALLOWS, authenticate, type VaultPolicy } from "./access";
 import { VaultError, badParameter, forbiddenByFirewall, forbiddenByRbac, sendVaultError, serviceHeaders } from "./errors";
@@ -40,7 +40,7 @@ export class VaultAddress {
   }
 
   private port(): number {
-    if (!this.server.port) throw new Error("KeyVaultStandIn is not started");
+    if (!this.server.port) throw new Error("KeyVaultEmulator is not started");
     return this.server.port;
   }
 }
@@ -48,7 +48,7 @@ export class VaultAddress {
 /** Everything a request may read or change. */
 export interface VaultRequestContext {
   address: VaultAddress;
-  entra: EntraStandIn;
+  entra: EntraEmulator;
   /** Lower-cased tenant id. */
   tenantId: string;
   /** The made-up subscription RBAC messages name. */

@@ -20,12 +20,12 @@
  *
  * Never logs; the request and write logs carry no secret values or tokens.
  *
- * This file is the public face: the {@link KeyVaultStandIn} class, a thin
+ * This file is the public face: the {@link KeyVaultEmulator} class, a thin
  * facade over the store (secret-store.ts), the request pipeline (handler.ts,
  * routes.ts, access.ts), the error bodies (errors.ts) and faults (faults.ts).
  */
 import { randomUUID } from "node:crypto";
-import type { EntraStandIn } from "../entra";
+import type { EntraEmulator } from "../entra";
 import { LoopbackServer } from "../http";
 import type { VaultPolicy } from "./access";
 import { FaultQueue } from "./faults";
@@ -34,7 +34,7 @@ import { SecretRoutes } from "./routes";
 import { SecretStore } from "./secret-store";
 import type {
   DeletedSecretView,
-  KeyVaultStandInOptions,
+  KeyVaultEmulatorOptions,
   SecretVersion,
   SeedSecretOptions,
   VaultFaultFilter,
@@ -47,7 +47,7 @@ import type {
 export { SUPPORTED_API_VERSIONS } from "./handler";
 export type {
   DeletedSecretView,
-  KeyVaultStandInOptions,
+  KeyVaultEmulatorOptions,
   SecretVersion,
   SeedSecretOptions,
   VaultFaultFilter,
@@ -58,7 +58,7 @@ export type {
 } from "./types";
 
 /** A Key Vault (secrets) stand-in. */
-export class KeyVaultStandIn {
+export class KeyVaultEmulator {
   /** Vault name (first label of {@link url}). */
   readonly name: string;
   /** Every request, oldest first (no values, no tokens). */
@@ -68,13 +68,13 @@ export class KeyVaultStandIn {
 
   private readonly server: LoopbackServer;
   private readonly address: VaultAddress;
-  private readonly entra: EntraStandIn;
+  private readonly entra: EntraEmulator;
   private readonly store = new SecretStore();
   private readonly policy: VaultPolicy = { roles: new Map() };
   private readonly faults = new FaultQueue();
   private readonly context: VaultRequestContext;
 
-  constructor(options: KeyVaultStandInOptions) {
+  constructor(options: KeyVaultEmulatorOptions) {
     this.entra = options.entra;
     const tenantId = options.tenantId.toLowerCase();
     this.name = options.name ?? "pcsam-test-kv";

@@ -3,13 +3,13 @@
  * use, and the internal records of stored versions, deleted secrets and
  * routed operations.
  */
-import type { EntraStandIn } from "../entra";
+import type { EntraEmulator } from "../entra";
 import type { ServerTls } from "../http";
 
-/** Options of `KeyVaultStandIn` (index.ts). */
-export interface KeyVaultStandInOptions {
+/** Options of `KeyVaultEmulator` (index.ts). */
+export interface KeyVaultEmulatorOptions {
   tls: ServerTls;
-  entra: EntraStandIn;
+  entra: EntraEmulator;
   /** The vault's tenant: tokens must come from it. */
   tenantId: string;
   /** Vault name, the first label of the URI (default `pcsam-test-kv`). */
@@ -19,7 +19,7 @@ export interface KeyVaultStandInOptions {
 /** Key Vault Secrets Officer (read, write, list) or Key Vault Secrets User (read, list). */
 export type VaultRole = "officer" | "user";
 
-/** Attributes for `KeyVaultStandIn.setSecret`. */
+/** Attributes for `KeyVaultEmulator.setSecret`. */
 export interface SeedSecretOptions {
   contentType?: string;
   expiresOn?: Date;
@@ -86,7 +86,7 @@ export interface StoredVersion {
   updated: number;
 }
 
-/** Options of `KeyVaultStandIn.failNext`. */
+/** Options of `KeyVaultEmulator.failNext`. */
 export interface VaultFaultOptions {
   /** Sent as `Retry-After` (seconds) with a 429. Real 429s often carry none, so by default none is sent. */
   retryAfterSeconds?: number;

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/contract";
+import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/core/contract";
 import type { SecretVersion } from "../../emulator/key-vault";
 import { startStandIns, type StandIns, type StandInUser } from "../support/stand-ins";
 import {

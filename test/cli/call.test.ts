@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type http from "node:http";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/contract";
+import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/core/contract";
 import { expectNoSecretPrinted, freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
 import { callCommand } from "../../bootstrap/src/cli/call";
 import { documentedFlags, scratchDir, seedRefreshToken, writeOutputsFile } from "../support/fixtures";

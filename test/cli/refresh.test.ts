@@ -4,7 +4,7 @@
  * DefaultAzureCredential (the stand-in's managed identity).
  */
 import { describe, expect, it } from "vitest";
-import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/contract";
+import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/core/contract";
 import {
   DAY_MS,
   documentedFlags,

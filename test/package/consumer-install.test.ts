@@ -216,7 +216,7 @@ describe("a project that installs the npm pack tarball", () => {
     }>;
     const files = packed[0].files.map((f) => f.path);
     expect(files).toContain("bootstrap/dist/cli/main.js");
-    for (const built of ["dist/infra/partner-center-sam.js", "dist/infra/partner-center-sam.d.ts", "dist/bootstrap/src/contract.js"]) expect(files).toContain(built);
+    for (const built of ["dist/infra/partner-center-sam.js", "dist/infra/partner-center-sam.d.ts", "dist/bootstrap/src/core/contract.js"]) expect(files).toContain(built);
     expect(files, "the program's entry point declares a stack when loaded").not.toContain("dist/infra/index.js");
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
     expect(files.filter((f) => /^(infra|test)\//.test(f))).toEqual([]);

@@ -7,10 +7,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import path from "node:path";
-import { AuthorizationResponseCollector } from "../../bootstrap/src/authorization-response";
-import { LoopbackRedirectServer } from "../../bootstrap/src/loopback-redirect-server";
+import { AuthorizationResponseCollector } from "../../bootstrap/src/sign-in/authorization-response";
+import { LoopbackRedirectServer } from "../../bootstrap/src/sign-in/loopback-redirect-server";
 import { parseStackConfig } from "../../infra/config";
-import { createTokenProvider } from "../../bootstrap/src/token-provider";
+import { createTokenProvider } from "../../bootstrap/src/entra/token-provider";
 import { scratchDir, seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import type { StandIns } from "../support/stand-ins";
 import { cli, settle, type ReliabilityCase } from "./harness";

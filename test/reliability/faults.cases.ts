@@ -12,7 +12,7 @@ import { testTls } from "../support/global-setup";
 import { seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import type { StandIns } from "../support/stand-ins";
 import { runCli } from "../support/run-cli";
-import { createTokenProvider } from "../../bootstrap/src/token-provider";
+import { createTokenProvider } from "../../bootstrap/src/entra/token-provider";
 import { cli, cliWith, settle, type CaseRun, type ReliabilityCase } from "./harness";
 
 type VaultFault = number | "hang" | "reset";

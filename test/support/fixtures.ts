@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { RefreshTokenTags } from "../../bootstrap/src/vault-store";
+import type { RefreshTokenTags } from "../../bootstrap/src/vault/vault-store";
 import type { StandInUser, StandIns } from "./stand-ins";
 
 export const DAY_MS = 24 * 60 * 60 * 1000;

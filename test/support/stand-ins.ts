@@ -8,11 +8,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { SecretNames } from "../../bootstrap/src/contract";
+import type { SecretNames } from "../../bootstrap/src/core/contract";
 import { startEmulator, type EmulatorCustomer, type EmulatorCustomerOptions, type EmulatorStackOutputs, type EmulatorUser, type Emulator } from "../../emulator";
-import type { EntraStandIn } from "../../emulator/entra";
-import type { KeyVaultStandIn } from "../../emulator/key-vault";
-import type { OrganizationProfile, PartnerCenterStandIn } from "../../emulator/partner-center";
+import type { EntraEmulator } from "../../emulator/entra";
+import type { KeyVaultEmulator } from "../../emulator/key-vault";
+import type { OrganizationProfile, PartnerCenterEmulator } from "../../emulator/partner-center";
 import { testTls } from "./global-setup";
 import { LOOPBACK_ONLY_CJS } from "./loopback-guard";
 import { recordStarted } from "./started";
@@ -32,16 +32,16 @@ export interface StartStandInsOptions {
   /** Access-token lifetime at Entra (default 3600). */
   accessTokenLifetimeSeconds?: number;
   /** Customer tenants Entra also serves (default none). */
-  customers?: StandInCustomerOptions[];
+  customers?: EmulatedCustomerOptions[];
   /** Register the app as multi-tenant (AzureADMultipleOrgs). Default: true when `customers` are given, else false. */
   multiTenant?: boolean;
 }
 
 /** A customer tenant of the partner (GDAP), as {@link startStandIns} sets it up. */
-export type StandInCustomerOptions = EmulatorCustomerOptions;
+export type EmulatedCustomerOptions = EmulatorCustomerOptions;
 
 /** A customer tenant the stand-ins serve. */
-export type StandInCustomer = EmulatorCustomer;
+export type EmulatedCustomer = EmulatorCustomer;
 
 /** A user the stand-ins know, with the credentials the sign-in pages accept (mfaCode is "" without MFA). */
 export type StandInUser = EmulatorUser;
@@ -53,15 +53,15 @@ export type StackOutputs = EmulatorStackOutputs;
 export interface StandIns {
   /** The emulator behind them. */
   emulator: Emulator;
-  entra: EntraStandIn;
-  vault: KeyVaultStandIn;
-  partnerCenter: PartnerCenterStandIn;
+  entra: EntraEmulator;
+  vault: KeyVaultEmulator;
+  partnerCenter: PartnerCenterEmulator;
   tenantId: string;
   clientId: string;
   clientSecret: string;
   users: { admin: StandInUser; nonMfa?: StandInUser };
   /** The customer tenants of {@link StartStandInsOptions.customers}, in order. */
-  customers: StandInCustomer[];
+  customers: EmulatedCustomer[];
   outputs: StackOutputs;
   /**
    * Environment for a CLI child process: this process's environment without

@@ -1,8 +1,8 @@
 import { Command } from "commander";
-import type { BootstrapFromSourceOptions } from "../bootstrap-flow";
-import { ExitCode } from "../errors";
-import type { Reporter } from "../reporter";
-import { describeValue } from "../validate";
+import type { BootstrapFromSourceOptions } from "../flows/bootstrap-flow";
+import { ExitCode } from "../core/errors";
+import type { Reporter } from "./reporter";
+import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
@@ -64,7 +64,7 @@ export function bootstrapCommand(runF: (options: BootstrapCommandOptions) => Pro
 
 /** Runs the bootstrap flow and renders its result. */
 export async function bootstrapRun(options: BootstrapCommandOptions): Promise<number> {
-  const { bootstrapFromSource } = await import("../bootstrap-flow.js");
+  const { bootstrapFromSource } = await import("../flows/bootstrap-flow.js");
   const result = await bootstrapFromSource(options);
   options.reporter.result(
     [

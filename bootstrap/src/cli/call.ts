@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
-import { HTTP_METHODS, type HttpMethod } from "../api-client";
-import type { CallFlowOptions } from "../call-flow";
-import { ExitCode } from "../errors";
-import { terminalSafe } from "../reporter";
-import { describeValue } from "../validate";
+import { HTTP_METHODS, type HttpMethod } from "../partner-center/api-client";
+import type { CallFlowOptions } from "../flows/call-flow";
+import { ExitCode } from "../core/errors";
+import { terminalSafe } from "./reporter";
+import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
@@ -111,7 +111,7 @@ function readBody(value: string, problems: OptionProblems): string | undefined {
 
 /** Runs the call flow and prints the response body on stdout: pretty JSON on a terminal, compact otherwise. */
 export async function callRun(options: CallCommandOptions): Promise<number> {
-  const { runCall } = await import("../call-flow.js");
+  const { runCall } = await import("../flows/call-flow.js");
   const result = await runCall(options);
   const tty = process.stdout.isTTY === true;
   // `call … | head` closes the pipe early: that is the reader's choice, not a failure to report.

@@ -1,8 +1,8 @@
 import { Command } from "commander";
-import type { ConsentFlowOptions } from "../call-flow";
-import type { CustomerConsentResult } from "../consent-flow";
-import { ExitCode } from "../errors";
-import type { Reporter } from "../reporter";
+import type { ConsentFlowOptions } from "../flows/call-flow";
+import type { CustomerConsentResult } from "../flows/consent-flow";
+import { ExitCode } from "../core/errors";
+import type { Reporter } from "./reporter";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
@@ -79,7 +79,7 @@ function resultLine(r: CustomerConsentResult, dryRun: boolean): string {
 
 /** Runs the consent flow and prints one line per customer (or the --json array); exit 1 when any customer failed. */
 export async function consentRun(options: ConsentCommandOptions): Promise<number> {
-  const { runConsentFromStack } = await import("../call-flow.js");
+  const { runConsentFromStack } = await import("../flows/call-flow.js");
   const results = await runConsentFromStack(options);
   const failed = results.filter((r) => r.outcome === "failed");
   const count = (outcome: CustomerConsentResult["outcome"]) => results.filter((r) => r.outcome === outcome).length;

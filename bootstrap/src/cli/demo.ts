@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { ExitCode } from "../errors";
+import { ExitCode } from "../core/errors";
 import { setRun } from "./run-command";
 
 /** What `demo` runs with. */

@@ -1,9 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { catalogError } from "../error-catalogue";
-import { ExitCode } from "../errors";
-import { describeValue } from "../validate";
+import { catalogError } from "../core/error-catalogue";
+import { ExitCode } from "../core/errors";
+import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addJsonOption } from "./shared-options";

@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { ExitCode } from "../errors";
+import { ExitCode } from "../core/errors";
 import { bootstrapCommand } from "./bootstrap";
 import { callCommand } from "./call";
 import { consentCommand } from "./consent";

@@ -1,5 +1,5 @@
-import { catalogError } from "../error-catalogue";
-import { checkUrl, describeValue, URL_RULES, urlProblem, type UrlRule } from "../validate";
+import { catalogError } from "../core/error-catalogue";
+import { checkUrl, describeValue, URL_RULES, urlProblem, type UrlRule } from "../core/validate";
 
 /**
  * Collects every problem with the command-line options, so they are reported

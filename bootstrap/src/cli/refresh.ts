@@ -1,7 +1,7 @@
 import { Command } from "commander";
-import { ExitCode } from "../errors";
-import type { RefreshOptions } from "../refresh-flow";
-import type { Reporter } from "../reporter";
+import { ExitCode } from "../core/errors";
+import type { RefreshOptions } from "../flows/refresh-flow";
+import type { Reporter } from "./reporter";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
@@ -43,7 +43,7 @@ export function refreshCommand(runF: (options: RefreshCommandOptions) => Promise
 
 /** Runs the refresh flow and renders its result. */
 export async function refreshRun(options: RefreshCommandOptions): Promise<number> {
-  const { runRefresh } = await import("../refresh-flow.js");
+  const { runRefresh } = await import("../flows/refresh-flow.js");
   const result = await runRefresh(options);
   options.reporter.result(
     [

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
-import { ExitCode } from "../errors";
-import { Reporter, terminalSafe } from "../reporter";
-import { CancelledError } from "../retry";
+import { ExitCode } from "../core/errors";
+import { Reporter, terminalSafe } from "./reporter";
+import { CancelledError } from "../core/retry";
 
 /** Text appended to every command's --help. */
 export const EXIT_CODES_HELP = `

@@ -4,7 +4,7 @@
  * and the wait options. A command adds the groups it needs.
  */
 import { Option, type Command } from "commander";
-import type { TargetSource } from "../vault-target";
+import type { TargetSource } from "../vault/vault-target";
 import { OptionProblems } from "./options";
 
 /** The defaults and bounds of a command's `--access-wait` and `--timeout` (seconds). */

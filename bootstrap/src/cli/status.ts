@@ -1,8 +1,8 @@
 import { Command } from "commander";
-import { ExitCode } from "../errors";
-import type { Reporter } from "../reporter";
-import type { StatusFlowOptions } from "../status-flow";
-import { METADATA_CAVEAT, type ExpiringSecretStatus, type StatusReport } from "../status-report";
+import { ExitCode } from "../core/errors";
+import type { Reporter } from "./reporter";
+import type { StatusFlowOptions } from "../flows/status-flow";
+import { METADATA_CAVEAT, type ExpiringSecretStatus, type StatusReport } from "../flows/status-report";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
@@ -43,7 +43,7 @@ export function statusCommand(runF: (options: StatusCommandOptions) => Promise<n
 
 /** Runs the status flow and renders the report; exits 3 when something needs attention. */
 export async function statusRun(options: StatusCommandOptions): Promise<number> {
-  const { runStatus } = await import("../status-flow.js");
+  const { runStatus } = await import("../flows/status-flow.js");
   const report = await runStatus(options);
   options.reporter.result(humanReport(report), { ok: true, ...report });
   return report.healthy ? ExitCode.Ok : ExitCode.ActionNeeded;

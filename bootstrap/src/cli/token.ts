@@ -1,8 +1,8 @@
 import { Command } from "commander";
-import { ExitCode } from "../errors";
-import type { Reporter } from "../reporter";
-import type { TokenFlowOptions } from "../token-flow";
-import { describeValue } from "../validate";
+import { ExitCode } from "../core/errors";
+import type { Reporter } from "./reporter";
+import type { TokenFlowOptions } from "../flows/token-flow";
+import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
@@ -60,7 +60,7 @@ export function tokenCommand(runF: (options: TokenCommandOptions) => Promise<num
 
 /** Runs the token flow and prints the token (or the --json document) on stdout. */
 export async function tokenRun(options: TokenCommandOptions): Promise<number> {
-  const { runToken } = await import("../token-flow.js");
+  const { runToken } = await import("../flows/token-flow.js");
   const token = await runToken(options);
   options.reporter.secretResult(token.accessToken, token);
   return ExitCode.Ok;

@@ -1,0 +1,49 @@
+import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
+import { TimeoutNetworkClient, type TimeoutNetworkClientOptions } from "./msal-network";
+import { trimTrailingSlash } from "../core/validate";
+import type { AppCredentials } from "../vault/vault-store";
+
+/**
+ * Builds the MSAL confidential client for the Partner Center app. The authority
+ * host is listed in `knownAuthorities`, so MSAL trusts it without asking the
+ * public cloud's instance-discovery endpoint (needed for sovereign and private hosts).
+ * MSAL's own logging stays off: its messages can carry request details.
+ * Every request to Entra ID has a timeout (and ends by `network.deadline`).
+ */
+export function createMsalApp(credentials: AppCredentials, authorityHost: string, network: TimeoutNetworkClientOptions = {}): ConfidentialClientApplication {
+  const host = trimTrailingSlash(authorityHost);
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: credentials.clientId,
+      clientSecret: credentials.clientSecret,
+      authority: tenantAuthority(host, credentials.tenantId),
+      knownAuthorities: [new URL(host).host],
+    },
+    system: {
+      loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
+      networkClient: new TimeoutNetworkClient(network),
+    },
+  });
+}
+
+/** The authority of one tenant (id or verified domain): `<authorityHost>/<tenant>`. */
+export function tenantAuthority(authorityHost: string, tenant: string): string {
+  return `${trimTrailingSlash(authorityHost)}/${tenant}`;
+}
+
+interface SerializedRefreshToken {
+  home_account_id?: string;
+  client_id?: string;
+  secret?: string;
+}
+
+/**
+ * MSAL does not hand out refresh tokens; it keeps them in its token cache.
+ * This returns the one for the given account (and client) from the serialized cache.
+ */
+export function refreshTokenFromCache(app: ConfidentialClientApplication, homeAccountId: string, clientId: string): string | undefined {
+  const cache = JSON.parse(app.getTokenCache().serialize()) as { RefreshToken?: Record<string, SerializedRefreshToken> };
+  const entries = Object.values(cache.RefreshToken ?? {});
+  const match = entries.find((entry) => entry.home_account_id === homeAccountId && entry.client_id === clientId);
+  return match?.secret;
+}

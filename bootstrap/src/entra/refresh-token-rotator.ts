@@ -1,0 +1,290 @@
+import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
+import { explainEntraError, isClientSecretRejection } from "./entra-errors";
+import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
+import { catalogError } from "../core/error-catalogue";
+import { SamError } from "../core/errors";
+import { readJwtClaims } from "./jwt-claims";
+import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
+import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
+import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "../vault/vault-store";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Options for {@link RefreshTokenRotator}. */
+export interface RefreshTokenRotatorOptions {
+  store: VaultStore;
+  /** Entra ID authority host, e.g. https://login.microsoftonline.com. */
+  authorityHost: string;
+  /** Clock, for tags and expiry. */
+  now?: () => Date;
+  /**
+   * Told every secret value the rotator handles (client secret, stored and
+   * rotated refresh tokens, access token), so a command can keep them off screen.
+   */
+  onSecret?: (value: string) => void;
+  /**
+   * What to do when the rotated refresh token cannot be written back (after the
+   * vault retries of retry.ts): `throw` (default, for commands) a
+   * `refresh_token_not_stored` error, or `return` the redemption with
+   * `stored: false` and `storeError` (for the token provider, which keeps serving
+   * the access token). Either way the stored token stays valid.
+   */
+  onStoreFailure?: "throw" | "return";
+  /** Timeouts and deadline for the requests to Entra ID. */
+  network?: TimeoutNetworkClientOptions;
+}
+
+/** What {@link RefreshTokenRotator.redeem} is asked for besides the scopes. */
+export interface RedeemOptions {
+  /**
+   * A customer tenant (tenant id or verified domain): the partner's stored
+   * refresh token is redeemed at `<authorityHost>/<tenant>` (GDAP, App+User) and
+   * nothing is written back — the refresh token a customer tenant returns is never
+   * stored in place of the partner's. Default, or the partner's own tenant id: the
+   * partner's tenant, with the write-back.
+   */
+  tenantId?: string;
+  /**
+   * Gives up on the redemption: the vault reads and the request to Entra ID are
+   * aborted and it rejects with the signal's reason. Once Entra ID has answered,
+   * the signal is no longer looked at: the rotated refresh token is always written back.
+   */
+  signal?: AbortSignal;
+}
+
+/** The result of one redemption. */
+export interface Redemption {
+  accessToken: string;
+  /** When the access token expires. */
+  expiresOn: Date;
+  scopes: string[];
+  /** The tenant the access token was issued in (its `tid`): the partner's, or the customer's. */
+  tenantId: string;
+  /** The user the token belongs to, from the token or the stored tags. */
+  user?: string;
+  /** The refresh-token secret version written for the rotated token. */
+  storedVersion?: string;
+  /** When the stored refresh token expires if it is not used again. */
+  refreshTokenExpiresOn: Date;
+  tags: RefreshTokenTags;
+  /**
+   * False when nothing was written back: the rotated token could not be (only
+   * with `onStoreFailure: "return"`, see `storeError`), or the redemption was in a
+   * customer tenant, whose refresh token is never stored.
+   */
+  stored: boolean;
+  /** Why the rotated token could not be written back. */
+  storeError?: SamError;
+}
+
+/**
+ * Redeems the refresh token stored in the vault and stores the rotated one
+ * before returning: the core of `npm run refresh` and of the token provider.
+ * If anything fails before the write, the stored token is left as it was.
+ */
+export class RefreshTokenRotator {
+  private readonly store: VaultStore;
+  private readonly authorityHost: string;
+  private readonly now: () => Date;
+  private readonly onSecret: (value: string) => void;
+  private readonly onStoreFailure: "throw" | "return";
+  private readonly network: TimeoutNetworkClientOptions;
+  /** The last request to Entra ID that got no answer (msal may hide it behind its own error). */
+  private lastNetworkError?: Error;
+  private credentials?: Promise<AppCredentials>;
+  private app?: { credentials: AppCredentials; client: ConfidentialClientApplication };
+  /**
+   * The client for customer-tenant redemptions, apart from the partner's: its
+   * cache stays empty (no forceCache), so a customer tenant's refresh token is
+   * never kept, and the partner's cache only ever holds the partner's.
+   */
+  private customerApp?: { credentials: AppCredentials; client: ConfidentialClientApplication };
+
+  constructor(options: RefreshTokenRotatorOptions) {
+    this.store = options.store;
+    this.authorityHost = options.authorityHost;
+    this.now = options.now ?? (() => new Date());
+    this.onSecret = options.onSecret ?? (() => undefined);
+    this.onStoreFailure = options.onStoreFailure ?? "throw";
+    const outer = options.network?.onNetworkError;
+    this.network = {
+      ...options.network,
+      onNetworkError: (error) => {
+        this.lastNetworkError = error;
+        outer?.(error);
+      },
+    };
+  }
+
+  /** The partner's tenant id, from the vault (read once). */
+  async partnerTenantId(): Promise<string> {
+    return (await this.appCredentials()).tenantId;
+  }
+
+  /**
+   * Redeems the stored refresh token for `scopes` and writes the rotated token
+   * back — in the partner's tenant. In a customer tenant (`options.tenantId`) it
+   * only redeems: nothing is written.
+   */
+  async redeem(scopes: string[], options: RedeemOptions = {}): Promise<Redemption> {
+    const { signal } = options;
+    if (signal?.aborted) throw signal.reason;
+    const stored = await this.store.readRefreshToken({ abortSignal: signal });
+    this.onSecret(stored.value);
+    let credentials = await untilAborted(this.appCredentials(), signal);
+    const customer = options.tenantId !== undefined && options.tenantId.toLowerCase() !== credentials.tenantId.toLowerCase() ? options.tenantId : undefined;
+    let result: AuthenticationResult | null;
+    try {
+      result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer));
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      // A rotated or expired client secret: read the vault again once and retry with the new one.
+      if (!isClientSecretRejection(error)) throw this.explain(error, customer);
+      this.credentials = undefined;
+      credentials = await untilAborted(this.appCredentials(), signal);
+      result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer)).catch((retryError: unknown) => {
+        throw signal?.aborted ? signal.reason : this.explain(retryError, customer);
+      });
+    }
+    // Entra ID has answered: from here on the signal is ignored, so a rotated refresh token is always stored.
+    if (customer && result) return this.customerRedemption(result, stored, credentials, customer);
+    if (!result?.account) {
+      throw catalogError("no_account", {
+        message: "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.",
+        hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
+      });
+    }
+    this.onSecret(result.accessToken);
+    const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
+    if (!rotated) {
+      const until = stored.expiresOn ? ` until ${stored.expiresOn.toISOString()}` : " until its expiry";
+      throw catalogError("no_refresh_token", {
+        message: `Entra ID redeemed the stored refresh token but returned no new one, so nothing was written; the stored refresh token was used and is still valid${until}.`,
+        hint: "Check that the app's permissions include offline_access (run `pulumi up`), then run the command again; it uses the stored token.",
+      });
+    }
+    this.onSecret(rotated);
+    const claims = readJwtClaims(result.accessToken);
+    const now = this.now();
+    const tags: RefreshTokenTags = {
+      consentedAt: stored.tags.consentedAt ?? "unknown",
+      consentedBy: stored.tags.consentedBy ?? result.account.username,
+      mfa: stored.tags.mfa ?? "false",
+      tenantId: credentials.tenantId,
+      clientId: credentials.clientId,
+      refreshedAt: now.toISOString(),
+    };
+    const redemption = {
+      accessToken: result.accessToken,
+      expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
+      scopes: result.scopes,
+      tenantId: credentials.tenantId,
+      user: result.account.username || tags.consentedBy,
+      tags,
+    };
+    let written: { version?: string; expiresOn: Date };
+    try {
+      written = await this.store.writeRefreshToken(rotated, tags, now);
+    } catch (error) {
+      const storeError = notStored(error, stored, this.store.keyVaultUri);
+      if (this.onStoreFailure === "throw") throw storeError;
+      return { ...redemption, refreshTokenExpiresOn: storedExpiry(stored), stored: false, storeError };
+    }
+    return { ...redemption, storedVersion: written.version, refreshTokenExpiresOn: written.expiresOn, stored: true };
+  }
+
+  /** A customer-tenant redemption: the access token only; the stored partner refresh token is left as it is. */
+  private customerRedemption(result: AuthenticationResult, stored: StoredRefreshToken, credentials: AppCredentials, customer: string): Redemption {
+    this.onSecret(result.accessToken);
+    const claims = readJwtClaims(result.accessToken);
+    const tid = typeof claims?.tid === "string" && claims.tid ? claims.tid : result.tenantId || customer;
+    const user = result.account?.username || stored.tags.consentedBy;
+    return {
+      accessToken: result.accessToken,
+      expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
+      scopes: result.scopes,
+      tenantId: tid,
+      ...(user ? { user } : {}),
+      refreshTokenExpiresOn: storedExpiry(stored),
+      tags: {
+        consentedAt: stored.tags.consentedAt ?? "unknown",
+        consentedBy: stored.tags.consentedBy ?? user ?? "unknown",
+        mfa: stored.tags.mfa ?? "false",
+        tenantId: credentials.tenantId,
+        clientId: credentials.clientId,
+        refreshedAt: stored.tags.refreshedAt ?? "unknown",
+      },
+      stored: false,
+    };
+  }
+
+  private appCredentials(): Promise<AppCredentials> {
+    this.credentials ??= this.store.readAppCredentials().catch((error: unknown) => {
+      this.credentials = undefined;
+      throw error;
+    });
+    return this.credentials;
+  }
+
+  private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[], customerTenant?: string): Promise<AuthenticationResult | null> {
+    this.onSecret(credentials.clientSecret);
+    if (customerTenant) {
+      if (this.customerApp?.credentials !== credentials) {
+        this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
+      }
+      return this.customerApp.client.acquireTokenByRefreshToken({ refreshToken, scopes, authority: tenantAuthority(this.authorityHost, customerTenant), forceCache: false });
+    }
+    if (this.app?.credentials !== credentials) {
+      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
+    }
+    return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
+  }
+
+  private explain(error: unknown, customerTenant?: string): unknown {
+    const name = (error as { name?: unknown } | null)?.name;
+    const network = this.lastNetworkError;
+    if (network && (name === "ClientAuthError" || name === "AuthError")) {
+      this.lastNetworkError = undefined;
+      return catalogError("entra_unreachable", {
+        message: `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`,
+        cause: error,
+        hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
+      });
+    }
+    return explainEntraError(error, { phase: "refresh", customerTenant });
+  }
+}
+
+/**
+ * `work`, or the signal's reason once it aborts. For work shared with other
+ * redemptions (the app credentials, read once), which one caller must not abort.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */
+function storedExpiry(stored: StoredRefreshToken): Date {
+  if (stored.expiresOn) return stored.expiresOn;
+  return new Date((stored.updatedOn?.getTime() ?? Date.now()) + REFRESH_TOKEN_LIFETIME_DAYS * DAY_MS);
+}
+
+/**
+ * The error for a redemption whose rotated token could not be written back. Entra
+ * ID does not revoke a refresh token when it is used, so the stored one still works.
+ */
+function notStored(error: unknown, stored: StoredRefreshToken, keyVaultUri: string): SamError {
+  const why = (error instanceof Error ? error.message : String(error)).replace(/\.?$/, ".");
+  const fix = error instanceof SamError && error.hint ? `${error.hint} ` : "";
+  return catalogError("refresh_token_not_stored", {
+    message: `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
+    cause: error,
+    hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.`,
+  });
+}

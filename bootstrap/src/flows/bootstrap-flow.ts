@@ -1,0 +1,183 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { catalogError } from "../core/error-catalogue";
+import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "../entra/jwt-claims";
+import { signInInteractively } from "../sign-in/interactive-sign-in";
+import { createMsalApp } from "../entra/msal-app";
+import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center/partner-center";
+import type { InteractiveProgress } from "../core/progress";
+import { Deadline } from "../core/retry";
+import { loadStackOutputs, type StackOutputs } from "../vault/stack-outputs";
+import { VaultStore, type RefreshTokenTags } from "../vault/vault-store";
+import { describeSource, type TargetSource } from "../vault/vault-target";
+
+/** Options for {@link runBootstrap}. */
+export interface BootstrapOptions {
+  outputs: StackOutputs;
+  /** Credential for Key Vault; defaults to DefaultAzureCredential. */
+  credential?: TokenCredential;
+  /** How long to retry a Key Vault 403 while a role assignment propagates (ms); transient failures have their own budget. */
+  accessWaitMs: number;
+  /** Sign-in timeout (ms). */
+  timeoutMs: number;
+  noBrowser: boolean;
+  loginHint?: string;
+  allowNoMfa: boolean;
+  /** Call Partner Center with the new token before storing it. */
+  verify: boolean;
+  /** Overrides the stack's authorityHost (AZURE_AUTHORITY_HOST). */
+  authorityHost?: string;
+  openBrowser: (url: string) => Promise<unknown>;
+  input: NodeJS.ReadableStream;
+  /** Progress, prompts, and the values to keep off screen. */
+  reporter: InteractiveProgress;
+  now?: () => Date;
+}
+
+/** Options for {@link bootstrapFromSource}: {@link BootstrapOptions} with the stack outputs still to be read. */
+export interface BootstrapFromSourceOptions extends Omit<BootstrapOptions, "outputs" | "authorityHost"> {
+  /** The stack (`stack`) or outputs file (`outputsFile`) to read; `authorityHost` and `partnerCenterEndpoint` override the outputs. */
+  source: TargetSource;
+}
+
+/** What the bootstrap stored; safe to print. */
+export interface BootstrapResult {
+  ok: true;
+  keyVaultUri: string;
+  secretName: string;
+  version: string | null;
+  expiresOn: string;
+  consentedBy: string;
+  consentedAt: string;
+  mfa: boolean;
+  tenantId: string;
+  clientId: string;
+  verified: boolean;
+  organization: OrganizationProfile | null;
+}
+
+/** Reads the stack outputs named by `source`, then runs {@link runBootstrap}. */
+export async function bootstrapFromSource(options: BootstrapFromSourceOptions): Promise<BootstrapResult> {
+  const { source, ...rest } = options;
+  options.reporter.step(describeSource(source));
+  const outputs = await loadStackOutputs({ stack: source.stack, outputsFile: source.outputsFile });
+  return runBootstrap({
+    ...rest,
+    outputs: source.partnerCenterEndpoint ? { ...outputs, partnerCenterEndpoint: source.partnerCenterEndpoint } : outputs,
+    authorityHost: source.authorityHost,
+  });
+}
+
+/**
+ * The one-time interactive step: read the app's credentials from the vault,
+ * sign in with MFA in the browser, check and verify the token, and store the
+ * refresh token in the vault. A failure before the write leaves the vault as it was.
+ */
+export async function runBootstrap(options: BootstrapOptions): Promise<BootstrapResult> {
+  // Overall deadline: the sign-in's own timeout, the propagation wait, and two minutes for everything else.
+  const deadline = new Deadline(options.timeoutMs + options.accessWaitMs + 120_000);
+  try {
+    return await bootstrapWithin(options, deadline);
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): Promise<BootstrapResult> {
+  const { outputs, reporter } = options;
+  const store = new VaultStore({
+    keyVaultUri: outputs.keyVaultUri,
+    secretNames: outputs.secretNames,
+    credential: options.credential,
+    accessWaitMs: options.accessWaitMs,
+    deadline,
+    onWait: (message, delayMs) => (reporter.wait ? reporter.wait(message, delayMs) : reporter.note(message)),
+  });
+
+  reporter.step(`Reading the app's credentials from ${outputs.keyVaultUri}`);
+  const credentials = await store.readAppCredentials();
+  reporter.protect(credentials.clientSecret);
+  const mismatched = (["clientId", "tenantId"] as const).filter((k) => credentials[k].toLowerCase() !== outputs[k].toLowerCase());
+  if (mismatched.length > 0) {
+    throw catalogError("vault_outputs_mismatch", {
+      message: `The vault's ${mismatched.join(" and ")} differ from the stack outputs.`,
+      hint: "Use the outputs of the stack that owns this vault, or run `pulumi up` so the vault is current.",
+    });
+  }
+
+  // Before anyone signs in: a soft-deleted refresh-token secret would refuse the write afterwards (409).
+  if ((await store.prepareRefreshTokenSecret()) === "recovered") {
+    reporter.step(`The refresh-token secret "${outputs.secretNames.refreshToken}" was deleted (soft delete); recovered it so the new token can be stored.`);
+  }
+
+  const authorityHost = options.authorityHost ?? outputs.authorityHost;
+  const app = createMsalApp(credentials, authorityHost, { deadline });
+  const signIn = await signInInteractively({
+    app,
+    clientId: credentials.clientId,
+    scopes: outputs.scopes,
+    registeredRedirectUri: outputs.redirectUri,
+    loginHint: options.loginHint,
+    timeoutMs: options.timeoutMs,
+    noBrowser: options.noBrowser,
+    openBrowser: options.openBrowser,
+    input: options.input,
+    reporter,
+    adminConsentUrl: outputs.adminConsentUrl,
+  });
+
+  const claims = readAccessTokenClaims(signIn.result.accessToken);
+  const user = signedInUser(claims) ?? signIn.result.account?.username ?? "unknown";
+  const mfa = hasMfaClaim(claims);
+  reporter.step(`Signed in as ${user}${mfa ? " with MFA" : " without MFA"}.`);
+  if (claims?.tid && claims.tid.toLowerCase() !== credentials.tenantId.toLowerCase()) {
+    throw catalogError("wrong_tenant", {
+      message: `The sign-in was for tenant ${claims.tid}, but the app belongs to ${credentials.tenantId}.`,
+      hint: "Run `npm run bootstrap` again and sign in with a user of the partner tenant.",
+    });
+  }
+  if (options.loginHint && user.toLowerCase() !== options.loginHint.toLowerCase()) {
+    throw catalogError("wrong_account", {
+      message: `Signed in as ${user}, but --login-hint asked for ${options.loginHint}.`,
+      hint: "Run `npm run bootstrap` again and pick the intended account (or drop --login-hint).",
+    });
+  }
+  if (!mfa && !options.allowNoMfa) {
+    throw catalogError("mfa_missing", {
+      message: "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.",
+      hint: "Run `npm run bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
+    });
+  }
+
+  let organization: OrganizationProfile | null = null;
+  if (options.verify) {
+    reporter.step(`Verifying the token with Partner Center (${outputs.partnerCenterEndpoint}).`);
+    organization = await fetchOrganizationProfile(outputs.partnerCenterEndpoint, signIn.result.accessToken, { deadline });
+    reporter.step(`Partner Center organization: ${organization.companyName || "(no name)"} (${organization.id}).`);
+  }
+
+  const now = (options.now ?? (() => new Date()))();
+  const tags: RefreshTokenTags = {
+    consentedAt: now.toISOString(),
+    consentedBy: user,
+    mfa: mfa ? "true" : "false",
+    tenantId: credentials.tenantId,
+    clientId: credentials.clientId,
+    refreshedAt: now.toISOString(),
+  };
+  reporter.step(`Storing the refresh token in ${outputs.keyVaultUri} as "${outputs.secretNames.refreshToken}".`);
+  const written = await store.writeRefreshToken(signIn.refreshToken, tags, now);
+  return {
+    ok: true,
+    keyVaultUri: outputs.keyVaultUri,
+    secretName: outputs.secretNames.refreshToken,
+    version: written.version ?? null,
+    expiresOn: written.expiresOn.toISOString(),
+    consentedBy: user,
+    consentedAt: tags.consentedAt,
+    mfa,
+    tenantId: credentials.tenantId,
+    clientId: credentials.clientId,
+    verified: organization !== null,
+    organization,
+  };
+}

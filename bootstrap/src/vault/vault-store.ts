@@ -1,0 +1,378 @@
+import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
+import { CREDENTIAL_TIMEOUT_SUBJECT, defaultCredential, withTokenTimeout } from "./azure-credential";
+import {
+  classifyVaultError,
+  clientAddress,
+  describeTransient,
+  firstLine,
+  innerCode,
+  isCredentialError,
+  isDisabled,
+  isNotFound,
+  serviceErrorPolicy,
+  statusOf,
+} from "./vault-errors";
+
+export { VaultServiceError, classifyVaultError } from "./vault-errors";
+export type * from "./vault-types";
+import type { AppCredentials, DeletedSecretInfo, RefreshTokenSecretState, RefreshTokenTags, SecretMetadata, StoredRefreshToken, VaultReadOptions, VaultStoreOptions } from "./vault-types";
+import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "../core/contract";
+import { catalogError } from "../core/error-catalogue";
+import { SamError, VaultError } from "../core/errors";
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TRANSIENT_BUDGET_MS,
+  Deadline,
+  NO_SDK_RETRIES,
+  CancelledError,
+  RetryAfterTooLongError,
+  TimeoutError,
+  isTransientStatus,
+  withRetries,
+} from "../core/retry";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type Access = "read" | "write" | "recover";
+
+const ROLE_FOR: Record<Access, string> = {
+  read: "Key Vault Secrets User (or Key Vault Secrets Officer)",
+  write: "Key Vault Secrets Officer",
+  recover: "Key Vault Secrets Officer",
+};
+
+/**
+ * The vault side of the contract: reads the app's credentials and the refresh
+ * token, writes new refresh-token versions, lists secret metadata, and finds
+ * and recovers soft-deleted secrets. Every call goes through retry.ts.
+ */
+export class VaultStore {
+  readonly keyVaultUri: string;
+  readonly secretNames: SecretNames;
+  /** The vault's name: the first label of its host. */
+  readonly vaultName: string;
+  private readonly host: string;
+  private readonly client: SecretClient;
+  private readonly accessWaitMs: number;
+  private readonly transientBudgetMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly deadline: Deadline;
+  private readonly onWait?: (message: string, delayMs: number) => void;
+
+  constructor(options: VaultStoreOptions) {
+    this.keyVaultUri = options.keyVaultUri;
+    this.secretNames = options.secretNames;
+    this.host = new URL(options.keyVaultUri).host;
+    this.vaultName = this.host.split(".")[0]!;
+    this.accessWaitMs = options.accessWaitMs ?? 0;
+    this.transientBudgetMs = options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.deadline = options.deadline ?? Deadline.none();
+    this.onWait = options.onWait;
+    this.client = new SecretClient(options.keyVaultUri, withTokenTimeout(options.credential ?? defaultCredential(), this.requestTimeoutMs), {
+      ...options.clientOptions,
+      retryOptions: NO_SDK_RETRIES,
+      additionalPolicies: [...(options.clientOptions?.additionalPolicies ?? []), { policy: serviceErrorPolicy, position: "perCall" }],
+    });
+  }
+
+  /** Reads the client id, tenant id and client secret the stack stored. */
+  async readAppCredentials(options: VaultReadOptions = {}): Promise<AppCredentials> {
+    const [clientId, tenantId, clientSecret] = await Promise.all([
+      this.readRequired(this.secretNames.clientId, options),
+      this.readRequired(this.secretNames.tenantId, options),
+      this.readRequired(this.secretNames.clientSecret, options),
+    ]);
+    return { clientId: clientId.trim(), tenantId: tenantId.trim(), clientSecret };
+  }
+
+  /** Reads the latest refresh token; a missing one means the bootstrap has not run. */
+  async readRefreshToken(options: VaultReadOptions = {}): Promise<StoredRefreshToken> {
+    const name = this.secretNames.refreshToken;
+    let secret;
+    try {
+      secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }), options);
+    } catch (error) {
+      if (isNotFound(error)) {
+        const deleted = await this.readDeleted(name, options);
+        if (deleted) throw this.refreshTokenDeleted(deleted, "refresh");
+        throw catalogError("consent_required", {
+          message: `No refresh token is stored in ${this.keyVaultUri} (secret "${name}").`,
+          hint: "Run `npm run bootstrap` to sign in once with MFA and store the first refresh token.",
+        });
+      }
+      if (isDisabled(error)) {
+        throw catalogError("consent_required", {
+          message: `The latest version of the refresh-token secret "${name}" is disabled.`,
+          hint: "Run `npm run bootstrap` to store a new refresh token (or enable that version again in the vault).",
+        });
+      }
+      throw error;
+    }
+    // Values pasted through a portal or a shell often carry a trailing newline; no token or id has surrounding whitespace.
+    const value = secret.value?.trim();
+    if (!value || secret.properties.enabled === false) {
+      throw catalogError("consent_required", { message: `The refresh-token secret "${name}" is empty or disabled.`, hint: "Run `npm run bootstrap` to store a new refresh token." });
+    }
+    return {
+      value,
+      version: secret.properties.version,
+      tags: (secret.properties.tags ?? {}) as Partial<RefreshTokenTags>,
+      updatedOn: secret.properties.updatedOn,
+      expiresOn: secret.properties.expiresOn,
+    };
+  }
+
+  /**
+   * Before the interactive sign-in: makes sure the refresh token can be written.
+   * A soft-deleted refresh-token secret would refuse the write (409
+   * ObjectIsDeletedButRecoverable) after the user signed in, so it is recovered
+   * now; if the vault refuses that, this throws with the `az` commands that fix it.
+   */
+  async prepareRefreshTokenSecret(): Promise<RefreshTokenSecretState> {
+    const name = this.secretNames.refreshToken;
+    try {
+      await this.call("read", name, "reading the metadata of", (abortSignal) => this.client.getSecret(name, { abortSignal }));
+      return "present";
+    } catch (error) {
+      if (isDisabled(error)) return "present";
+      if (!isNotFound(error)) throw error;
+    }
+    const deleted = await this.readDeleted(name);
+    if (!deleted) return "absent";
+    try {
+      await this.call("recover", name, "recovering", async (abortSignal) => {
+        const poller = await this.client.beginRecoverDeletedSecret(name, { abortSignal, intervalInMs: 1000 });
+        return poller.pollUntilDone({ abortSignal });
+      });
+    } catch (error) {
+      throw this.refreshTokenDeleted(deleted, "bootstrap", error);
+    }
+    return "recovered";
+  }
+
+  /**
+   * Stores a refresh token as a new secret version, expiring after the token's
+   * inactivity lifetime. Returns the new version and its expiry.
+   */
+  async writeRefreshToken(value: string, tags: RefreshTokenTags, now = new Date()): Promise<{ version?: string; expiresOn: Date }> {
+    const name = this.secretNames.refreshToken;
+    const expiresOn = new Date(now.getTime() + REFRESH_TOKEN_LIFETIME_DAYS * DAY_MS);
+    const stored = await this.call("write", name, "writing", (abortSignal) =>
+      this.client.setSecret(name, value, { contentType: REFRESH_TOKEN_CONTENT_TYPE, expiresOn, tags: { ...tags }, abortSignal }),
+    );
+    return { version: stored.properties.version, expiresOn: stored.properties.expiresOn ?? expiresOn };
+  }
+
+  /** Lists the metadata (never the values) of the secrets named in the contract. */
+  async readMetadata(): Promise<Map<string, SecretMetadata>> {
+    const wanted = new Set(Object.values(this.secretNames));
+    return this.call("read", "(list)", "listing the secrets of", async (abortSignal) => {
+      const found = new Map<string, SecretMetadata>();
+      for await (const properties of this.client.listPropertiesOfSecrets({ abortSignal })) {
+        if (wanted.has(properties.name)) found.set(properties.name, toMetadata(properties));
+      }
+      return found;
+    });
+  }
+
+  /**
+   * The deleted (recoverable) state of a secret, or undefined when it is not
+   * deleted — or when this identity may not see deleted secrets (403).
+   */
+  async readDeleted(name: string, options: VaultReadOptions = {}): Promise<DeletedSecretInfo | undefined> {
+    try {
+      // Not worth a propagation wait: a refusal here only means "cannot tell", not a failure.
+      const deleted = await this.call("read", name, "looking for a deleted", (abortSignal) => this.client.getDeletedSecret(name, { abortSignal }), { ...options, propagation: false });
+      return { name, deletedOn: deleted.properties.deletedOn, scheduledPurgeDate: deleted.properties.scheduledPurgeDate };
+    } catch (error) {
+      if (isNotFound(error) || (error instanceof VaultError && error.code === "vault_forbidden")) return undefined;
+      throw error;
+    }
+  }
+
+  /** The `az` commands that recover or purge a deleted secret of this vault. */
+  azCommand(verb: "recover" | "purge", name: string): string {
+    return `az keyvault secret ${verb} --vault-name ${this.vaultName} --name ${name}`;
+  }
+
+  private refreshTokenDeleted(deleted: DeletedSecretInfo, phase: "bootstrap" | "refresh", cause?: unknown): SamError {
+    const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
+    const why = cause === undefined ? "" : ` Recovering it failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const message =
+      phase === "bootstrap"
+        ? `The refresh-token secret "${deleted.name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}); the vault would refuse to store a new token under that name, so the sign-in was not started.${why}`
+        : `The refresh-token secret "${deleted.name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`;
+    const hint =
+      phase === "bootstrap"
+        ? `Recover it with \`${this.azCommand("recover", deleted.name)}\` (needs Key Vault Secrets Officer) and run \`npm run refresh\`, or purge it with \`${this.azCommand("purge", deleted.name)}\` (impossible while purge protection is on) and run \`npm run bootstrap\` again.`
+        : `Recover it with \`${this.azCommand("recover", deleted.name)}\` and run \`npm run refresh\` again; or purge it with \`${this.azCommand("purge", deleted.name)}\` and run \`npm run bootstrap\`.`;
+    return catalogError("refresh_token_deleted", { message, cause, hint });
+  }
+
+  private async readRequired(name: string, options: VaultReadOptions): Promise<string> {
+    try {
+      const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }), options);
+      const value = secret.value?.trim(); // surrounding whitespace is never part of an id or a secret
+      if (!value) throw catalogError("secret_empty", { message: `The secret "${name}" in ${this.keyVaultUri} is empty.`, hint: "Run `pulumi up` to write it again." });
+      return value;
+    } catch (error) {
+      if (isDisabled(error)) {
+        throw catalogError("secret_disabled", {
+          message: `The secret "${name}" in ${this.keyVaultUri} is disabled.`,
+          hint: "Enable its latest version in the vault, or run `pulumi up` to write it again.",
+        });
+      }
+      if (isNotFound(error)) {
+        const deleted = await this.readDeleted(name, options);
+        if (deleted) {
+          const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
+          throw catalogError("app_secret_deleted", {
+            message: `The secret "${name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`,
+            hint: `Recover it with \`${this.azCommand("recover", name)}\`, then run \`pulumi up\` so the vault is current.`,
+          });
+        }
+        throw catalogError("secret_missing", {
+          message: `The secret "${name}" was not found in ${this.keyVaultUri}.`,
+          hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and client secret to the vault.",
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Runs a vault call with the retry policies of retry.ts, and maps its errors. */
+  private async call<T>(
+    access: Access,
+    name: string,
+    doing: string,
+    operation: (abortSignal: AbortSignal) => Promise<T>,
+    retry: { propagation?: boolean } & VaultReadOptions = {},
+  ): Promise<T> {
+    const what = `Key Vault ${this.host} (${doing} ${name === "(list)" ? "the vault" : `secret "${name}"`})`;
+    const deadline = this.deadline.withSignal(retry.abortSignal);
+    try {
+      return await withRetries(operation, {
+        what,
+        deadline,
+        requestTimeoutMs: this.requestTimeoutMs,
+        policies: { transient: { budgetMs: this.transientBudgetMs }, propagation: { budgetMs: retry.propagation === false ? 0 : this.accessWaitMs } },
+        classify: classifyVaultError,
+        onRetry: ({ delayMs, concern, error }) =>
+          this.onWait?.(
+            concern === "propagation"
+              ? `Key Vault denied access (403). New role assignments can take minutes to apply; retrying in ${Math.round(delayMs / 1000)} s.`
+              : `Key Vault ${describeTransient(error)}; retrying in ${Math.round(delayMs / 1000)} s.`,
+            delayMs,
+          ),
+      });
+    } catch (error) {
+      // The caller gave up: its reason, not a vault error.
+      if (retry.abortSignal?.aborted) throw retry.abortSignal.reason;
+      throw this.explain(error, access, name, doing);
+    } finally {
+      if (deadline !== this.deadline) deadline.dispose();
+    }
+  }
+
+  private explain(error: unknown, access: Access, name: string, doing: string): unknown {
+    if (error instanceof SamError || isNotFound(error) || isDisabled(error)) return error;
+    const target = name === "(list)" ? "the vault" : `"${name}"`;
+    if (error instanceof TimeoutError && error.what?.startsWith(CREDENTIAL_TIMEOUT_SUBJECT)) {
+      return catalogError("azure_credential_timeout", {
+        message: `No Azure token for Key Vault ${this.host} while ${doing} ${target}: the Azure credential gave none (${error.reason}).`,
+        cause: error,
+        hint: "Check the credential this machine uses: `az account get-access-token --resource https://vault.azure.net` for the Azure CLI, the managed-identity endpoint (IDENTITY_ENDPOINT or IMDS) for a managed identity; AZURE_TOKEN_CREDENTIALS picks one credential.",
+      });
+    }
+    if (error instanceof TimeoutError) {
+      return catalogError("vault_timeout", {
+        message: `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.reason}.`,
+        cause: error,
+        hint: "Check the network path to the vault (proxy, VPN, private endpoint) and the vault's health in the Azure portal, then run the command again.",
+      });
+    }
+    if (error instanceof CancelledError) {
+      return catalogError("cancelled", {
+        message: `Cancelled (${error.signalName}) while ${doing} ${target} in ${this.keyVaultUri}.`,
+        signal: error.signalName,
+        cause: error,
+        hint: "Run the command again when it can finish.",
+      });
+    }
+    if (error instanceof RetryAfterTooLongError) {
+      return catalogError("vault_throttled", {
+        message: `Key Vault ${this.host} is throttling requests (429) while ${doing} ${target}: ${error.message}.`,
+        cause: error,
+        hint: `Run the command again after ${Math.ceil(error.retryAfterMs / 1000)} s; if it keeps happening, reduce other traffic to the vault.`,
+      });
+    }
+    const status = statusOf(error);
+    const role = ROLE_FOR[access];
+    const inner = innerCode(error);
+    if (status === 403 && inner === "ForbiddenByFirewall") {
+      const address = clientAddress(error);
+      const ip = address ?? "<this machine's public IP>";
+      return catalogError("vault_firewall", {
+        message: `Key Vault ${this.keyVaultUri} refused the request from ${address ? `client address ${address}` : "this machine's address"}: it is outside the vault's network rules (the stack's allowedIpRanges). Waiting does not help.`,
+        cause: error,
+        hint: `Allow this address with \`pulumi config set --path 'partner-center-sam:allowedIpRanges[N]' ${ip}\` (N = the next free index) and \`pulumi up\`, or run from a network the vault already allows.`,
+      });
+    }
+    if (status === 409 && (inner === "ObjectIsDeletedButRecoverable" || inner === "ObjectIsBeingDeleted")) {
+      // The refresh token needs a person (recover it, or purge it and sign in again); an app secret needs `pulumi up` after recovery.
+      return catalogError(name === this.secretNames.refreshToken ? "refresh_token_deleted" : "app_secret_deleted", {
+        message: `Key Vault ${this.keyVaultUri} refused to ${access} "${name}" (409 ${inner}): the secret is in the deleted state.`,
+        cause: error,
+        hint: `Recover it with \`${this.azCommand("recover", name)}\` (or purge it with \`${this.azCommand("purge", name)}\`), then run the command again.`,
+      });
+    }
+    if (status === 403) {
+      const why = inner && inner !== "ForbiddenByRbac" ? ` (${inner})` : "";
+      return catalogError("vault_forbidden", {
+        message: `Key Vault ${this.keyVaultUri} denied ${access} access to "${name}" (403${why}).`,
+        cause: error,
+        hint: `Give your identity the "${role}" role on the vault (the stack grants it to the deploying identity and to secretWriters/secretReaders), or wait for a new role assignment to propagate and retry with a longer --access-wait.`,
+      });
+    }
+    if (status === 401) {
+      return catalogError("vault_unauthorized", {
+        message: `Key Vault ${this.keyVaultUri} did not accept the credential (401).`,
+        cause: error,
+        hint: "Sign in to the vault's tenant (for example `az login --tenant TENANT`), or set AZURE_TOKEN_CREDENTIALS to the credential you mean to use.",
+      });
+    }
+    if (isCredentialError(error)) {
+      return catalogError("azure_credential_unavailable", {
+        message: `No Azure credential could get a token for Key Vault: ${firstLine(error)}`,
+        cause: error,
+        hint: "Sign in with `az login` (or `azd auth login`), or run where a managed identity / AZURE_CLIENT_ID+AZURE_TENANT_ID+AZURE_CLIENT_SECRET is available. AZURE_TOKEN_CREDENTIALS picks one credential.",
+      });
+    }
+    if (status !== undefined) {
+      const retried = isTransientStatus(status) ? " (retried while the transient-failure budget lasted)" : "";
+      return catalogError("vault_error", {
+        message: `Key Vault ${this.keyVaultUri} answered ${status} for "${name}"${retried}: ${firstLine(error)}`,
+        cause: error,
+        hint: "Retry later; if it persists, check the vault in the Azure portal.",
+      });
+    }
+    return catalogError("vault_unreachable", {
+      message: `Key Vault ${this.keyVaultUri} could not be reached: ${firstLine(error)}`,
+      cause: error,
+      hint: "Check the vault URI, your network and proxy, and the vault firewall (the stack's allowedIpRanges).",
+    });
+  }
+}
+
+function toMetadata(p: SecretProperties): SecretMetadata {
+  return {
+    name: p.name,
+    enabled: p.enabled !== false,
+    expiresOn: p.expiresOn,
+    updatedOn: p.updatedOn,
+    createdOn: p.createdOn,
+    contentType: p.contentType,
+    tags: p.tags ?? {},
+  };
+}
