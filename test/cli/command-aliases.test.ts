@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../../bootstrap/src/cli/main";
 import { emulatorCommand } from "../../bootstrap/src/cli/emulator";
 import { demoCommand } from "../../bootstrap/src/cli/demo";
-import { documentedFlags, readmeSection } from "../support/fixtures";
+import { documentedFlags, docSection } from "../support/fixtures";
 import { runCli } from "../support/run-cli";
 
 const names = COMMANDS.map((factory) => factory().name());
@@ -18,7 +18,7 @@ const scripts = (JSON.parse(readFileSync(path.join(process.cwd(), "package.json"
 describe("the subcommands", () => {
   it("are the eight the README lists, in its command table, in the same order", () => {
     expect(names).toEqual(["bootstrap", "refresh", "status", "token", "call", "consent", "emulator", "demo"]);
-    const table = readmeSection("The command line").split("\n").filter((line) => /^\| `[a-z]+` \|/.test(line));
+    const table = docSection("The command line").split("\n").filter((line) => /^\| `[a-z]+` \|/.test(line));
     expect(table.map((line) => /^\| `([a-z]+)`/.exec(line)![1])).toEqual(names);
   });
 
@@ -32,7 +32,7 @@ describe("the subcommands", () => {
 
   it("demo documents --unattended", () => {
     expect(demoCommand().options.map((o) => o.long)).toEqual(["--unattended"]);
-    expect(readmeSection("Try it in one minute")).toContain("--unattended");
+    expect(docSection("Try it in one minute")).toContain("--unattended");
   });
 
   it.each(["emulator", "demo"] as const)("%s --help names the command and the exit codes", async (name) => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   DAY_MS,
   documentedFlags,
-  readmeSection,
+  docSection,
   seedRefreshToken,
   writeOutputsFile,
 } from "../support/fixtures";
@@ -43,7 +43,7 @@ async function statusJson(args: string[] = []): Promise<StatusRun> {
 
 /** The JSON example in the README's status section. */
 function documentedReport(): Json {
-  const block = /```json\n([\s\S]*?)\n```/.exec(readmeSection("npm run status"))?.[1];
+  const block = /```json\n([\s\S]*?)\n```/.exec(docSection("npm run status"))?.[1];
   if (!block) throw new Error("README's status section has no JSON example");
   return JSON.parse(block) as Json;
 }

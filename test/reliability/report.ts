@@ -1,7 +1,7 @@
 /**
  * Prints the reliability suite's table (case, expected, result) and totals
  * from the records the last run wrote, and with `--write-readme` puts the
- * totals into the README's "Reliability" section between its markers.
+ * totals into docs/reliability.md between its markers.
  * Exits 1 when a case failed or no records exist.
  *
  *   tsx test/reliability/report.ts [--write-readme]
@@ -46,16 +46,16 @@ function main(): number {
   process.stdout.write(`${passed} passed, ${records.length - passed} failed\n`);
 
   if (process.argv.includes("--write-readme")) {
-    const readmePath = path.join(root, "README.md");
+    const readmePath = path.join(root, "docs", "reliability.md");
     const readme = readFileSync(readmePath, "utf8");
     const start = readme.indexOf(README_START);
     const end = readme.indexOf(README_END);
     if (start < 0 || end < start) {
-      process.stderr.write(`README.md has no ${README_START} … ${README_END} markers.\n`);
+      process.stderr.write(`docs/reliability.md has no ${README_START} … ${README_END} markers.\n`);
       return 1;
     }
     writeFileSync(readmePath, `${readme.slice(0, start + README_START.length)}\n${totals}.\n${readme.slice(end)}`);
-    process.stdout.write("README.md: reliability totals updated.\n");
+    process.stdout.write("docs/reliability.md: reliability totals updated.\n");
   }
   return passed === records.length ? 0 : 1;
 }

@@ -4,7 +4,7 @@
  * token with its tags), saved stack-outputs files, snapshots of the vault for
  * "left untouched" checks, and the secret values no output may contain.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { RefreshTokenTags } from "../../bootstrap/src/vault/vault-store";
@@ -108,28 +108,46 @@ export function secretValues(s: StandIns): string[] {
   return [s.clientSecret, ...names.flatMap((name) => s.vault.versions(name).map((v) => v.value))];
 }
 
-/** The README's text, for checks that the commands match what it documents. */
-export function readme(): string {
-  return readFileSync(path.join(process.cwd(), "README.md"), "utf8");
+/** The documentation pages: README.md first, then every page of docs/, by path. */
+export function docPages(): Array<{ path: string; text: string }> {
+  const root = process.cwd();
+  const pages = readdirSync(path.join(root, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .sort()
+    .map((name) => path.join("docs", name));
+  return ["README.md", ...pages].map((file) => ({ path: file, text: readFileSync(path.join(root, file), "utf8") }));
 }
 
-/** The README section that starts with the heading containing `heading`, up to the next `## `. */
-export function readmeSection(heading: string): string {
-  const text = readme();
-  const start = text.split("\n").findIndex((line) => line.startsWith("## ") && line.includes(heading));
-  if (start < 0) throw new Error(`README has no section "${heading}"`);
-  const lines = text.split("\n").slice(start + 1);
-  const end = lines.findIndex((line) => line.startsWith("## "));
-  return lines.slice(0, end < 0 ? undefined : end).join("\n");
+/** All the documentation's text (README.md and docs/), for checks that the commands match what it documents. */
+export function docs(): string {
+  return docPages()
+    .map((page) => page.text)
+    .join("\n");
+}
+
+/**
+ * The documentation section that starts with the `## ` heading containing `heading`
+ * (in README.md or any page of docs/), up to the next `## ` or the end of its page.
+ */
+export function docSection(heading: string): string {
+  for (const page of docPages()) {
+    const lines = page.text.split("\n");
+    const start = lines.findIndex((line) => line.startsWith("## ") && line.includes(heading));
+    if (start < 0) continue;
+    const rest = lines.slice(start + 1);
+    const end = rest.findIndex((line) => line.startsWith("## "));
+    return rest.slice(0, end < 0 ? undefined : end).join("\n");
+  }
+  throw new Error(`The documentation has no section "${heading}"`);
 }
 
 /** Every `--flag` in the first column of the option table of a README section. */
 export function documentedFlags(heading: string): string[] {
-  const rows = readmeSection(heading)
+  const rows = docSection(heading)
     .split("\n")
     .filter((line) => /^\| `--/.test(line));
   const flags = rows.flatMap((row) => row.split("|")[1].match(/--[a-z][a-z-]*/g) ?? []);
-  if (flags.length === 0) throw new Error(`README section "${heading}" has no option table`);
+  if (flags.length === 0) throw new Error(`The documentation has no option table in section "${heading}"`);
   return [...new Set(flags)];
 }
 
