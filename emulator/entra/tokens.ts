@@ -248,7 +248,7 @@ export function issueRefreshToken(s: EntraState, options: { tenantId: string; cl
   const app = s.apps.get(options.clientId.toLowerCase());
   if (!user || !app || !appKnownIn(s, app, user.tenantId)) throw new Error("issueRefreshToken: unknown user, app or tenant");
   // A user of another tenant (a multi-tenant app consented there) gets a token issued in their own tenant.
-  if (user.tenantId === app.tenantId) recordConsent(s, app, user, options.scopes.filter((s) => !OIDC_SCOPES.has(s)));
+  recordConsent(s, app, user, options.scopes.filter((s) => !OIDC_SCOPES.has(s)));
   return newRefreshToken(s, app, user, amrOf(user), Math.floor(nowMs(s) / 1000), user.tenantId);
 }
 

@@ -50,6 +50,10 @@ describe("partner-center-sam import-token", () => {
     expect(Date.parse(latest.tags.refreshedAt)).toBeGreaterThanOrEqual(startedAt - 1000);
     expect(Date.parse(latest.tags.consentedAt)).toBeLessThanOrEqual(Date.now());
     expect(s.partnerCenter.calls).toEqual([expect.objectContaining({ path: "/v1/profiles/organization", status: 200, user: s.users.admin.username })]);
+    // What the bootstrap would have left: `refresh` takes it from there.
+    const refreshed = await runCli("refresh", ["--outputs", writeOutputsFile(s), "--no-verify"], s.childEnv());
+    expect(refreshed.code, refreshed.stderr).toBe(0);
+    expect(refreshed.stdout).toContain(`Consented by ${s.users.admin.username}`);
     expect(jsonStdout(result)).toMatchObject({
       ok: true,
       secretName: name,
@@ -100,6 +104,25 @@ describe("partner-center-sam import-token", () => {
     expect(result.code).toBe(2);
     expect(errorOf(result)).toMatchObject({ code: "import_token_other_tenant" });
     expect(errorOf(result).message).toContain(s.tenantId);
+    expect(refreshTokenSnapshot(s)).toEqual(before);
+  });
+
+  it("refuses a token of a guest from another tenant, although Entra ID redeems it at the partner tenant (exit 2)", async () => {
+    const home = "44444444-4444-4444-4444-444444444444";
+    s.entra.addTenant(home, { displayName: "Guest Home" });
+    s.entra.setMultiTenant(s.clientId, true);
+    s.entra.consentAppInTenant(home, s.clientId, [GRAPH_DEFAULT]);
+    s.entra.addUser({ tenantId: home, username: "guest@guesthome.example", password: "pw-guest-0001", mfa: true });
+    // Access to the partner tenant, as a B2B guest has: the emulator's cross-tenant role.
+    s.entra.grantGdapRole(s.tenantId, "guest@guesthome.example");
+    const guestToken = s.entra.issueRefreshToken({ tenantId: home, clientId: s.clientId, username: "guest@guesthome.example", scopes: s.outputs.scopes });
+    const before = refreshTokenSnapshot(s);
+
+    const result = await importToken([...vaultUriArgs(s), "--no-verify", "--json"], guestToken);
+
+    expect(result.code, result.stderr).toBe(2);
+    expect(errorOf(result)).toMatchObject({ code: "import_token_other_tenant" });
+    expect(errorOf(result).message).toContain(`a user of tenant ${home}`);
     expect(refreshTokenSnapshot(s)).toEqual(before);
   });
 

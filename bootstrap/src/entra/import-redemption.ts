@@ -126,7 +126,7 @@ function checkTenant(claims: AccessTokenClaims, homeAccountId: string, tenantId:
 export function explainImportError(error: unknown, credentials: AppCredentials, networkError?: Error): SamError {
   const fields = readEntraError(error);
   const code = fields.aadsts;
-  const summary = shortDescription(fields.description) || "no description";
+  const summary = shortDescription(fields.description).replace(/^AADSTS\d+:\s*/, "") || "no description";
   const opts = { aadsts: code, cause: error };
   if (networkError && !code) {
     return catalogError("entra_unreachable", {
