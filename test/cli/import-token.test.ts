@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { REFRESH_TOKEN_CONTENT_TYPE } from "../../bootstrap/src/core/contract";
 import { refreshTokenSnapshot, seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import { expectNoSecretPrinted, freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
-import { runCli, type CliResult } from "../support/run-cli";
+import { runCli, startCli, type CliResult } from "../support/run-cli";
 import type { StandIns } from "../support/stand-ins";
 
 let s: StandIns;
@@ -176,6 +176,16 @@ describe("partner-center-sam import-token", () => {
     expect(result.code).toBe(2);
     expect(errorOf(result).code).toBe("import_token_input");
     expect(errorOf(result).message).toMatch(pattern);
+    expect(s.entra.tokenRequests).toEqual([]);
+  });
+
+  it("stops waiting for standard input on Ctrl-C, with exit 130 and nothing sent", async () => {
+    const cli = startCli("import-token", vaultUriArgs(s), s.childEnv());
+    cli.child.stdin.write("1.Apartial");
+    await cli.waitForStderr(/Reading the refresh token from standard input/);
+    cli.child.kill("SIGINT");
+    const result = await cli.done;
+    expect(result.code).toBe(130);
     expect(s.entra.tokenRequests).toEqual([]);
   });
 

@@ -64,7 +64,8 @@ export function importTokenCommand(runF: (options: ImportTokenCommandOptions) =>
 /** Reads the token from standard input, runs the import flow and renders its result. */
 export async function importTokenRun(options: ImportTokenCommandOptions): Promise<number> {
   const { readRefreshTokenInput } = await import("../core/secret-input.js");
-  const refreshToken = await readRefreshTokenInput(options.input, { timeoutMs: options.timeoutMs });
+  if (!options.input.isTTY) options.reporter.step("Reading the refresh token from standard input.");
+  const refreshToken = await readRefreshTokenInput(options.input, { timeoutMs: options.timeoutMs, signal: options.signal });
   options.reporter.protect(refreshToken);
   const { runImportToken } = await import("../flows/import-token-flow.js");
   const { input: _input, ...flowOptions } = options;

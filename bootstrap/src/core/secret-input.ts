@@ -11,6 +11,8 @@ export interface RefreshTokenInputOptions {
   maxBytes?: number;
   /** Give up when the stream has not ended after this long (ms). */
   timeoutMs: number;
+  /** Stops reading (e.g. on Ctrl-C) and rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function readRefreshTokenInput(input: TokenInputStream, options: Re
       message: "import-token reads the refresh token from standard input, and standard input is a terminal: a token typed or pasted there would stay in the terminal's scrollback.",
     });
   }
-  const raw = await readBounded(input, options.maxBytes ?? MAX_REFRESH_TOKEN_INPUT_BYTES, options.timeoutMs);
+  const raw = await readBounded(input, options.maxBytes ?? MAX_REFRESH_TOKEN_INPUT_BYTES, options.timeoutMs, options.signal);
   return checkRefreshTokenShape(raw);
 }
 
@@ -54,12 +56,17 @@ export function checkRefreshTokenShape(raw: string): string {
   return token;
 }
 
-function readBounded(input: TokenInputStream, maxBytes: number, timeoutMs: number): Promise<string> {
+function readBounded(input: TokenInputStream, maxBytes: number, timeoutMs: number, signal?: AbortSignal): Promise<string> {
   return new Promise<string>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (error?: Error) => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
       input.removeListener("data", onData);
       input.removeListener("end", onEnd);
       input.removeListener("error", onError);
@@ -82,6 +89,8 @@ function readBounded(input: TokenInputStream, maxBytes: number, timeoutMs: numbe
       () => finish(catalogError("import_token_input", { detail: `it was not closed within ${Math.round(timeoutMs / 1000)} s.`, hint: "Pipe a file or a command that ends (e.g. `Get-Content token.txt | …` or `… < token.txt`), then run the command again." })),
       timeoutMs,
     );
+    const onAbort = () => finish(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
     input.on("data", onData);
     input.once("end", onEnd);
     input.once("error", onError);

@@ -42,6 +42,13 @@ describe("readRefreshTokenInput", () => {
   });
 });
 
+it("stops reading when its signal aborts (Ctrl-C), with the signal's reason", async () => {
+  const controller = new AbortController();
+  const reading = readRefreshTokenInput(stream(TOKEN, false), { timeoutMs: 60_000, signal: controller.signal });
+  controller.abort(new Error("SIGINT"));
+  await expect(reading).rejects.toThrow("SIGINT");
+});
+
 describe("checkRefreshTokenShape", () => {
   it.each([
     ["", /empty/],
