@@ -138,3 +138,13 @@ describe("the pulumi import file of docs/migrating.md", () => {
     }
   });
 });
+
+describe("what adopting an app registration leaves alone (docs/migrating.md)", () => {
+  it("declares no password on the app, so the app's existing client secrets stay; the stack's own is a separate, rotating password", () => {
+    const app = resources.find((r) => r.type === TYPES.application && r.name === "app")!;
+    expect(Object.keys(app.inputs)).not.toContain("password");
+    const password = resources.find((r) => r.type === TYPES.password && r.name === "client-secret")!;
+    expect(password.inputs["displayName"]).toMatch(/^Managed by Pulumi; rotates every \d+ days$/);
+    expect(doc("migrating.md")).toContain('named "Managed by Pulumi; rotates every N days"');
+  });
+});
