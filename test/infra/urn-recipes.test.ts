@@ -4,7 +4,7 @@
  * program: checked against the parent chain the program really declares
  * (test/infra/urns.ts), not against the mock monitor's URN format.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readStackConfig } from "../../infra/config";
@@ -93,6 +93,20 @@ describe("docs/urn-recipes.md", () => {
   it("is right that no stack output is a secret today, so --show-secrets reveals nothing secret", () => {
     expect(text).toContain("the test checks that none is\na secret today");
     expect(secretOutputs).toEqual([]);
+  });
+});
+
+describe("every page of docs/", () => {
+  it("names only URNs a real engine gives this program (copy recipes from docs/urn-recipes.md)", () => {
+    const pages = readdirSync(path.join(process.cwd(), "docs")).filter((name) => name.endsWith(".md"));
+    expect(pages).toContain("urn-recipes.md");
+    const wrong = pages.flatMap((name) =>
+      [...doc(name).matchAll(/urn:pulumi:[^\s'"`]+/g)]
+        .map((m) => m[0].replace("<stack>", "dev"))
+        .filter((urn) => !urn.includes("<") && !real.has(urn))
+        .map((urn) => `docs/${name}: ${urn}`),
+    );
+    expect(wrong).toEqual([]);
   });
 });
 
