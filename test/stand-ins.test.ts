@@ -332,12 +332,26 @@ describe("Entra stand-in", () => {
     expect(busy.body).not.toHaveProperty("suberror");
   });
 
-  it("does not let another client redeem a user's refresh token", async () => {
+  it("does not let another client redeem a user's refresh token, answering AADSTS700007 as Entra does", async () => {
     const otherClient = "22222222-2222-2222-2222-222222222222";
     s.entra.registerApp({ tenantId: s.tenantId, clientId: otherClient, clientSecret: "other-secret", redirectUris: ["http://localhost:9000/"] });
     const rt = freshRefreshToken();
-    expectEntraError(await redeemRefreshToken(rt, { client_id: otherClient, client_secret: "other-secret" }), 400, "invalid_grant", 70000);
+    const answer = await redeemRefreshToken(rt, { client_id: otherClient, client_secret: "other-secret" });
+    expectEntraError(answer, 400, "invalid_grant", 700007);
+    expect(String(answer.body.error_description)).toMatch(/^AADSTS700007: The grant was issued for a different client id\./);
     expect(s.entra.isRefreshTokenValid(rt)).toBe(true);
+  });
+
+  it("refuses, with AADSTS50020, a refresh token of another tenant's user redeemed at the app's own tenant", async () => {
+    const customer = "33333333-3333-3333-3333-333333333333";
+    s.entra.addTenant(customer, { displayName: "Fabrikam" });
+    s.entra.setMultiTenant(s.clientId, true);
+    s.entra.consentAppInTenant(customer, s.clientId, ["https://graph.microsoft.com/.default"]);
+    s.entra.addUser({ tenantId: customer, username: "admin@fabrikam.example", password: "pw-fabrikam", mfa: true });
+    const rt = s.entra.issueRefreshToken({ tenantId: customer, clientId: s.clientId, username: "admin@fabrikam.example", scopes: ["https://graph.microsoft.com/.default"] });
+    const answer = await redeemRefreshToken(rt);
+    expectEntraError(answer, 400, "invalid_grant", 50020);
+    expect(String(answer.body.error_description)).toContain(`identity provider 'https://sts.windows.net/${customer}/'`);
   });
 
   it("fails existing refresh tokens with each code given to invalidateRefreshTokens, and only those", async () => {

@@ -14,3 +14,5 @@ export { resolveTarget, type TargetSource, type VaultTarget } from "./vault/vaul
 export { runToken, type TokenFlowOptions, type TokenResult } from "./flows/token-flow";
 export { runRefresh, type RefreshOptions, type RefreshResult } from "./flows/refresh-flow";
 export { runStatus, type StatusFlowOptions } from "./flows/status-flow";
+export { runImportToken, type ImportTokenOptions, type ImportTokenResult } from "./flows/import-token-flow";
+export { guardReplacingAnotherUsersToken, readStoredConsent, type ReplaceGuardOptions, type StoredConsent } from "./flows/replace-guard";

@@ -326,7 +326,9 @@ export class EntraEmulator {
 
   /**
    * Issues a refresh token as if `username` had signed in to `clientId` and
-   * consented to `scopes` — for tests that start after the bootstrap.
+   * consented to `scopes` — for tests that start after the bootstrap. A user of
+   * another tenant (where a multi-tenant app is consented) gets a token issued
+   * in that tenant, as an existing token from elsewhere would be.
    */
   issueRefreshToken(options: { tenantId: string; clientId: string; username: string; scopes: string[] }): string {
     return tokens.issueRefreshToken(this.state, options);

@@ -138,8 +138,10 @@ export function redeemRefreshToken(s: EntraState, app: StoredApp, form: URLSearc
   const hash = sha256(token);
   const record = s.refreshTokens.get(hash);
   if (!record) throw new OAuthError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid. - The reason: The refresh token is malformed or was not issued by this service.");
-  if (record.tenantId !== app.tenantId) throw new OAuthError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed: the refresh token was issued in a different tenant.");
-  if (record.clientId !== app.clientId) throw new OAuthError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed: the refresh token was issued to a different client.");
+  // A refresh token of another app registration (whatever its tenant): real Entra answers 400 invalid_grant
+  // "AADSTS700007: The grant was issued for a different client id." (CompassSecurity/EntraFalcon#6 shows the
+  // whole answer; microsoft/Partner-Center-PowerShell#419 the same text from New-PartnerAccessToken -RefreshToken).
+  if (record.clientId !== app.clientId) throw new OAuthError(400, "invalid_grant", 700007, "The grant was issued for a different client id.");
   const scopes = splitScopes(form.get("scope"));
   if (record.failure) {
     const resource = scopes.map(parseScope).find((s) => !OIDC_SCOPES.has(s.raw))?.resource ?? GRAPH;
@@ -154,11 +156,13 @@ export function redeemRefreshToken(s: EntraState, app: StoredApp, form: URLSearc
     throw new OAuthError(400, "invalid_grant", 700082, STANDARD_INVALIDATIONS[700082].text.replace("{issued}", new Date(record.issuedAt).toISOString()));
   }
   if (!scopes.length) throw new OAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
-  if (tenantId !== record.tenantId) {
-    // A partner user in a customer tenant: only through a GDAP role there.
+  if (tenantId !== record.user.tenantId) {
+    // A user redeeming in a tenant other than their own: a partner user in a customer tenant (GDAP), or a
+    // customer's user at the partner's tenant. Only through a role there; otherwise Entra's AADSTS50020
+    // (MicrosoftDocs/entra-docs reference-error-codes.md: "User account … from identity provider … does not exist in tenant").
     const tenant = s.tenants.get(tenantId)!;
     if (!tenant.gdap.has(record.user.username.toLowerCase())) {
-      throw new OAuthError(400, "invalid_grant", 50020, `User account '${record.user.username}' from identity provider 'https://sts.windows.net/${record.tenantId}/' does not exist in tenant '${tenant.displayName}' and cannot access the application '${app.clientId}'(${app.displayName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account.`);
+      throw new OAuthError(400, "invalid_grant", 50020, `User account '${record.user.username}' from identity provider 'https://sts.windows.net/${record.user.tenantId}/' does not exist in tenant '${tenant.displayName}' and cannot access the application '${app.clientId}'(${app.displayName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account.`);
     }
   }
   const omit = s.omitRefreshTokens > 0;

@@ -5,7 +5,7 @@
  */
 import { randomToken } from "../http";
 import { decodeJwt, signJwt, verifyJwtSignature, type Claims } from "../jwt";
-import { checkScopes, consentedScopeNames, findResource, findUser, recordConsent, resolveTenant } from "./directory";
+import { appKnownIn, checkScopes, consentedScopeNames, findResource, findUser, recordConsent, resolveTenant } from "./directory";
 import { AccessTokenError, OAuthError, STANDARD_INVALIDATIONS, standardClaims } from "./errors";
 import {
   GRAPH,
@@ -246,9 +246,10 @@ export function newestRefreshToken(s: EntraState, clientId: string, username: st
 export function issueRefreshToken(s: EntraState, options: { tenantId: string; clientId: string; username: string; scopes: string[] }): string {
   const user = findUser(s, options.tenantId, options.username);
   const app = s.apps.get(options.clientId.toLowerCase());
-  if (!user || !app || app.tenantId !== user.tenantId) throw new Error("issueRefreshToken: unknown user, app or tenant");
+  if (!user || !app || !appKnownIn(s, app, user.tenantId)) throw new Error("issueRefreshToken: unknown user, app or tenant");
+  // A user of another tenant (a multi-tenant app consented there) gets a token issued in their own tenant.
   recordConsent(s, app, user, options.scopes.filter((s) => !OIDC_SCOPES.has(s)));
-  return newRefreshToken(s, app, user, amrOf(user), Math.floor(nowMs(s) / 1000), app.tenantId);
+  return newRefreshToken(s, app, user, amrOf(user), Math.floor(nowMs(s) / 1000), user.tenantId);
 }
 
 /**

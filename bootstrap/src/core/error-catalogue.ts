@@ -50,6 +50,12 @@ export const ERROR_CATALOGUE = Object.freeze({
   loopback_unavailable: entry(Usage, "The sign-in cannot listen on the redirect URI's loopback port.", "Free the port or change redirectUri, or use --no-browser."),
   no_free_port: entry(Usage, "No free loopback port for the sign-in.", "Free a port or use --no-browser."),
   emulator_port_in_use: entry(Usage, "The emulator cannot listen on the ports asked for: {detail}", "Pass another --port (the emulator uses it and the next two), or leave --port out to use free ports."),
+  // import-token: the refresh token piped in, and a stored token someone else consented (exit 2: fix the input or add a flag)
+  import_token_terminal: entry(Usage, "import-token reads the refresh token from standard input, and standard input is a terminal.", "Pipe the token in, e.g. `Get-Content token.txt | partner-center-sam import-token …` or `partner-center-sam import-token … < token.txt`."),
+  import_token_input: entry(Usage, "Standard input does not hold one refresh token: {detail}", "Pipe only the refresh token (PowerShell: `$token.RefreshToken`), then run the command again."),
+  import_token_other_app: entry(Usage, "The refresh token was issued to another app registration.", "Pipe a refresh token of this stack's app (its client id is the stack output clientId), or adopt your existing app first (docs/migrating.md), or run `npm run bootstrap`."),
+  import_token_other_tenant: entry(Usage, "The refresh token belongs to a user or tenant other than the partner tenant of the app.", "Pipe a refresh token of a user of the partner tenant (the stack output tenantId), or run `npm run bootstrap` and sign in with such a user."),
+  replace_confirmation_required: entry(Usage, "A healthy refresh token consented by another user is stored; replacing it changes whose identity every automation uses.", "Pass --replace if that is intended, or keep the stored token."),
   // The app registration or its secret (exit 2: fix the configuration)
   app_or_tenant_not_found: entry(Usage, "Entra ID does not know this app or tenant.", PULUMI_UP),
   client_secret_expired: entry(Usage, "The app's client secret has expired.", "Run `pulumi up` to rotate the client secret into the vault."),
@@ -81,6 +87,8 @@ export const ERROR_CATALOGUE = Object.freeze({
   sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `npm run bootstrap` again (or raise --timeout)."),
   wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `npm run bootstrap` again with the intended account."),
   wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `npm run bootstrap` again with a user of the partner tenant."),
+  import_token_refused: entry(ActionNeeded, "Entra ID refuses the refresh token piped in (expired, revoked or blocked).", "Get a fresh refresh token (e.g. `New-PartnerAccessToken -UseAuthorizationCode`) and pipe it at once, or run `npm run bootstrap` to sign in here instead."),
+  import_token_no_mfa: entry(ActionNeeded, "The refresh token piped in was not obtained with MFA, which Partner Center requires for App+User calls.", "Get a refresh token from a sign-in with MFA, or run `npm run bootstrap`; pass --allow-no-mfa to store it anyway."),
   refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `npm run refresh`, or purge it and run `npm run bootstrap`.", "SamError"),
   /**
    * Stopped by SIGINT or SIGTERM. Raised with `signal`, it is a CancelledError and
