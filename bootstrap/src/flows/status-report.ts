@@ -94,8 +94,8 @@ export interface StatusReport {
   keyVaultUri: string;
   vaultReachable: true;
   warnDays: number;
-  /** A refresh token last stored longer ago than this many days counts as an overdue refresh. */
-  maxAgeDays: number;
+  /** A refresh token last stored longer ago than this many days counts as an overdue refresh; null: not checked. */
+  maxAgeDays: number | null;
   /** `metadata`: judged from vault metadata only; `probe`: the stored token was also redeemed once. */
   verdictBasis: "metadata" | "probe";
   /** The probe's result with --probe, else null. */
@@ -113,7 +113,7 @@ export interface StatusOptions {
   store: VaultStore;
   /** Warn when a secret expires within this many days (inclusive). */
   warnDays: number;
-  /** Overdue refresh after this many days; default {@link DEFAULT_MAX_AGE_DAYS}. */
+  /** Overdue refresh after this many days (the CLI's default is {@link DEFAULT_MAX_AGE_DAYS}); undefined: not checked. */
   maxAgeDays?: number;
   /** The stack outputs' alert facts; undefined when the outputs were not read. */
   alerts?: AlertOutputs;
@@ -172,7 +172,7 @@ export interface JudgeExtras {
   probe?: ProbeResult | null;
   /** Builds the `az keyvault secret recover` command for a deleted secret. */
   azCommand?: (verb: "recover", name: string) => string;
-  /** Default {@link DEFAULT_MAX_AGE_DAYS}. */
+  /** Overdue refresh after this many days; undefined: not checked. */
   maxAgeDays?: number;
   /** The stack outputs' alert facts; undefined when the outputs were not read. */
   alerts?: AlertOutputs;
@@ -233,7 +233,7 @@ export function judgeStatus(
     mfa: tags.mfa === undefined ? null : tags.mfa === "true",
   };
   const probe = extras.probe ?? null;
-  const maxAgeDays = extras.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS;
+  const maxAgeDays = extras.maxAgeDays ?? null;
   if (!tokenMeta && deleted.has(names.refreshToken)) {
     Object.assign(refreshToken, { state: "deleted", scheduledPurgeDate: purgeDate(names.refreshToken) });
     actions.push({ secret: names.refreshToken, problem: deletedProblem(names.refreshToken), fix: `${recover(names.refreshToken)}, then \`npm run refresh\`` });
@@ -243,7 +243,7 @@ export function judgeStatus(
     actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run bootstrap" });
   } else if (refreshToken.state === "expiring") {
     actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run refresh" });
-  } else if (refreshToken.state === "ok" && refreshToken.refreshAgeDays !== null && refreshToken.refreshAgeDays > maxAgeDays) {
+  } else if (refreshToken.state === "ok" && maxAgeDays !== null && refreshToken.refreshAgeDays !== null && refreshToken.refreshAgeDays > maxAgeDays) {
     actions.push({
       secret: names.refreshToken,
       problem: `refresh overdue: last stored ${refreshToken.refreshAgeDays} days ago, more than ${maxAgeDays} (--max-age-days)`,

@@ -167,9 +167,9 @@ describe("judgeStatus", () => {
       expect(judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60), tags }) })).refreshToken.mfa).toBe(expected);
     });
 
-    it("reports null consent facts when the token has no tags", () => {
+    it("reports null consent facts when the token has no tags, and the vault's last write as refreshedAt", () => {
       const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60) }) }));
-      expect(report.refreshToken).toMatchObject({ consentedBy: null, consentedAt: null, refreshedAt: null, mfa: null });
+      expect(report.refreshToken).toMatchObject({ consentedBy: null, consentedAt: null, refreshedAt: daysFromNow(-30).toISOString(), refreshAgeDays: 30, mfa: null });
       expect(report.healthy).toBe(true);
     });
   });
