@@ -65,7 +65,7 @@ async function post(url: string, body: string, headers: Record<string, string>, 
     const retry = response.status >= 500 || response.status === 408 || response.status === 429;
     return { ok: false, error: `the receiver answered HTTP ${response.status}`, retry };
   } catch (error) {
-    if (timeout.aborted) return { ok: false, error: `no answer within ${Math.round(timeoutMs / 1000)} s`, retry: true };
+    if (timeout.aborted) return { ok: false, error: `no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`, retry: true };
     if (signal?.aborted) return { ok: false, error: "cancelled", retry: false };
     return { ok: false, error: networkError(error), retry: true };
   }
