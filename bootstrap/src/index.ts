@@ -14,3 +14,8 @@ export { resolveTarget, type TargetSource, type VaultTarget } from "./vault/vaul
 export { runToken, type TokenFlowOptions, type TokenResult } from "./flows/token-flow";
 export { runRefresh, type RefreshOptions, type RefreshResult } from "./flows/refresh-flow";
 export { runStatus, type StatusFlowOptions } from "./flows/status-flow";
+export { deliver, type DeliveryResult, type DeliverOptions } from "./notify/deliver";
+export { buildMessage, shouldNotify, type NotifyEvent, type NotifyMessage, type NotifyOn } from "./notify/message";
+export { SIGNATURE_HEADER, signBody } from "./notify/payloads";
+export { NOTIFY_ENV, NOTIFY_SECRET_ENV, parseTargets, type NotifyTarget } from "./notify/targets";
+export { runNotifyTest, type NotifyTestOptions } from "./flows/notify-flow";
