@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { problemsOf } from "./config-problems";
 import { parseStackConfig, readStackConfig } from "../../infra/config";
-import { argsFromStackConfig, resolvePartnerCenterSamArgs } from "../../infra/partner-center-sam";
+import { PartnerCenterSam, argsFromStackConfig, resolvePartnerCenterSamArgs } from "../../infra/partner-center-sam";
 import { StackOutputs, definePartnerCenterSam, watchedSecrets } from "../../infra/program";
 import { DEFAULT_SECRET_NAMES } from "../../bootstrap/src/core/contract";
 import { FAKE, RecordedResource, StackRun, TYPES, ofType, runStack, single } from "./pulumi-mocks";
@@ -117,6 +117,17 @@ describe("a stack with alertEmails and alertWebhooks, under the mocks", () => {
     expect(run.outputs["alertActionGroupId"]).toBe(byType(TYPES.actionGroup).id);
     expect(run.outputs["alertActionGroupId"]).toMatch(new RegExp(`^/subscriptions/${FAKE.subscriptionId}/resourceGroups/rg-partner-center-sam-dev/providers/microsoft.insights/actionGroups/`));
     expect(run.outputs["alertsSince"]).toBe(FAKE.now);
+  });
+});
+
+describe("the PartnerCenterSam component with alert arguments", () => {
+  it("offers the action group id and the start of the alerts as properties", async () => {
+    const { outputs } = await runStack({}, () => {
+      const sam = new PartnerCenterSam(P, { location: "westeurope", alertEmails: ["oncall@contoso.com"] });
+      return { alertActionGroupId: sam.alertActionGroupId, alertsSince: sam.alertsSince };
+    });
+    expect(outputs["alertActionGroupId"]).toMatch(/\/providers\/microsoft\.insights\/actionGroups\//);
+    expect(outputs["alertsSince"]).toBe(FAKE.now);
   });
 });
 
