@@ -68,9 +68,14 @@ interface StepRun {
 }
 
 /** Runs one command, streaming its stderr (and, unless captured, its stdout) to `write`. */
-function runStep(args: string[], env: NodeJS.ProcessEnv, write: (text: string) => void, options: { captureStdout?: boolean; onStderr?: (text: string) => void; deadlineMs: number; signal?: AbortSignal }): Promise<StepRun> {
+function runStep(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  write: (text: string) => void,
+  options: { captureStdout?: boolean; onStderr?: (text: string) => void; deadlineMs: number; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+): Promise<StepRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath(), ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliPath(), ...args], { env: { ...env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
     child.stdin.end();
     let stdout = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => {
@@ -122,7 +127,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const env = childEnv(emu);
     const target = ["--outputs", outputs];
     const step = async (purpose: string, args: string[], expectedExitCode: number, extra: Parameters<typeof runStep>[3] = { deadlineMs: STEP_DEADLINE_MS }) => {
-      const command = `partner-center-sam ${args.join(" ")}`;
+      // Environment variables are shown by name only: a webhook URL is a credential.
+      const command = `${Object.keys(extra.env ?? {}).map((name) => `${name}=… `).join("")}partner-center-sam ${args.join(" ")}`;
       write(`\n▶ ${purpose}\n$ ${command}\n`);
       const run = await runStep(args, env, write, { ...extra, signal: options.signal });
       const ok = run.exitCode === expectedExitCode;
@@ -132,6 +138,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     };
 
     await step("Before the bootstrap, no refresh token is stored: status says so (exit 3).", ["status", ...target], 3);
+    await step(
+      "The same status with a notification target (PARTNER_CENTER_SAM_NOTIFY, here a Teams webhook the emulator stands in for): a person hears about it.",
+      ["status", ...target],
+      3,
+      { deadlineMs: STEP_DEADLINE_MS, env: { PARTNER_CENTER_SAM_NOTIFY: emu.webhookUrl("teams") } },
+    );
+    const card = emu.webhooks.find((w) => w.kind === "teams")?.body as { attachments?: Array<{ content?: { body?: Array<{ text?: string }> } }> } | undefined;
+    const lines = card?.attachments?.[0]?.content?.body?.flatMap((block) => (block.text ? [block.text] : [])) ?? [];
+    write(lines.length ? `The Teams webhook received an Adaptive Card:
+${lines.map((l) => `  | ${l}`).join("\n")}\n` : "✖ The webhook received nothing.\n");
 
     if (options.unattended) {
       write(`\n(Unattended: the emulator signs in as ${user.username} with the MFA code itself; nobody types anything.)\n`);
@@ -164,14 +180,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   } finally {
     await emu.close();
   }
-  const ok = steps.length === 6 && steps.every((s) => s.ok);
+  const ok = steps.length === 7 && steps.every((s) => s.ok);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   write(
     [
       "",
       ok ? `✔ Demo finished in ${seconds} s: every step behaved as expected.` : `✖ Demo finished in ${seconds} s: ${steps.filter((s) => !s.ok).length} step(s) did not behave as expected (see above).`,
       "",
-      "What you saw: the state before the bootstrap, the MFA sign-in storing the first refresh token in Key Vault,",
+      "What you saw: the state before the bootstrap (and the Teams card it sends), the MFA sign-in storing the first refresh token in Key Vault,",
       "a healthy status, a refresh rotating the token, an access token for other tools, and a Partner Center call.",
       "",
       "On real Azure:",

@@ -19,6 +19,7 @@ import { KeyVaultEmulator } from "./key-vault";
 import { PartnerCenterEmulator, type OrganizationProfile } from "./partner-center";
 import { completeSignIn, type EmulatorSignInOptions } from "./sign-in";
 import { trustCertificateInProcess } from "./trust";
+import { WebhookSink, type ReceivedWebhook, type WebhookKind } from "./webhooks";
 import { install as resolveLocalhostNames } from "partner-center-sam/emulator/localhost-names.cjs";
 
 /** The preload a child process needs to resolve `*.localhost` (the vault's host name). */
@@ -148,6 +149,12 @@ export interface Emulator {
   entra: EntraEmulator;
   keyVault: KeyVaultEmulator;
   partnerCenter: PartnerCenterEmulator;
+  /** The webhook sink `--notify` targets can post to (on a free loopback port of its own). */
+  webhookSink: WebhookSink;
+  /** What was posted to the webhook sink (path, headers, body), oldest first. */
+  webhooks: ReceivedWebhook[];
+  /** A `--notify` target posting to the webhook sink: `teams+https://…`, `slack+https://…` or `https://…`. */
+  webhookUrl(kind: WebhookKind): string;
   /** The app's client secret (what the vault holds). */
   clientSecret: string;
   /** Writes {@link outputs} as JSON to `file` (default: `stack.outputs.json` in the emulator's temp folder) and returns the path. */
@@ -203,14 +210,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const entra = new EntraEmulator({ tls, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds, signInPagesOverHttp: options.signInPagesOverHttp });
   const keyVault = new KeyVaultEmulator({ tls, entra, tenantId, name: options.vaultName ?? "pcsam-emulator" });
   const partnerCenter = new PartnerCenterEmulator({ tls, entra, organization: { tenantId, ...options.organization } });
+  const webhookSink = new WebhookSink(tls);
   const scratch = mkdtempSync(path.join(os.tmpdir(), "pcsam-emulator-"));
   const undo: Array<() => void> = [];
   try {
     await entra.start(basePort);
     await keyVault.start(basePort === undefined ? undefined : basePort + 1);
     await partnerCenter.start(basePort === undefined ? undefined : basePort + 2);
+    await webhookSink.start();
   } catch (err) {
-    await Promise.allSettled([entra.stop(), keyVault.stop(), partnerCenter.stop()]);
+    await Promise.allSettled([entra.stop(), keyVault.stop(), partnerCenter.stop(), webhookSink.stop()]);
     rmSync(scratch, { recursive: true, force: true });
     throw err;
   }
@@ -311,6 +320,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     entra,
     keyVault,
     partnerCenter,
+    webhookSink,
+    webhooks: webhookSink.received,
+    webhookUrl: (kind) => webhookSink.url(kind),
     clientSecret,
     writeOutputs(file = path.join(scratch, "stack.outputs.json")) {
       writeFileSync(file, `${JSON.stringify(outputs, null, 2)}\n`, { mode: 0o600 });
@@ -321,7 +333,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([partnerCenter.stop(), keyVault.stop(), entra.stop()]);
+      await Promise.allSettled([partnerCenter.stop(), keyVault.stop(), entra.stop(), webhookSink.stop()]);
       for (const fn of undo.splice(0)) fn();
       rmSync(scratch, { recursive: true, force: true });
     },

@@ -8,5 +8,6 @@ export type { Emulator, EmulatorCustomer, EmulatorCustomerOptions, EmulatorStack
 export type { EmulatorSignInOptions } from "./sign-in";
 export type { StoreRefreshTokenOptions, StoredRefreshTokenInfo } from "./bootstrap-state";
 export type { EmulatorTls } from "./certificates";
+export type { ReceivedWebhook, WebhookKind, WebhookSink } from "./webhooks";
 export { serveEmulator, type ServeEmulatorOptions, type EmulatorAnnouncement } from "./serve";
 export { runDemo, demoIsUnattended, type DemoOptions, type DemoResult, type DemoStep } from "./demo";

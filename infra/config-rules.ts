@@ -193,6 +193,26 @@ export const graphScopeName: ItemRule = {
   check: (item) => (/^[A-Za-z][A-Za-z0-9_.-]*$/.test(item) ? pass(item) : fail("is not a scope name")),
 };
 
+/** An e-mail address for an action group's e-mail receiver. */
+export const emailAddress: ItemRule = {
+  describe: "e-mail addresses",
+  check: (item) => (item.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(item) ? pass(item) : fail("is not an e-mail address")),
+};
+
+/**
+ * An https webhook URL for an action group's webhook receiver. Never quoted in
+ * a problem: a webhook URL is a credential.
+ */
+export const httpsWebhook: ItemRule = {
+  describe: "https:// webhook URLs",
+  check: (item) => {
+    const url = parseUrl(item);
+    if (!url || url.protocol !== "https:") return fail("is not an https:// URL");
+    if (url.username || url.password) return fail("carries a user name or password");
+    return pass(item);
+  },
+};
+
 function parseUrl(text: string): URL | undefined {
   try {
     return new URL(text);

@@ -45,6 +45,10 @@ export interface StackConfig {
   purgeProtection: boolean;
   /** Protect the vault and the stack-created resource group from deletion and replacement. */
   protectVault: boolean;
+  /** E-mail receivers of the expiry alerts (Key Vault events → Azure Monitor action group); empty: no alerts by e-mail. */
+  alertEmails: string[];
+  /** Webhook receivers of the expiry alerts (secret). With `alertEmails` empty too, no alert resources are created. */
+  alertWebhooks: string[];
   /** Set when `githubRepository` and `githubEnvironment` are configured. */
   githubRefresher?: { repository: string; environment: string };
   /** Set when `githubRepository` and `githubDeployEnvironment` are configured: the identity of the rotation workflow. */
@@ -75,6 +79,8 @@ export const PROJECT_SETTINGS = {
   softDeleteRetentionDays: 90,
   purgeProtection: true,
   protectVault: true,
+  alertEmails: [] as string[],
+  alertWebhooks: [] as string[],
   githubRepository: "",
   githubEnvironment: "",
   githubDeployEnvironment: "",
@@ -186,7 +192,10 @@ export function parseStackConfig(
     softDeleteRetentionDays: setting("softDeleteRetentionDays", rules.wholeNumber(7, 90, 90)),
     purgeProtection: setting("purgeProtection", rules.flag),
     protectVault: setting("protectVault", rules.flag),
+    alertEmails: setting("alertEmails", rules.listOf(rules.emailAddress, ["oncall@contoso.com"])),
+    alertWebhooks: setting("alertWebhooks", rules.listOf(rules.httpsWebhook, ["https://contoso.webhook.office.com/…"])),
   };
+
   const rotationDays = config.clientSecretRotationDays ?? PROJECT_SETTINGS.clientSecretRotationDays;
   const graceDays = config.clientSecretGraceDays ?? PROJECT_SETTINGS.clientSecretGraceDays;
   if (rotationDays + graceDays > MAX_CLIENT_SECRET_LIFETIME_DAYS) {
@@ -266,6 +275,8 @@ export function parseStackConfig(
     softDeleteRetentionDays: config.softDeleteRetentionDays ?? PROJECT_SETTINGS.softDeleteRetentionDays,
     purgeProtection: config.purgeProtection ?? PROJECT_SETTINGS.purgeProtection,
     protectVault: config.protectVault ?? PROJECT_SETTINGS.protectVault,
+    alertEmails: config.alertEmails ?? [],
+    alertWebhooks: config.alertWebhooks ?? [],
     ...(repository && environment ? { githubRefresher: { repository, environment } } : {}),
     ...(repository && deployEnvironment ? { githubDeployer: { repository, environment: deployEnvironment } } : {}),
   };

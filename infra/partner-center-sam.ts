@@ -45,6 +45,10 @@ export interface PartnerCenterSamArgs {
   softDeleteRetentionDays?: number;
   purgeProtection?: boolean;
   protectVault?: boolean;
+  /** E-mail receivers of the Key Vault expiry alerts; with `alertWebhooks` empty too, no alerts are deployed. */
+  alertEmails?: string[];
+  /** Webhook receivers of the Key Vault expiry alerts (credentials: kept as secrets in the state). */
+  alertWebhooks?: string[];
   githubRepository?: string;
   githubEnvironment?: string;
   /** With `githubRepository`: create the identity of the client-secret rotation workflow, which runs `pulumi up`. */
@@ -91,6 +95,10 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
   readonly refresherClientId?: pulumi.Output<string>;
   /** Only when `githubRepository` and `githubDeployEnvironment` are set. */
   readonly deployerClientId?: pulumi.Output<string>;
+  /** Only when `alertEmails` or `alertWebhooks` are set: the Azure Monitor action group of the expiry alerts. */
+  readonly alertActionGroupId?: pulumi.Output<string>;
+  /** With `alertActionGroupId`: when the alerts were first deployed. */
+  readonly alertsSince?: pulumi.Output<string>;
   /** All of the above, as this project exports them from its stack. */
   readonly outputs: StackOutputs;
 
@@ -116,6 +124,8 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
     this.customerGraphScopes = outputs.customerGraphScopes;
     if (outputs.refresherClientId) this.refresherClientId = outputs.refresherClientId;
     if (outputs.deployerClientId) this.deployerClientId = outputs.deployerClientId;
+    if (outputs.alertActionGroupId) this.alertActionGroupId = outputs.alertActionGroupId;
+    if (outputs.alertsSince) this.alertsSince = outputs.alertsSince;
     this.outputs = outputs;
     this.registerOutputs({ ...outputs });
   }
@@ -164,6 +174,8 @@ export function argsFromStackConfig(config: StackConfig): PartnerCenterSamArgs {
     softDeleteRetentionDays: config.softDeleteRetentionDays,
     purgeProtection: config.purgeProtection,
     protectVault: config.protectVault,
+    ...(config.alertEmails.length ? { alertEmails: config.alertEmails } : {}),
+    ...(config.alertWebhooks.length ? { alertWebhooks: config.alertWebhooks } : {}),
     ...(config.githubRefresher || config.githubDeployer
       ? { githubRepository: (config.githubRefresher ?? config.githubDeployer)?.repository }
       : {}),

@@ -9,6 +9,7 @@ import { KeyVault } from "./key-vault";
 import { keyVaultNamePrefix, stackTags } from "./naming";
 import { PartnerCenterApp } from "./partner-center-app";
 import { applyError } from "./run-error";
+import { VaultAlerts } from "./vault-alerts";
 import { VaultSecrets } from "./vault-secrets";
 
 /** The stack outputs: the contract `npm run bootstrap` and the refresh tooling read. No value is secret. */
@@ -35,6 +36,10 @@ export interface StackOutputs {
   refresherClientId?: pulumi.Output<string>;
   /** Client id of the identity that runs `pulumi up` from GitHub Actions; only when `githubDeployEnvironment` is configured. */
   deployerClientId?: pulumi.Output<string>;
+  /** Resource id of the expiry alerts' Azure Monitor action group; only when `alertEmails` or `alertWebhooks` are configured. */
+  alertActionGroupId?: pulumi.Output<string>;
+  /** When the expiry alerts were first deployed (RFC 3339): secret versions written earlier raise no Key Vault event. */
+  alertsSince?: pulumi.Output<string>;
 }
 
 /**
@@ -134,6 +139,25 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     placed,
   );
 
+  // The dead-man's switch, only when someone is to hear it. Protected like the vault, so a config edit cannot silently remove the watch.
+  const alerts =
+    config.alertEmails.length || config.alertWebhooks.length
+      ? new VaultAlerts(
+          "vault-alerts",
+          {
+            resourceGroupName: vault.resourceGroupName,
+            location: config.location,
+            vaultId: vault.vaultId,
+            watchedSecrets: watchedSecrets(secretNames),
+            emails: config.alertEmails,
+            webhooks: pulumi.secret(config.alertWebhooks),
+            shortName: `pcsam-${config.stack}`.slice(0, 12),
+            tags,
+          },
+          { parent, protect: config.protectVault },
+        )
+      : undefined;
+
   const refresher = config.githubRefresher
     ? new GitHubRefresher(
         "github-refresher",
@@ -169,7 +193,19 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     customerGraphScopes: config.customerGraphScopes,
     ...(refresher ? { refresherClientId: refresher.clientId } : {}),
     ...(deployer ? { deployerClientId: deployer.clientId } : {}),
+    ...(alerts ? { alertActionGroupId: alerts.actionGroupId, alertsSince: alerts.since } : {}),
   };
+}
+
+/**
+ * The secrets whose expiry means trouble: every secret of the stack but the
+ * client id and tenant id, which never expire — today the refresh token and
+ * the client secret, and any credential added to `SecretNames` later.
+ */
+export function watchedSecrets(names: SecretNames): string[] {
+  return Object.entries(names)
+    .filter(([role]) => role !== "clientId" && role !== "tenantId")
+    .map(([, name]) => name);
 }
 
 /**

@@ -9,6 +9,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { DEFAULT_SECRET_NAMES } from "../bootstrap/src/core/contract";
+import { NOTIFY_ENV, NOTIFY_SECRET_ENV } from "../bootstrap/src/notify/targets";
 import { runCli, type CliName } from "./support/run-cli";
 
 const root = process.cwd();
@@ -166,8 +167,18 @@ describe("the refresh workflow", () => {
     expect(loaded.workflow.on).toHaveProperty("workflow_dispatch");
   });
 
-  it("stores no secret of any kind in GitHub", () => {
-    expect(JSON.stringify(loaded.workflow)).not.toMatch(/secrets\./);
+  it("stores no Azure or Partner Center secret in GitHub: only the optional notification targets and their signing key", () => {
+    const named = [...loaded.text.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]);
+    expect([...new Set(named)].sort()).toEqual(["PARTNER_CENTER_SAM_NOTIFY", "PARTNER_CENTER_SAM_NOTIFY_SECRET"]);
+  });
+
+  it("passes the notification secrets to refresh and status under the names the commands read", () => {
+    expect(loaded.workflow.jobs.refresh!.env).toMatchObject({
+      PARTNER_CENTER_SAM_NOTIFY: "${{ secrets.PARTNER_CENTER_SAM_NOTIFY }}",
+      PARTNER_CENTER_SAM_NOTIFY_SECRET: "${{ secrets.PARTNER_CENTER_SAM_NOTIFY_SECRET }}",
+    });
+    expect([NOTIFY_ENV, NOTIFY_SECRET_ENV]).toEqual(["PARTNER_CENTER_SAM_NOTIFY", "PARTNER_CENTER_SAM_NOTIFY_SECRET"]);
+    expect(loaded.text).toContain("docs/notifications.md");
   });
 
   it("installs only the runtime dependencies and builds the commands with a separately installed TypeScript, before it refreshes", () => {
@@ -243,9 +254,10 @@ describe("the client-secret rotation workflow", () => {
     expect(login?.with).toMatchObject({ "client-id": "${{ vars.AZURE_CLIENT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" });
   });
 
-  it("reads only the Pulumi backend's credentials from GitHub secrets", () => {
+  it("reads only the Pulumi backend's credentials and the optional notification targets from GitHub secrets", () => {
     const named = [...loaded.text.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]).sort();
-    expect([...new Set(named)]).toEqual(["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
+    expect([...new Set(named)]).toEqual(["PARTNER_CENTER_SAM_NOTIFY", "PARTNER_CENTER_SAM_NOTIFY_SECRET", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
+    expect(JSON.stringify(job.env)).not.toContain("PARTNER_CENTER_SAM_NOTIFY");
   });
 
   it("installs the Pulumi program with `npm ci`, then runs `pulumi up` through pulumi/actions for the configured stack and backend, refreshing first", () => {
@@ -267,7 +279,11 @@ describe("the client-secret rotation workflow", () => {
     const status = indexOf(loaded.steps, "runs npm run status", (step) => /npm run .*status/.test(step.run ?? ""));
     expect(status).toBeGreaterThan(up);
     expect(npmRuns(loaded.steps).map((r) => [r.script, ...r.args])).toEqual([["status", "--vault-uri", '"$KEY_VAULT_URI"']]);
-    expect(loaded.steps[status].env).toEqual({ KEY_VAULT_URI: "${{ steps.up.outputs.keyVaultUri }}" });
+    expect(loaded.steps[status].env).toEqual({
+      KEY_VAULT_URI: "${{ steps.up.outputs.keyVaultUri }}",
+      PARTNER_CENTER_SAM_NOTIFY: "${{ secrets.PARTNER_CENTER_SAM_NOTIFY }}",
+      PARTNER_CENTER_SAM_NOTIFY_SECRET: "${{ secrets.PARTNER_CENTER_SAM_NOTIFY_SECRET }}",
+    });
     expect(loaded.steps[status].if).toMatch(/^always\(\)/);
     expect(loaded.steps[status].run).toMatch(/exit "\$code"\s*$/);
   });

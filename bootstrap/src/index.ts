@@ -16,3 +16,8 @@ export { runRefresh, type RefreshOptions, type RefreshResult } from "./flows/ref
 export { runStatus, type StatusFlowOptions } from "./flows/status-flow";
 export { runImportToken, type ImportTokenOptions, type ImportTokenResult } from "./flows/import-token-flow";
 export { guardReplacingAnotherUsersToken, readStoredConsent, type ReplaceGuardOptions, type StoredConsent } from "./flows/replace-guard";
+export { deliver, type DeliveryResult, type DeliverOptions } from "./notify/deliver";
+export { buildMessage, shouldNotify, type NotifyEvent, type NotifyMessage, type NotifyOn } from "./notify/message";
+export { SIGNATURE_HEADER, signBody } from "./notify/payloads";
+export { NOTIFY_ENV, NOTIFY_SECRET_ENV, parseTargets, type NotifyTarget } from "./notify/targets";
+export { runNotifyTest, type NotifyTestOptions } from "./flows/notify-flow";

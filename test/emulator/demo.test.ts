@@ -24,6 +24,7 @@ function demoEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 const STEPS = [
   ["status --outputs ", 3],
+  ["status --outputs ", 3],
   ["bootstrap --outputs ", 0],
   ["status --outputs ", 0],
   ["refresh --outputs ", 0],
@@ -41,7 +42,8 @@ describe("npm run demo", () => {
   });
 
   it("prints each command line before its output, in order", () => {
-    const commands = [...result.stdout.matchAll(/^\$ partner-center-sam (.+)$/gm)].map((m) => m[1]);
+    const commands = [...result.stdout.matchAll(/^\$ (?:[A-Z_]+=… )*partner-center-sam (.+)$/gm)].map((m) => m[1]);
+    expect(result.stdout).toMatch(/^\$ PARTNER_CENTER_SAM_NOTIFY=… partner-center-sam status --outputs /m);
     expect(commands).toHaveLength(STEPS.length);
     STEPS.forEach(([start], i) => expect(commands[i].startsWith(start)).toBe(true));
     // The outputs file the demo wrote, as `pulumi up` would have.
@@ -55,6 +57,8 @@ describe("npm run demo", () => {
     expect(text).toMatch(/refresh token is missing|No refresh token/i);
     expect(text).toMatch(/Stored the refresh token|✔ Bootstrap/i);
     expect(text).toMatch(/✔ Refreshed/);
+    expect(text).toMatch(/The Teams webhook received an Adaptive Card:\n {2}\| partner-center-sam status: needs attention — vault pcsam-emulator/);
+    expect(text).not.toMatch(/teams\/workflows\/|sig=/);
     expect(text).toMatch(/an access token of \d+ characters was printed on stdout; not shown here/);
     expect(text).toContain('"companyName": "Fabrikam"');
     expect(text).toMatch(/On real Azure:/);

@@ -35,6 +35,8 @@ describe("stack configuration", () => {
       softDeleteRetentionDays: 90,
       purgeProtection: true,
       protectVault: true,
+      alertEmails: [],
+      alertWebhooks: [],
     };
     expect(parseStackConfig(LOCATION, P, "dev")).toEqual(expected);
   });

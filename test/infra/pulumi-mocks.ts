@@ -64,6 +64,11 @@ export const TYPES = {
   grant: "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
   federatedCredential: "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
   rotating: "time:index/rotating:Rotating",
+  vaultAlerts: "partner-center-sam:index:VaultAlerts",
+  actionGroup: "azure-native:monitor:ActionGroup",
+  systemTopic: "azure-native:eventgrid:SystemTopic",
+  eventSubscription: "azure-native:eventgrid:SystemTopicEventSubscription",
+  static: "time:index/static:Static",
 } as const;
 
 const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
@@ -556,6 +561,29 @@ function answer(type: string, inputs: Properties, urn: string, tenant: Tenant): 
       check(String(inputs["issuer"]).startsWith("https://"), "FederatedCredential: issuer must be https");
       const credentialId = stableGuid(urn);
       return { id: `${inputs["applicationId"]}/federatedIdentityCredential/${credentialId}`, state: { credentialId } };
+    }
+    case "azure-native:monitor:ActionGroup": {
+      check(/^.{1,12}$/.test(inputs["groupShortName"] ?? ""), "ActionGroup: groupShortName is required, at most 12 characters");
+      check(inputs["enabled"] !== undefined, "ActionGroup: enabled is required");
+      const receivers = [...(inputs["emailReceivers"] ?? []), ...(inputs["webhookReceivers"] ?? [])] as { name: string }[];
+      check(new Set(receivers.map((r) => r.name)).size === receivers.length, "ActionGroup: receiver names must be unique");
+      const name = `ag-${stableGuid(urn).slice(0, 8)}`;
+      return { id: `${sub}/resourceGroups/${inputs["resourceGroupName"]}/providers/microsoft.insights/actionGroups/${name}`, state: { name } };
+    }
+    case "azure-native:eventgrid:SystemTopic": {
+      check(inputs["topicType"] && inputs["source"] && inputs["location"], "SystemTopic: topicType, source and location are required");
+      const name = `st-${stableGuid(urn).slice(0, 8)}`;
+      return { id: `${sub}/resourceGroups/${inputs["resourceGroupName"]}/providers/Microsoft.EventGrid/systemTopics/${name}`, state: { name, metricResourceId: stableGuid(`${urn}#metric`) } };
+    }
+    case "azure-native:eventgrid:SystemTopicEventSubscription": {
+      const name = inputs["eventSubscriptionName"] ?? "autonamed";
+      check(/^[A-Za-z0-9-]{3,64}$/.test(name), `EventSubscription: invalid name ${name}`);
+      check(inputs["systemTopicName"], "EventSubscription: systemTopicName is required");
+      return { id: `${sub}/resourceGroups/${inputs["resourceGroupName"]}/providers/Microsoft.EventGrid/systemTopics/${inputs["systemTopicName"]}/eventSubscriptions/${name}`, state: { name, provisioningState: "Succeeded" } };
+    }
+    case "time:index/static:Static": {
+      const rfc3339 = inputs["rfc3339"] ?? FAKE.now;
+      return { id: rfc3339, state: { rfc3339, unix: Date.parse(rfc3339) / 1000 } };
     }
     default:
       throw new Error(`stand-in: unexpected resource type ${type}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `partner-center-sam <command>`: the package's one executable (the npm scripts
- * `npm run bootstrap|import-token|refresh|status|token|call|consent|emulator|demo -- …` are aliases for it).
+ * `npm run <command> -- …` are aliases for it, one per command of COMMANDS below).
  *
  * Every command has the same shape (see refresh.ts): `xCommand(runF)` declares
  * its flags — the shared ones through shared-options.ts — validates them into
@@ -19,6 +19,7 @@ import { consentCommand } from "./consent";
 import { demoCommand } from "./demo";
 import { emulatorCommand } from "./emulator";
 import { importTokenCommand } from "./import-token";
+import { notifyCommand } from "./notify";
 import { refreshCommand } from "./refresh";
 import { configureCommand, EXIT_CODES_HELP, exitWith, runProgram } from "./run-command";
 import { statusCommand } from "./status";
@@ -39,6 +40,7 @@ export const COMMANDS: ReadonlyArray<() => Command> = [
   consentCommand,
   emulatorCommand,
   demoCommand,
+  notifyCommand,
 ];
 
 /** The version in the package's own package.json (two folders above dist/cli). */

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { ExitCode } from "../core/errors";
 import type { RefreshOptions } from "../flows/refresh-flow";
 import type { Reporter } from "./reporter";
+import { addNotifyOptions, resolveNotify, runNotifying, type NotifySettings } from "./notify-options";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
@@ -11,6 +12,8 @@ const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
 /** What `refresh` runs with: the flow's options and the reporter that renders the result. */
 export interface RefreshCommandOptions extends RefreshOptions {
   reporter: Reporter;
+  /** Where to send a notification, and when; undefined for none. */
+  notify?: NotifySettings;
 }
 
 /**
@@ -28,14 +31,16 @@ export function refreshCommand(runF: (options: RefreshCommandOptions) => Promise
   addEndpointOptions(command);
   addWaitOptions(command, WAIT);
   command.option("--no-verify", "skip the Partner Center call that checks the new access token");
+  addNotifyOptions(command);
   addJsonOption(command);
   return setRun(
     command,
     (cmd, { reporter, signal }) => {
       const problems = new OptionProblems();
       const shared = resolveShared(cmd, problems, WAIT);
+      const notify = resolveNotify(cmd, problems);
       problems.throwIfAny();
-      return runF({ ...shared, verify: cmd.opts<{ verify: boolean }>().verify, progress: reporter, reporter, signal });
+      return runF({ ...shared, verify: cmd.opts<{ verify: boolean }>().verify, progress: reporter, reporter, signal, notify });
     },
     { cancelOnSignals: true },
   );
@@ -44,14 +49,20 @@ export function refreshCommand(runF: (options: RefreshCommandOptions) => Promise
 /** Runs the refresh flow and renders its result. */
 export async function refreshRun(options: RefreshCommandOptions): Promise<number> {
   const { runRefresh } = await import("../flows/refresh-flow.js");
-  const result = await runRefresh(options);
+  const { notify } = options;
+  const { value: result, notifications } = await runNotifying(
+    notify,
+    { command: "refresh", source: options.source, reporter: options.reporter, signal: options.signal },
+    () => runRefresh(options),
+    (r) => ({ exitCode: ExitCode.Ok, summary: `Refreshed: the new refresh token is stored and expires on ${r.refreshTokenExpiresOn} unless used again.`, actions: [], keyVaultUri: r.keyVaultUri }),
+  );
   options.reporter.result(
     [
       `✔ Refreshed: the new refresh token is stored (version ${result.version ?? "?"}) and expires on ${result.refreshTokenExpiresOn} unless used again.`,
       `  Consented by ${result.consentedBy} on ${result.consentedAt}.`,
       result.organization ? `  Partner Center organization: ${result.organization.companyName} (${result.organization.id}).` : "  Partner Center check skipped (--no-verify).",
     ],
-    result,
+    notify ? { ...result, notifications } : result,
   );
   return ExitCode.Ok;
 }

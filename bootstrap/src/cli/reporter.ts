@@ -38,6 +38,8 @@ export class Reporter implements InteractiveProgress {
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
   private readonly secrets = new Set<string>();
+  /** Fields {@link annotate} added to the failure document. */
+  private annotations: Record<string, unknown> = {};
   /** The running countdown of {@link wait}, if any: how to end it and how to draw it again. */
   private endCountdown?: () => void;
   private redrawCountdown?: () => void;
@@ -124,6 +126,11 @@ export class Reporter implements InteractiveProgress {
     else for (const line of humanLines) this.write(this.stdout, line);
   }
 
+  /** Adds fields (such as `notifications`) to the JSON document {@link failure} prints. */
+  annotate(fields: Record<string, unknown>): void {
+    this.annotations = { ...this.annotations, ...fields };
+  }
+
   /** Reports a failure and returns the exit code to use (130/143 after SIGINT/SIGTERM, see {@link CancelledError}). */
   failure(error: unknown): number {
     const e = error instanceof SamError ? error : undefined;
@@ -131,7 +138,7 @@ export class Reporter implements InteractiveProgress {
     const { code, message } = e ?? unexpected!;
     const hint = e ? e.hint : unexpected!.hint;
     if (this.json) {
-      const document = { ok: false, error: { code, message, ...(hint ? { hint } : {}), ...(e?.aadsts ? { aadsts: e.aadsts } : {}) } };
+      const document = { ok: false, error: { code, message, ...(hint ? { hint } : {}), ...(e?.aadsts ? { aadsts: e.aadsts } : {}) }, ...this.annotations };
       this.write(this.stdout, safeJson(document));
     }
     this.write(this.stderr, `✖ ${message}`);

@@ -49,6 +49,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_outputs_mismatch: entry(Usage, "The vault's app credentials differ from the stack outputs.", "Use the outputs of the stack that owns this vault, or run `pulumi up`."),
   loopback_unavailable: entry(Usage, "The sign-in cannot listen on the redirect URI's loopback port.", "Free the port or change redirectUri, or use --no-browser."),
   no_free_port: entry(Usage, "No free loopback port for the sign-in.", "Free a port or use --no-browser."),
+  notify_no_targets: entry(Usage, "No notification target is configured.", "Pass --notify TARGET (teams+https://…, slack+https://… or https://…) or set PARTNER_CENTER_SAM_NOTIFY."),
   emulator_port_in_use: entry(Usage, "The emulator cannot listen on the ports asked for: {detail}", "Pass another --port (the emulator uses it and the next two), or leave --port out to use free ports."),
   // import-token: the refresh token piped in, and a stored token someone else consented (exit 2: fix the input or add a flag)
   import_token_terminal: entry(Usage, "import-token reads the refresh token from standard input, and standard input is a terminal.", "Pipe the token in, e.g. `Get-Content token.txt | partner-center-sam import-token …` or `partner-center-sam import-token … < token.txt`."),
@@ -130,6 +131,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_timeout: entry(Failure, "Key Vault did not answer in time.", RUN_AGAIN),
   vault_unauthorized: entry(Failure, "Key Vault did not accept the credential.", "Check the Azure credential and run the command again."),
   vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
+  notification_failed: entry(Failure, "A notification could not be delivered.", "Check the webhook (is it still enabled, does it accept posts from here?) and run `partner-center-sam notify --test` again."),
   unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),
 } satisfies Record<string, CatalogueEntry>);
 

@@ -9,6 +9,8 @@ export interface StatusFlowOptions {
   source: TargetSource;
   /** Warn when a secret expires within this many days (inclusive). */
   warnDays: number;
+  /** An overdue refresh after this many days (default 8). */
+  maxAgeDays?: number;
   /** How long to retry a Key Vault 403 while a role assignment propagates (ms). */
   accessWaitMs: number;
   /** The overall deadline, on top of `accessWaitMs` (ms). */
@@ -37,6 +39,7 @@ export async function runStatus(options: StatusFlowOptions): Promise<StatusRepor
           return rotator.redeem([partnerCenterScope(where.partnerCenterEndpoint)]);
         }
       : undefined;
-    return await readStatus({ store, warnDays: options.warnDays, probe });
+    const alerts = where.outputs ? { actionGroupId: where.outputs.alertActionGroupId, since: where.outputs.alertsSince } : undefined;
+    return await readStatus({ store, warnDays: options.warnDays, maxAgeDays: options.maxAgeDays, alerts, probe });
   });
 }

@@ -40,7 +40,7 @@ export interface SimpleSecretStatus {
 /** The result of `status --probe`: one redemption of the stored token, written back like `refresh`. */
 export type ProbeResult =
   | { ok: true; refreshedAt: string; version: string | null; refreshTokenExpiresOn: string }
-  | { ok: false; code: string; message: string };
+  | { ok: false; code: string; message: string; /** Entra ID's error number (e.g. `700082`), when it gave one. */ aadsts?: string | null };
 
 /** Health of the refresh token, with the consent facts the bootstrap recorded. */
 export interface RefreshTokenStatus extends ExpiringSecretStatus {
@@ -48,8 +48,36 @@ export interface RefreshTokenStatus extends ExpiringSecretStatus {
   expirySource: "attribute" | "lastWrite" | null;
   consentedBy: string | null;
   consentedAt: string | null;
+  /** When it was last refreshed: the bootstrap's `refreshedAt` tag, else the vault's last write. */
   refreshedAt: string | null;
+  /** Whole days since the vault last stored it (its current version), or null when unknown. */
+  refreshAgeDays: number | null;
   mfa: boolean | null;
+}
+
+/**
+ * The stack's dead-man's switch (Key Vault expiry events → Azure Monitor alert →
+ * action group), from the stack outputs. Key Vault raises expiry events only
+ * for versions written after the event subscription exists.
+ */
+export interface AlertsStatus {
+  /** Whether the stack deploys the alerts; null when the stack outputs were not read (`--vault-uri`). */
+  configured: boolean | null;
+  actionGroupId: string | null;
+  /** When the alerts were first deployed (ISO 8601), or null when unknown. */
+  since: string | null;
+  /** Whether the current versions of the watched secrets were written after `since` (so they raise events); null when unknown. */
+  covered: boolean | null;
+  /** Watched secrets whose current version predates the alerts. */
+  uncovered: string[];
+  /** What to do about `uncovered`, or null. */
+  hint: string | null;
+}
+
+/** The alert facts of the stack outputs. */
+export interface AlertOutputs {
+  actionGroupId?: string;
+  since?: string;
 }
 
 /** Something a person must do, and the command that does it. */
@@ -66,6 +94,8 @@ export interface StatusReport {
   keyVaultUri: string;
   vaultReachable: true;
   warnDays: number;
+  /** A refresh token last stored longer ago than this many days counts as an overdue refresh; null: not checked. */
+  maxAgeDays: number | null;
   /** `metadata`: judged from vault metadata only; `probe`: the stored token was also redeemed once. */
   verdictBasis: "metadata" | "probe";
   /** The probe's result with --probe, else null. */
@@ -74,6 +104,7 @@ export interface StatusReport {
   tenantId: SimpleSecretStatus;
   clientSecret: ExpiringSecretStatus;
   refreshToken: RefreshTokenStatus;
+  alerts: AlertsStatus;
   actions: StatusAction[];
 }
 
@@ -82,6 +113,10 @@ export interface StatusOptions {
   store: VaultStore;
   /** Warn when a secret expires within this many days (inclusive). */
   warnDays: number;
+  /** Overdue refresh after this many days (the CLI's default is {@link DEFAULT_MAX_AGE_DAYS}); undefined: not checked. */
+  maxAgeDays?: number;
+  /** The stack outputs' alert facts; undefined when the outputs were not read. */
+  alerts?: AlertOutputs;
   now?: Date;
   /**
    * With --probe: redeems the stored refresh token once (writing the rotated one
@@ -110,9 +145,9 @@ export async function readStatus(options: StatusOptions): Promise<StatusReport> 
         refreshTokenExpiresOn: redemption.refreshTokenExpiresOn.toISOString(),
       };
     } catch (error) {
-      const e = error as { exitCode?: number; code?: string; message?: string };
+      const e = error as { exitCode?: number; code?: string; message?: string; aadsts?: string };
       if (e.exitCode !== 3) throw error;
-      probe = { ok: false, code: e.code ?? "consent_required", message: e.message ?? String(error) };
+      probe = { ok: false, code: e.code ?? "consent_required", message: e.message ?? String(error), aadsts: e.aadsts ?? null };
     }
   }
   const metadata = await store.readMetadata();
@@ -122,7 +157,13 @@ export async function readStatus(options: StatusOptions): Promise<StatusReport> 
     const found = await store.readDeleted(name);
     if (found) deleted.set(name, found);
   }
-  return judgeStatus(store.keyVaultUri, store.secretNames, metadata, warnDays, now, { deleted, probe, azCommand: (verb, name) => store.azCommand(verb, name) });
+  return judgeStatus(store.keyVaultUri, store.secretNames, metadata, warnDays, now, {
+    deleted,
+    probe,
+    azCommand: (verb, name) => store.azCommand(verb, name),
+    maxAgeDays: options.maxAgeDays,
+    alerts: options.alerts,
+  });
 }
 
 /** What {@link judgeStatus} knows beyond the live secrets' metadata. */
@@ -131,7 +172,17 @@ export interface JudgeExtras {
   probe?: ProbeResult | null;
   /** Builds the `az keyvault secret recover` command for a deleted secret. */
   azCommand?: (verb: "recover", name: string) => string;
+  /** Overdue refresh after this many days; undefined: not checked. */
+  maxAgeDays?: number;
+  /** The stack outputs' alert facts; undefined when the outputs were not read. */
+  alerts?: AlertOutputs;
 }
+
+/** `--max-age-days` default: a weekly refresh that missed once. */
+export const DEFAULT_MAX_AGE_DAYS = 8;
+
+/** The fix for an overdue refresh. */
+export const OVERDUE_FIX = "npm run refresh, and check the scheduled refresh (the workflow or job that should run it every week)";
 
 /** Pure part of {@link readStatus}: turns metadata into a report. */
 export function judgeStatus(
@@ -177,10 +228,12 @@ export function judgeStatus(
     expirySource: tokenMeta?.expiresOn ? "attribute" : lastWrite ? "lastWrite" : null,
     consentedBy: tags.consentedBy ?? null,
     consentedAt: tags.consentedAt ?? null,
-    refreshedAt: tags.refreshedAt ?? null,
+    refreshedAt: tags.refreshedAt ?? lastWrite?.toISOString() ?? null,
+    refreshAgeDays: lastWrite ? Math.floor((now.getTime() - lastWrite.getTime()) / DAY_MS) : ageFromTag(tags.refreshedAt, now),
     mfa: tags.mfa === undefined ? null : tags.mfa === "true",
   };
   const probe = extras.probe ?? null;
+  const maxAgeDays = extras.maxAgeDays ?? null;
   if (!tokenMeta && deleted.has(names.refreshToken)) {
     Object.assign(refreshToken, { state: "deleted", scheduledPurgeDate: purgeDate(names.refreshToken) });
     actions.push({ secret: names.refreshToken, problem: deletedProblem(names.refreshToken), fix: `${recover(names.refreshToken)}, then \`npm run refresh\`` });
@@ -190,6 +243,12 @@ export function judgeStatus(
     actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run bootstrap" });
   } else if (refreshToken.state === "expiring") {
     actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run refresh" });
+  } else if (refreshToken.state === "ok" && maxAgeDays !== null && refreshToken.refreshAgeDays !== null && refreshToken.refreshAgeDays > maxAgeDays) {
+    actions.push({
+      secret: names.refreshToken,
+      problem: `refresh overdue: last stored ${refreshToken.refreshAgeDays} days ago, more than ${maxAgeDays} (--max-age-days)`,
+      fix: OVERDUE_FIX,
+    });
   }
 
   return {
@@ -198,14 +257,44 @@ export function judgeStatus(
     keyVaultUri,
     vaultReachable: true,
     warnDays,
+    maxAgeDays,
     verdictBasis: probe ? "probe" : "metadata",
     probe,
     clientId,
     tenantId,
     clientSecret,
     refreshToken,
+    alerts: alertsStatus(extras.alerts, [
+      [names.refreshToken, lastWrite],
+      [names.clientSecret, secretMeta?.updatedOn ?? secretMeta?.createdOn],
+    ]),
     actions,
   };
+}
+
+function ageFromTag(tag: string | undefined, now: Date): number | null {
+  const at = tag ? Date.parse(tag) : NaN;
+  return Number.isNaN(at) ? null : Math.floor((now.getTime() - at) / DAY_MS);
+}
+
+/**
+ * Whether the watched secrets' current versions raise Key Vault's expiry
+ * events: only versions written after the event subscription exists do
+ * (learn.microsoft.com/azure/key-vault/general/event-grid-overview: "Notification
+ * events are triggered only on new versions of secrets").
+ */
+export function alertsStatus(alerts: AlertOutputs | undefined, watched: Array<[string, Date | undefined]>): AlertsStatus {
+  if (!alerts) return { configured: null, actionGroupId: null, since: null, covered: null, uncovered: [], hint: null };
+  if (!alerts.actionGroupId) return { configured: false, actionGroupId: null, since: null, covered: null, uncovered: [], hint: null };
+  const since = alerts.since ? new Date(alerts.since) : undefined;
+  if (!since || Number.isNaN(since.getTime())) {
+    return { configured: true, actionGroupId: alerts.actionGroupId, since: null, covered: null, uncovered: [], hint: null };
+  }
+  const uncovered = watched.filter(([, written]) => written !== undefined && written.getTime() < since.getTime()).map(([name]) => name);
+  const hint = uncovered.length
+    ? "Key Vault raises expiry events only for versions written after the alerts were enabled: run `npm run refresh` once (and for the client secret, its next rotation by `pulumi up` covers it)."
+    : null;
+  return { configured: true, actionGroupId: alerts.actionGroupId, since: since.toISOString(), covered: uncovered.length === 0, uncovered, hint };
 }
 
 function expiring(name: string, meta: SecretMetadata | undefined, expiresOn: Date | undefined, warnDays: number, now: Date): ExpiringSecretStatus {

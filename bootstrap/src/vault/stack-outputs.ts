@@ -20,6 +20,10 @@ export interface StackOutputs {
   multiTenant?: boolean;
   /** Optional: the Graph delegated scope names `consent` grants in customer tenants. */
   customerGraphScopes?: string[];
+  /** Optional (only when the stack deploys the expiry alerts): the Azure Monitor action group's resource id. */
+  alertActionGroupId?: string;
+  /** Optional, with `alertActionGroupId`: when the alerts were first deployed (ISO 8601). */
+  alertsSince?: string;
 }
 
 /** Where to read the outputs from. */
@@ -172,6 +176,10 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
   if (o.customerGraphScopes !== undefined) {
     check("customerGraphScopes", Array.isArray(o.customerGraphScopes) && o.customerGraphScopes.every((s) => typeof s === "string" && /^[A-Za-z][\w.-]*$/.test(s)), "an array of Microsoft Graph scope names");
   }
+  if (o.alertActionGroupId !== undefined) {
+    check("alertActionGroupId", typeof o.alertActionGroupId === "string" && /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i.test(o.alertActionGroupId), "an Azure Monitor action group resource id");
+  }
+  if (o.alertsSince !== undefined) check("alertsSince", typeof o.alertsSince === "string" && !Number.isNaN(Date.parse(o.alertsSince)), "an ISO 8601 time");
   if (problems.length > 0) {
     throw catalogError("stack_outputs_invalid", { message: `The stack outputs are missing or malformed:\n  - ${problems.join("\n  - ")}`, hint: RUN_PULUMI_UP });
   }
@@ -192,5 +200,7 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     adminConsentUrl,
     ...(typeof o.multiTenant === "boolean" ? { multiTenant: o.multiTenant } : {}),
     ...(Array.isArray(o.customerGraphScopes) ? { customerGraphScopes: [...(o.customerGraphScopes as string[])] } : {}),
+    ...(typeof o.alertActionGroupId === "string" ? { alertActionGroupId: o.alertActionGroupId } : {}),
+    ...(typeof o.alertsSince === "string" ? { alertsSince: o.alertsSince } : {}),
   };
 }

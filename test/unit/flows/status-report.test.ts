@@ -167,9 +167,9 @@ describe("judgeStatus", () => {
       expect(judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60), tags }) })).refreshToken.mfa).toBe(expected);
     });
 
-    it("reports null consent facts when the token has no tags", () => {
+    it("reports null consent facts when the token has no tags, and the vault's last write as refreshedAt", () => {
       const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60) }) }));
-      expect(report.refreshToken).toMatchObject({ consentedBy: null, consentedAt: null, refreshedAt: null, mfa: null });
+      expect(report.refreshToken).toMatchObject({ consentedBy: null, consentedAt: null, refreshedAt: daysFromNow(-30).toISOString(), refreshAgeDays: 30, mfa: null });
       expect(report.healthy).toBe(true);
     });
   });
@@ -192,5 +192,34 @@ describe("judgeStatus", () => {
   it("lists an action for every secret that needs one", () => {
     const report = judge(new Map());
     expect(report.actions.map((a) => a.secret)).toEqual([NAMES.clientId, NAMES.tenantId, NAMES.clientSecret, NAMES.refreshToken]);
+  });
+});
+
+describe("judgeStatus: overdue refresh and alert coverage", () => {
+  const judgeWith = (metadata: Map<string, SecretMetadata>, extras: Parameters<typeof judgeStatus>[5]) => judgeStatus(VAULT, NAMES, metadata, WARN_DAYS, NOW, extras);
+
+  it("flags a token stored more than maxAgeDays ago, and only when asked to check", () => {
+    expect(judge(vault()).actions).toEqual([]);
+    expect(judge(vault()).maxAgeDays).toBeNull();
+    const report = judgeWith(vault(), { maxAgeDays: 8 });
+    expect(report.refreshToken.refreshAgeDays).toBe(10);
+    expect(report.actions).toEqual([
+      { secret: NAMES.refreshToken, problem: "refresh overdue: last stored 10 days ago, more than 8 (--max-age-days)", fix: expect.stringContaining("check the scheduled refresh") },
+    ]);
+    expect(judgeWith(vault(), { maxAgeDays: 10 }).healthy).toBe(true);
+  });
+
+  it("reports one action for an expiring token, not a second one for its age", () => {
+    const metadata = vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(5), updatedOn: daysFromNow(-85), tags: CONSENT_TAGS }) });
+    expect(judgeWith(metadata, { maxAgeDays: 8 }).actions.map((a) => a.fix)).toEqual(["npm run refresh"]);
+  });
+
+  it("says which current versions predate the alerts, from the last writes", () => {
+    const since = daysFromNow(-20).toISOString();
+    const alerts = judgeWith(vault(), { alerts: { actionGroupId: "/subscriptions/x/resourceGroups/y/providers/microsoft.insights/actionGroups/z", since } }).alerts;
+    // The fixture's client secret was written 30 days ago, the token 10 days ago.
+    expect(alerts).toMatchObject({ configured: true, since, covered: false, uncovered: [NAMES.clientSecret] });
+    expect(judgeWith(vault(), { alerts: {} }).alerts).toMatchObject({ configured: false, covered: null });
+    expect(judge(vault()).alerts.configured).toBeNull();
   });
 });
