@@ -81,6 +81,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `npm run bootstrap` again (or raise --timeout)."),
   wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `npm run bootstrap` again with the intended account."),
   wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `npm run bootstrap` again with a user of the partner tenant."),
+  secret_disabled: entry(ActionNeeded, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`.", "VaultError"),
   refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `npm run refresh`, or purge it and run `npm run bootstrap`.", "SamError"),
   /**
    * Stopped by SIGINT or SIGTERM. Raised with `signal`, it is a CancelledError and
@@ -111,7 +112,6 @@ export const ERROR_CATALOGUE = Object.freeze({
   partner_center_unreachable: entry(Failure, "Partner Center did not answer.", RUN_AGAIN),
   refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `npm run refresh` again."),
   app_secret_deleted: entry(Failure, "One of the app's vault secrets is deleted (soft delete).", "Recover it with `az keyvault secret recover`, then run `pulumi up` so the vault is current."),
-  secret_disabled: entry(Failure, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`."),
   secret_empty: entry(Failure, "A vault secret is empty.", PULUMI_UP),
   secret_missing: entry(Failure, "A vault secret is missing.", PULUMI_UP),
   token_timeout: entry(Failure, "No access token within the command's deadline: {detail}", "Run the command again, or raise --timeout / --access-wait."),
@@ -184,7 +184,7 @@ export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {})
     case "SignInError":
       return new SignInError(code, message, options);
     case "VaultError":
-      return new VaultError(code, message, options);
+      return new VaultError(code, message, options, e.exitCode);
     case "ServiceError":
       return new ServiceError(code, message, e.exitCode, options);
     case "SamError":

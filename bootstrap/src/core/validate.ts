@@ -14,6 +14,27 @@ export function isSecretName(value: unknown): value is string {
 }
 
 /**
+ * The problems with a set of secret names that share a name (Key Vault secret
+ * names are case-insensitive): two roles under one name would make one secret
+ * be read or written as the other — the client secret sent to Entra ID as a
+ * refresh token, or overwritten by one. One line per shared name; empty when all differ.
+ */
+export function sharedSecretNameProblems(names: Readonly<Record<string, unknown>>, prefix = "secretNames."): string[] {
+  const byName = new Map<string, string[]>();
+  for (const [key, value] of Object.entries(names)) {
+    if (!isSecretName(value)) continue;
+    const name = value.toLowerCase();
+    byName.set(name, [...(byName.get(name) ?? []), key]);
+  }
+  return [...byName.values()]
+    .filter((keys) => keys.length > 1)
+    .map(
+      (keys) =>
+        `${keys.map((k) => `${prefix}${k}`).join(" and ")} are ${keys.length === 2 ? "both" : "all"} ${JSON.stringify(names[keys[0]!])}, expected a distinct secret name for each (one would overwrite the other in the vault)`,
+    );
+}
+
+/**
  * What a URL input may look like. Every URL is absolute, https (http only for a
  * `http://localhost` redirect URI), without user name or password, without a
  * fragment and — except where a link needs one — without a query string.

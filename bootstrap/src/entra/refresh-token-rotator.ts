@@ -6,7 +6,7 @@ import { SamError } from "../core/errors";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
 import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
-import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "../vault/vault-store";
+import { assertDistinctSecretNames, type AppCredentials, type RefreshTokenTags, type StoredRefreshToken, type VaultStore } from "../vault/vault-store";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -101,6 +101,7 @@ export class RefreshTokenRotator {
   private customerApp?: { credentials: AppCredentials; client: ConfidentialClientApplication };
 
   constructor(options: RefreshTokenRotatorOptions) {
+    assertDistinctSecretNames(options.store.secretNames, "RefreshTokenRotator");
     this.store = options.store;
     this.authorityHost = options.authorityHost;
     this.now = options.now ?? (() => new Date());

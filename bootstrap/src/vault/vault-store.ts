@@ -18,6 +18,7 @@ export type * from "./vault-types";
 import type { AppCredentials, DeletedSecretInfo, RefreshTokenSecretState, RefreshTokenTags, SecretMetadata, StoredRefreshToken, VaultReadOptions, VaultStoreOptions } from "./vault-types";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
+import { sharedSecretNameProblems } from "../core/validate";
 import { SamError, VaultError } from "../core/errors";
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -60,6 +61,7 @@ export class VaultStore {
   private readonly onWait?: (message: string, delayMs: number) => void;
 
   constructor(options: VaultStoreOptions) {
+    assertDistinctSecretNames(options.secretNames, "VaultStore");
     this.keyVaultUri = options.keyVaultUri;
     this.secretNames = options.secretNames;
     this.host = new URL(options.keyVaultUri).host;
@@ -361,6 +363,21 @@ export class VaultStore {
       message: `Key Vault ${this.keyVaultUri} could not be reached: ${firstLine(error)}`,
       cause: error,
       hint: "Check the vault URI, your network and proxy, and the vault firewall (the stack's allowedIpRanges).",
+    });
+  }
+}
+
+/**
+ * Refuses secret names two roles share (`stack_outputs_invalid`, exit 2, as the
+ * commands do for the stack outputs): reading the client secret as the refresh
+ * token would send it to Entra ID, and a write-back would overwrite it.
+ */
+export function assertDistinctSecretNames(names: SecretNames, who: string): void {
+  const problems = sharedSecretNameProblems({ ...names });
+  if (problems.length > 0) {
+    throw catalogError("stack_outputs_invalid", {
+      message: `${who}: ${problems.join("; ")}.`,
+      hint: "Pass the stack's secretNames output as it is: each of the four secrets has its own name.",
     });
   }
 }
