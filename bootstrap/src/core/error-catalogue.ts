@@ -9,6 +9,7 @@
  */
 import { CancelledError, SIGNAL_EXIT_CODES, type TerminationSignal } from "./cancellation";
 import { CancelledError as SignalReason, TimeoutError } from "./retry";
+import { describeFailure, redactSecrets } from "./terminal";
 import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError, VaultError, type ExitCodeValue, type SamErrorOptions } from "./errors";
 
 /** The error class a code is raised as (what `instanceof` sees). */
@@ -121,6 +122,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_throttled: entry(Failure, "Key Vault kept throttling.", RUN_AGAIN),
   vault_timeout: entry(Failure, "Key Vault did not answer in time.", RUN_AGAIN),
   vault_unauthorized: entry(Failure, "Key Vault did not accept the credential.", "Check the Azure credential and run the command again."),
+  vault_challenge_mismatch: entry(Failure, "The vault URI answered with a sign-in challenge for another domain.", "Check the vault URI and the proxy settings, then run the command again."),
   vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
   unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),
 } satisfies Record<string, CatalogueEntry>);
@@ -171,8 +173,9 @@ export function errorClassOf(code: ErrorCode): ErrorClass {
  */
 export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {}): SamError {
   const e = ERROR_CATALOGUE[code];
-  const message = details.message ?? e.summary.replace("{detail}", details.detail ?? "");
-  const options: SamErrorOptions = { hint: details.hint ?? e.hint, cause: details.cause, aadsts: details.aadsts };
+  // Text from a service or a library may reach a message through a site's detail: never a secret (terminal.ts).
+  const message = redactSecrets(details.message ?? e.summary.replace("{detail}", details.detail ?? ""));
+  const options: SamErrorOptions = { hint: redactSecrets(details.hint ?? e.hint), cause: safeCause(details.cause), aadsts: details.aadsts };
   if (code === "cancelled" && details.signal && Object.prototype.hasOwnProperty.call(SIGNAL_EXIT_CODES, details.signal)) {
     return new CancelledError(details.signal as TerminationSignal, message, options);
   }
@@ -190,6 +193,33 @@ export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {})
     case "SamError":
       return new SamError(code, message, e.exitCode, options);
   }
+}
+
+/**
+ * A foreign error as the cause of one of ours: its name, `code`, `statusCode`
+ * and a {@link describeFailure} line — not the error itself, whose message,
+ * request or response (a Key Vault answer, an echoed token request) may hold
+ * a secret that `util.inspect` or a logger would print. Errors of this package
+ * (already safe) stay as they are.
+ */
+export class CauseSummary extends Error {
+  readonly code?: string;
+  readonly statusCode?: number;
+  constructor(error: unknown) {
+    super(describeFailure(error));
+    const e = error as { name?: unknown; code?: unknown; statusCode?: unknown; errorCode?: unknown } | null;
+    this.name = typeof e?.name === "string" ? e.name : "Error";
+    const code = typeof e?.code === "string" ? e.code : typeof e?.errorCode === "string" ? e.errorCode : undefined;
+    if (code !== undefined) this.code = code;
+    if (typeof e?.statusCode === "number") this.statusCode = e.statusCode;
+    // No stack: a library's stack line may quote what it was parsing.
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+function safeCause(cause: unknown): unknown {
+  if (cause === undefined || cause instanceof SamError || cause instanceof TimeoutError || cause instanceof SignalReason || cause instanceof CauseSummary) return cause;
+  return new CauseSummary(cause);
 }
 
 /**

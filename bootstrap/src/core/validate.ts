@@ -1,3 +1,6 @@
+import type { SecretNames } from "./contract";
+import { catalogError } from "./error-catalogue";
+
 /** Small validators shared by the stack-output and command-line checks, and the one URL check every URL input goes through. */
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,6 +35,21 @@ export function sharedSecretNameProblems(names: Readonly<Record<string, unknown>
       (keys) =>
         `${keys.map((k) => `${prefix}${k}`).join(" and ")} are ${keys.length === 2 ? "both" : "all"} ${JSON.stringify(names[keys[0]!])}, expected a distinct secret name for each (one would overwrite the other in the vault)`,
     );
+}
+
+/**
+ * Refuses secret names two roles share (`stack_outputs_invalid`, exit 2, as the
+ * commands do for the stack outputs): reading the client secret as the refresh
+ * token would send it to Entra ID, and a write-back would overwrite it.
+ */
+export function assertDistinctSecretNames(names: Readonly<SecretNames>, who: string): void {
+  const problems = sharedSecretNameProblems({ ...names });
+  if (problems.length > 0) {
+    throw catalogError("stack_outputs_invalid", {
+      message: `${who}: ${problems.join("; ")}.`,
+      hint: "Pass the stack's secretNames output as it is: each of the four secrets has its own name.",
+    });
+  }
 }
 
 /**

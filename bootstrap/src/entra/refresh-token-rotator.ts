@@ -3,6 +3,7 @@ import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
+import { redactSecrets } from "../core/terminal";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
 import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
@@ -140,11 +141,12 @@ export class RefreshTokenRotator {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       // A rotated or expired client secret: read the vault again once and retry with the new one.
-      if (!isClientSecretRejection(error)) throw this.explain(error, customer);
+      const sent = [stored.value, credentials.clientSecret];
+      if (!isClientSecretRejection(error)) throw this.explain(error, sent, customer);
       this.credentials = undefined;
       credentials = await untilAborted(this.appCredentials(), signal);
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer)).catch((retryError: unknown) => {
-        throw signal?.aborted ? signal.reason : this.explain(retryError, customer);
+        throw signal?.aborted ? signal.reason : this.explain(retryError, [...sent, credentials.clientSecret], customer);
       });
     }
     // Entra ID has answered: from here on the signal is ignored, so a rotated refresh token is always stored.
@@ -241,18 +243,19 @@ export class RefreshTokenRotator {
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
   }
 
-  private explain(error: unknown, customerTenant?: string): unknown {
+  /** `secrets`: what the request sent, never to be quoted back from Entra's answer. */
+  private explain(error: unknown, secrets: readonly string[], customerTenant?: string): unknown {
     const name = (error as { name?: unknown } | null)?.name;
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
       this.lastNetworkError = undefined;
       return catalogError("entra_unreachable", {
-        message: `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`,
+        message: `Entra ID did not answer: ${redactSecrets((network as { errorMessage?: string }).errorMessage ?? network.message, secrets)}`,
         cause: error,
         hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
       });
     }
-    return explainEntraError(error, { phase: "refresh", customerTenant });
+    return explainEntraError(error, { phase: "refresh", customerTenant, secrets });
   }
 }
 
