@@ -12,7 +12,7 @@ import { refreshTokenSnapshot, seedRefreshToken, writeOutputsFile } from "../sup
 import { expectNoSecretPrinted, freshStandInsPerTest, jsonStdout } from "../support/cli-expect";
 import { testTls } from "../support/global-setup";
 import { runCli } from "../support/run-cli";
-import type { StandIns } from "../support/stand-ins";
+import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;
 const allStandIns = freshStandInsPerTest((started) => (s = started));
@@ -105,6 +105,47 @@ describe("a vault URI whose server answers with a bearer challenge for another r
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain("which is not this vault's domain");
     expect(result.stderr).not.toMatch(/disableChallengeResourceVerification/);
+  });
+});
+
+describe("MFA as the tokens say it, not as a tag remembers it", () => {
+  let n: StandIns;
+  beforeEach(async () => {
+    n = await startStandIns({ nonMfaUser: true });
+    allStandIns.push(n);
+  });
+  afterEach(async () => {
+    await n.stop();
+  });
+
+  it("refresh --json reports mfa: false from the new token's amr when the stored tag says true, and corrects the tag", async () => {
+    n.emulator.storeRefreshToken({ user: n.users.nonMfa!.username, tags: { mfa: "true" } });
+
+    const result = await runCli("refresh", ["--outputs", writeOutputsFile(n), "--timeout", "8", "--access-wait", "0", "--no-verify", "--json"], n.childEnv());
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(jsonStdout(result)).toMatchObject({ ok: true, mfa: false });
+    expect(n.vault.latest(n.outputs.secretNames.refreshToken)?.tags.mfa).toBe("false");
+  });
+
+  it("refresh --json reports mfa: true when the tokens name MFA, whatever the stored tag said", async () => {
+    n.emulator.storeRefreshToken({ user: n.users.admin.username, tags: { mfa: "false" } });
+
+    const result = await runCli("refresh", ["--outputs", writeOutputsFile(n), "--timeout", "8", "--access-wait", "0", "--json"], n.childEnv());
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(jsonStdout(result)).toMatchObject({ ok: true, mfa: true, verified: true });
+    expect(n.vault.latest(n.outputs.secretNames.refreshToken)?.tags.mfa).toBe("true");
+  });
+
+  it("status exits 3 with the bootstrap as the fix for a token consented without MFA (bootstrap --allow-no-mfa)", async () => {
+    n.emulator.storeRefreshToken({ user: n.users.nonMfa!.username, tags: { mfa: "false" } });
+
+    const result = await runCli("status", ["--outputs", writeOutputsFile(n)], n.childEnv());
+
+    expect(result.code, result.stdout).toBe(3);
+    expect(result.stdout).not.toContain("Healthy");
+    expect(result.stdout).toMatch(/without MFA[\s\S]*900421[\s\S]*Fix: npm run bootstrap/);
   });
 });
 

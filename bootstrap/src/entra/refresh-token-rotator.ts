@@ -4,7 +4,7 @@ import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { redactSecrets } from "../core/terminal";
-import { readJwtClaims } from "./jwt-claims";
+import { hasMfaClaim, readJwtClaims, type AccessTokenClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
 import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
 import { assertDistinctSecretNames, type AppCredentials, type RefreshTokenTags, type StoredRefreshToken, type VaultStore } from "../vault/vault-store";
@@ -172,7 +172,7 @@ export class RefreshTokenRotator {
     const tags: RefreshTokenTags = {
       consentedAt: stored.tags.consentedAt ?? "unknown",
       consentedBy: stored.tags.consentedBy ?? result.account.username,
-      mfa: stored.tags.mfa ?? "false",
+      mfa: mfaFromClaims(claims, result.idTokenClaims) ?? stored.tags.mfa ?? "false",
       tenantId: credentials.tenantId,
       clientId: credentials.clientId,
       refreshedAt: now.toISOString(),
@@ -212,7 +212,7 @@ export class RefreshTokenRotator {
       tags: {
         consentedAt: stored.tags.consentedAt ?? "unknown",
         consentedBy: stored.tags.consentedBy ?? user ?? "unknown",
-        mfa: stored.tags.mfa ?? "false",
+        mfa: mfaFromClaims(claims, result.idTokenClaims) ?? stored.tags.mfa ?? "false",
         tenantId: credentials.tenantId,
         clientId: credentials.clientId,
         refreshedAt: stored.tags.refreshedAt ?? "unknown",
@@ -271,6 +271,17 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
     else signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/**
+ * What the new tokens say about MFA: "true" when the access token's or the ID
+ * token's `amr` names an MFA method, "false" when they carry an `amr` without
+ * one, undefined when neither carries an `amr` (then the stored tag stands).
+ */
+function mfaFromClaims(...sources: Array<object | undefined>): "true" | "false" | undefined {
+  const withAmr = sources.filter((claims): claims is AccessTokenClaims => Array.isArray((claims as AccessTokenClaims | undefined)?.amr));
+  if (withAmr.length === 0) return undefined;
+  return withAmr.some((claims) => hasMfaClaim(claims)) ? "true" : "false";
 }
 
 /** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */
