@@ -164,3 +164,32 @@ describe("VaultStore when an answer is cut off mid-body", () => {
     expect(s.vault.requests.filter((r) => r.method === "GET" && r.name === tokenName() && r.authenticated)).toHaveLength(2);
   });
 });
+
+describe("VaultStore when the vault accepts the connection and never answers", () => {
+  it("spends its transient budget on the attempt's own wait too: no second attempt when the first used up the budget", async () => {
+    seedRefreshToken(s);
+    s.vault.failNext(50, "hang", { method: "GET", name: tokenName() });
+    const started = Date.now();
+
+    const error = (await new VaultStore({ keyVaultUri: s.vault.url, secretNames: s.outputs.secretNames, credential: s.entra.credential(), requestTimeoutMs: 400, transientBudgetMs: 2200 })
+      .readRefreshToken()
+      .catch((e: unknown) => e)) as Error & { code?: string };
+
+    // Counting only the sleeps, a 2 s wait would still have fitted the 2.2 s budget, and a second 0.4 s attempt followed.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(s.vault.requests.filter((r) => r.method === "GET" && r.name === tokenName() && r.authenticated)).toHaveLength(1);
+    expect(error).toMatchObject({ code: "vault_timeout" });
+    expect(error.message).toContain("no answer within 1 s.");
+  });
+
+  it("names every attempt and the time they took when it gave up after retrying", async () => {
+    seedRefreshToken(s);
+    s.vault.failNext(50, "hang", { method: "GET", name: tokenName() });
+
+    const error = (await new VaultStore({ keyVaultUri: s.vault.url, secretNames: s.outputs.secretNames, credential: s.entra.credential(), requestTimeoutMs: 400, transientBudgetMs: 3000 })
+      .readRefreshToken()
+      .catch((e: unknown) => e)) as Error;
+
+    expect(error.message).toMatch(/no answer within 1 s on the last of 2 attempts, 2\.\d s in all\.$/);
+  });
+});

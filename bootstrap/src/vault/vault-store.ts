@@ -31,7 +31,7 @@ import {
   CancelledError,
   RetryAfterTooLongError,
   TimeoutError,
-  isTransientStatus,
+  describeAttempts,
   withRetries,
 } from "../core/retry";
 
@@ -356,7 +356,7 @@ export class VaultStore {
     }
     if (isUnreadableAnswer(error)) {
       return catalogError("vault_error", {
-        message: `Key Vault ${this.keyVaultUri} sent an answer for ${target} that could not be read (cut off, or not valid JSON), on every attempt the transient-failure budget allowed; it is not shown, as it may hold the secret.`,
+        message: `Key Vault ${this.keyVaultUri} sent an answer for ${target} that could not be read (cut off, or not valid JSON)${describeAttempts(error)}; it is not shown, as it may hold the secret.`,
         cause: error,
         hint: "Check for a proxy or gateway between this machine and the vault that cuts answers off, then run the command again.",
       });
@@ -370,7 +370,7 @@ export class VaultStore {
       });
     }
     if (status !== undefined) {
-      const retried = isTransientStatus(status) ? " (retried while the transient-failure budget lasted)" : "";
+      const retried = describeAttempts(error);
       return catalogError("vault_error", {
         message: `Key Vault ${this.keyVaultUri} answered ${status} for "${name}"${retried}: ${firstLine(error)}`,
         cause: error,
