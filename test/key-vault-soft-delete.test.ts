@@ -3,9 +3,10 @@
  * through the real @azure/keyvault-secrets client (and the raw bodies where
  * the product depends on them), and VaultStore's handling of them.
  */
+import { inspect } from "node:util";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { VaultStore, VaultServiceError } from "../bootstrap/src/vault/vault-store";
+import { VaultStore } from "../bootstrap/src/vault/vault-store";
 import { seedRefreshToken } from "./support/fixtures";
 import { startStandIns, type StandIns } from "./support/stand-ins";
 
@@ -100,7 +101,7 @@ describe("VaultStore against those answers", () => {
 
     expect(error).toMatchObject({ code: "vault_firewall" });
     expect((error as Error).message).toContain("client address 198.51.100.9");
-    expect((error as { cause?: unknown }).cause).toBeInstanceOf(VaultServiceError);
+    expect((error as { cause?: unknown }).cause).toMatchObject({ name: "VaultServiceError", statusCode: 403, code: "Forbidden" });
     expect(s.vault.requests.filter((r) => r.authenticated)).toHaveLength(1);
   });
 
@@ -133,5 +134,62 @@ describe("VaultStore against those answers", () => {
     expect((error as Error).message).toContain("denied recover access");
     expect((error as { hint: string }).hint).toContain(`az keyvault secret recover --vault-name ${s.vault.name} --name ${tokenName()}`);
     expect((error as { hint: string }).hint).toContain(`az keyvault secret purge --vault-name ${s.vault.name} --name ${tokenName()}`);
+  });
+});
+
+describe("VaultStore when an answer is cut off mid-body", () => {
+  it("rejects without the secret anywhere in the error: message, hint, JSON, or the kept cause", async () => {
+    const seeded = seedRefreshToken(s);
+    s.vault.failNext(5, "truncate", { method: "GET", name: tokenName() });
+
+    const error = (await new VaultStore({ keyVaultUri: s.vault.url, secretNames: s.outputs.secretNames, credential: s.entra.credential(), transientBudgetMs: 0 })
+      .readRefreshToken()
+      .catch((e: unknown) => e)) as Error & { code?: string; hint?: string };
+
+    expect(error).toMatchObject({ code: "vault_error", exitCode: 1 });
+    expect(error.message).toContain("could not be read (cut off, or not valid JSON)");
+    const everything = [error.message, error.hint, JSON.stringify(error), inspect(error, { depth: 20 }), String(error.stack)].join("\n");
+    expect(everything).not.toContain(seeded.token.slice(0, 24));
+    expect(everything).not.toContain("occurred while parsing the response body");
+    expect(error.cause).toMatchObject({ name: "RestError", code: "PARSE_ERROR", statusCode: 200 });
+  });
+
+  it("reads the secret once the answer arrives whole (a cut-off answer is retried as transient)", async () => {
+    const seeded = seedRefreshToken(s);
+    s.vault.failNext(1, "truncate", { method: "GET", name: tokenName() });
+
+    const read = await new VaultStore({ keyVaultUri: s.vault.url, secretNames: s.outputs.secretNames, credential: s.entra.credential() }).readRefreshToken();
+
+    expect(read.value).toBe(seeded.token);
+    expect(s.vault.requests.filter((r) => r.method === "GET" && r.name === tokenName() && r.authenticated)).toHaveLength(2);
+  });
+});
+
+describe("VaultStore when the vault accepts the connection and never answers", () => {
+  it("spends its transient budget on the attempt's own wait too: no second attempt when the first used up the budget", async () => {
+    seedRefreshToken(s);
+    s.vault.failNext(50, "hang", { method: "GET", name: tokenName() });
+    const started = Date.now();
+
+    const error = (await new VaultStore({ keyVaultUri: s.vault.url, secretNames: s.outputs.secretNames, credential: s.entra.credential(), requestTimeoutMs: 400, transientBudgetMs: 2200 })
+      .readRefreshToken()
+      .catch((e: unknown) => e)) as Error & { code?: string };
+
+    // Counting only the sleeps, a 2 s wait would still have fitted the 2.2 s budget, and a second 0.4 s attempt followed.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(s.vault.requests.filter((r) => r.method === "GET" && r.name === tokenName() && r.authenticated)).toHaveLength(1);
+    expect(error).toMatchObject({ code: "vault_timeout" });
+    expect(error.message).toContain("no answer within 1 s.");
+  });
+
+  it("names every attempt and the time they took when it gave up after retrying", async () => {
+    seedRefreshToken(s);
+    s.vault.failNext(50, "hang", { method: "GET", name: tokenName() });
+
+    const error = (await new VaultStore({ keyVaultUri: s.vault.url, secretNames: s.outputs.secretNames, credential: s.entra.credential(), requestTimeoutMs: 400, transientBudgetMs: 3000 })
+      .readRefreshToken()
+      .catch((e: unknown) => e)) as Error;
+
+    expect(error.message).toMatch(/no answer within 1 s on the last of 2 attempts, 2\.\d s in all\.$/);
   });
 });

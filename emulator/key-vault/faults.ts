@@ -1,18 +1,24 @@
 /**
  * Injected faults (`failNext`): which requests fail, how (an HTTP status in
- * the service's shape, a hang or a connection reset), and the responses held
- * open by hangs until the stand-in stops.
+ * the service's shape, a hang, a connection reset, or an answer cut off
+ * mid-body), and the responses held open by hangs until the stand-in stops.
  */
 import type http from "node:http";
 import { VaultError, internalServerError, objectIsDeletedButRecoverable, serviceUnavailable, throttled } from "./errors";
 import type { Operation, VaultFaultFilter, VaultFaultOptions } from "./types";
 
-/** An HTTP status, or `hang` (accept, never answer) or `reset` (drop the connection). */
-export type FaultStatus = number | "hang" | "reset";
+/**
+ * An HTTP status, or `hang` (accept, never answer), `reset` (drop the
+ * connection) or `truncate` (carry the request out, then answer 200 with the
+ * first half of the JSON body only — what a proxy or middlebox that cut the
+ * answer off passes on, well framed but not valid JSON). Real Key Vault does
+ * none of these by itself: they are explicit faults for tests.
+ */
+export type FaultStatus = number | "hang" | "reset" | "truncate";
 
 interface Fault {
   remaining: number;
-  /** An HTTP status, or `hang` (accept, never answer) or `reset` (drop the connection). */
+  /** See {@link FaultStatus}. */
   status: FaultStatus;
   filter: VaultFaultFilter;
   options: VaultFaultOptions;
@@ -31,10 +37,10 @@ export class FaultQueue {
 
   /**
    * Consumes the first pending fault matching the request, if any: throws its
-   * error (a 403 as RBAC propagation, via `forbidden`), or returns `hang` or
-   * `reset` for the caller to act on; undefined when no fault applies.
+   * error (a 403 as RBAC propagation, via `forbidden`), or returns `hang`,
+   * `reset` or `truncate` for the caller to act on; undefined when no fault applies.
    */
-  inject(method: string, op: Operation | undefined, forbidden: (op: Operation) => VaultError): "hang" | "reset" | undefined {
+  inject(method: string, op: Operation | undefined, forbidden: (op: Operation) => VaultError): "hang" | "reset" | "truncate" | undefined {
     const fault = this.faults.find(
       (f) =>
         f.remaining > 0 &&
@@ -47,6 +53,7 @@ export class FaultQueue {
     switch (fault.status) {
       case "hang":
       case "reset":
+      case "truncate":
         return fault.status;
       case 403:
         throw forbidden(op ?? { kind: "list" });

@@ -111,6 +111,10 @@ export async function handleRequest(ctx: VaultRequestContext, req: http.Incoming
     if (body === undefined) {
       res.writeHead(204, serviceHeaders());
       res.end();
+    } else if (fault === "truncate") {
+      // The operation was carried out; its answer arrives cut off mid-body (an explicit fault, see faults.ts).
+      const text = JSON.stringify(body);
+      sendCutOff(res, text.slice(0, Math.ceil(text.length / 2)), serviceHeaders());
     } else {
       sendJson(res, 200, body, serviceHeaders());
     }
@@ -122,4 +126,10 @@ export async function handleRequest(ctx: VaultRequestContext, req: http.Incoming
     }
     sendVaultError(res, err);
   }
+}
+
+/** A 200 whose JSON body ends early: framed by its own Content-Length, so only the JSON is broken. */
+function sendCutOff(res: http.ServerResponse, partialBody: string, headers: Record<string, string>): void {
+  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(partialBody), "cache-control": "no-store", ...headers });
+  res.end(partialBody);
 }

@@ -28,7 +28,7 @@ import { randomUUID } from "node:crypto";
 import type { EntraEmulator } from "../entra";
 import { LoopbackServer } from "../http";
 import type { VaultPolicy } from "./access";
-import { FaultQueue } from "./faults";
+import { FaultQueue, type FaultStatus } from "./faults";
 import { VaultAddress, handleRequest, type VaultRequestContext } from "./handler";
 import { SecretRoutes } from "./routes";
 import { SecretStore } from "./secret-store";
@@ -45,6 +45,7 @@ import type {
 } from "./types";
 
 export { SUPPORTED_API_VERSIONS } from "./handler";
+export type { FaultStatus } from "./faults";
 export type {
   DeletedSecretView,
   KeyVaultEmulatorOptions,
@@ -137,9 +138,10 @@ export class KeyVaultEmulator {
    * 409 ObjectIsDeletedButRecoverable (as if the secret had just been deleted),
    * 429 Throttled (no `Retry-After` unless `options.retryAfterSeconds`), 500,
    * 503 (…); or, with `hang`, are accepted and never answered (until {@link stop});
-   * or, with `reset`, have their connection dropped.
+   * or, with `reset`, have their connection dropped; or, with `truncate`, are
+   * carried out and answered 200 with only the first half of the JSON body.
    */
-  failNext(count: number, status: number | "hang" | "reset", filter: VaultFaultFilter = {}, options: VaultFaultOptions = {}): void {
+  failNext(count: number, status: FaultStatus, filter: VaultFaultFilter = {}, options: VaultFaultOptions = {}): void {
     this.faults.add(count, status, filter, options);
   }
 

@@ -128,6 +128,8 @@ describe("npm run bootstrap stores the first refresh token", () => {
       tenantId: s.tenantId,
       clientId: s.clientId,
       verified: true,
+      verification: "passed",
+      verificationError: null,
       organization: { id: s.partnerCenter.organization.id, companyName: s.partnerCenter.organization.companyName },
     });
     // The vault keeps whole seconds; the command reports the expiry it asked for.

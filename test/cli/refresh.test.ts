@@ -265,13 +265,13 @@ describe("npm run refresh", () => {
     expect(refreshTokenSnapshot(s)).toEqual(before);
   });
 
-  it("exits 1 and says to run `pulumi up` when the client secret in the vault is disabled", async () => {
+  it("exits 3 (a person must act, as for a disabled refresh token) and says to run `pulumi up` when the client secret in the vault is disabled", async () => {
     seedRefreshToken(s);
     s.vault.setSecret(s.outputs.secretNames.clientSecret, s.clientSecret, { enabled: false });
 
     const result = await refresh(["--outputs", writeOutputsFile(s)]);
 
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toContain(`The secret "${s.outputs.secretNames.clientSecret}"`);
     expect(result.stderr).toContain("pulumi up");
     expect(result.stderr).not.toContain("retrying");

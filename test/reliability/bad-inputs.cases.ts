@@ -257,7 +257,7 @@ const vaultContentCases: ReliabilityCase[] = [
   {
     name: "a disabled client secret",
     area: "vault contents",
-    expected: { outcome: "exit 1", message: /pulumi up/, vault: "unchanged" },
+    expected: { outcome: "exit 3", message: /pulumi up/, vault: "unchanged" },
     setup: (s) => {
       seedRefreshToken(s);
       s.vault.setSecret(s.outputs.secretNames.clientSecret, s.clientSecret, { enabled: false });
@@ -280,6 +280,13 @@ const vaultContentCases: ReliabilityCase[] = [
     area: "vault contents",
     expected: { outcome: "exit 0", message: new RegExp(`^(?![\\s\\S]*${String.fromCharCode(27)})[\\s\\S]*Refresh token`), vault: "unchanged" },
     setup: (s) => void seedRefreshToken(s, { tags: { consentedBy: "\u001b[2J\u001b]0;pwned\u0007evil@contoso.example" } }),
+    run: (s) => cli(s, "status", vaultUriArgs(s).slice(0, 2)),
+  },
+  {
+    name: "a refresh token consented without MFA (bootstrap --allow-no-mfa)",
+    area: "vault contents",
+    expected: { outcome: "exit 3", message: /^(?![\s\S]*Healthy)[\s\S]*without MFA[\s\S]*npm run bootstrap/, vault: "unchanged" },
+    setup: (s) => void seedRefreshToken(s, { tags: { mfa: "false" } }),
     run: (s) => cli(s, "status", vaultUriArgs(s).slice(0, 2)),
   },
   {
@@ -352,6 +359,13 @@ const providerCases: ReliabilityCase[] = [
     area: "token provider arguments",
     expected: { outcome: "threw TypeError", message: /keyVaultUri.*https/, vault: "unchanged" },
     run: async () => settle(() => createTokenProvider({ keyVaultUri: "http://pcsam-test-kv.vault.azure.net" })),
+  },
+  {
+    name: "createTokenProvider with the refresh token's secret name set to the client secret's",
+    area: "token provider arguments",
+    expected: { outcome: "threw UsageError", message: /secretNames\.clientSecret and secretNames\.refreshToken are both/, vault: "unchanged" },
+    run: async (s) =>
+      settle(() => createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), secretNames: { ...s.outputs.secretNames, refreshToken: s.outputs.secretNames.clientSecret } })),
   },
   {
     name: "createTokenProvider with a path on the authority host",

@@ -15,7 +15,7 @@ import { runCli } from "../support/run-cli";
 import { createTokenProvider } from "../../bootstrap/src/entra/token-provider";
 import { cli, cliWith, settle, type CaseRun, type ReliabilityCase } from "./harness";
 
-type VaultFault = number | "hang" | "reset";
+type VaultFault = number | "hang" | "reset" | "truncate";
 type Step = "client secret read" | "refresh token read" | "refresh token write";
 
 function filterFor(s: StandIns, step: Step): VaultFaultFilter {
@@ -37,6 +37,7 @@ const transientRefreshCases: ReliabilityCase[] = STEPS.flatMap((step) =>
       ["a 429 without Retry-After", 429, {}],
       ["a 429 with Retry-After: 1", 429, { retryAfterSeconds: 1 }],
       ["a dropped connection", "reset", {}],
+      ["an answer cut off mid-body", "truncate", {}],
     ] as Array<[string, VaultFault, VaultFaultOptions]>
   ).map(
     ([what, fault, options]): ReliabilityCase => ({
@@ -63,6 +64,8 @@ const lastingRefreshCases: ReliabilityCase[] = [
       ["a 403 role error on every client secret read, no --access-wait", 403, "client secret read", {}, /Secrets (Officer|User)|role/i],
       ["a 429 asking for an hour", 429, "refresh token read", { retryAfterSeconds: 3600 }, /Retry-After|3600|asked to wait/i],
       ["a vault that never answers the client secret read", "hang", "client secret read", {}, /deadline|no answer/i],
+      ["every refresh token read answered with a body cut off mid-way", "truncate", "refresh token read", {}, /could not be read[\s\S]*not shown/],
+      ["every client secret read answered with a body cut off mid-way", "truncate", "client secret read", {}, /could not be read[\s\S]*not shown/],
     ] as Array<[string, VaultFault, Step, VaultFaultOptions, RegExp]>
   ).map(
     ([name, fault, step, options, message]): ReliabilityCase => ({
@@ -73,7 +76,7 @@ const lastingRefreshCases: ReliabilityCase[] = [
         seedRefreshToken(s);
         s.vault.failNext(50, fault, filterFor(s, step), options);
       },
-      run: (s) => cli(s, "refresh", refreshArgs(s, fault === "hang" ? ["--timeout", "3"] : [])),
+      run: (s) => cli(s, "refresh", refreshArgs(s, fault === "hang" || fault === "truncate" ? ["--timeout", "3"] : [])),
     }),
   ),
   ...(
@@ -184,6 +187,12 @@ const statusCases: ReliabilityCase[] = [
       s.vault.deleteSecret(s.outputs.secretNames.refreshToken);
     },
     run: (s) => cli(s, "status", vaultUriArgs(s).slice(0, 2)),
+  },
+  {
+    name: "a vault URI whose server asks for a token for another resource",
+    area: "status · vault",
+    expected: { outcome: "exit 1", message: /^(?![\s\S]*(disableChallengeResourceVerification|could not be reached))[\s\S]*not this vault's domain/, vault: "unchanged" },
+    run: (s) => withChallengeServer('Bearer authorization="https://login.microsoftonline.com/common", resource="https://management.azure.com"', (url) => cli(s, "status", ["--vault-uri", url, "--timeout", "5"])),
   },
   {
     name: "--probe when Entra ID has revoked the token",
@@ -367,6 +376,19 @@ const providerCases: ReliabilityCase[] = [
     run: (s) => settle(() => provider(s, { accessWaitMs: 0 }).getAccessToken()),
   },
   {
+    name: "every refresh token read answered with a body cut off mid-way",
+    area: "token provider · vault",
+    expected: { outcome: "rejected VaultError", message: /could not be read[\s\S]*not shown/, vault: "unchanged" },
+    setup: (s) => {
+      seedRefreshToken(s);
+      s.vault.failNext(50, "truncate", filterFor(s, "refresh token read"));
+    },
+    run: (s) =>
+      settle(() =>
+        createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url, transientBudgetMs: 0 }).getAccessToken(),
+      ),
+  },
+  {
     name: "the vault firewall refusing this machine",
     area: "token provider · vault",
     expected: { outcome: "rejected VaultError", message: /allowedIpRanges/, vault: "unchanged" },
@@ -490,6 +512,20 @@ async function withHangingServer(use: (url: string) => Promise<CaseRun>): Promis
     return await use(`https://localhost:${server.port}`);
   } finally {
     for (const res of held.splice(0)) res.destroy();
+    await server.stop();
+  }
+}
+
+/** An HTTPS server on loopback that answers every request 401 with `challenge` as its WWW-Authenticate. */
+async function withChallengeServer(challenge: string, use: (url: string) => Promise<CaseRun>): Promise<CaseRun> {
+  const server = new LoopbackServer((_req, res) => {
+    res.writeHead(401, { "www-authenticate": challenge });
+    res.end();
+  }, testTls());
+  await server.start();
+  try {
+    return await use(`https://localhost:${server.port}`);
+  } finally {
     await server.stop();
   }
 }

@@ -70,10 +70,15 @@ export async function bootstrapRun(options: BootstrapCommandOptions): Promise<nu
     [
       `✔ Stored the refresh token in ${result.keyVaultUri} (secret "${result.secretName}", version ${result.version ?? "?"}).`,
       `  Consented by ${result.consentedBy}${result.mfa ? " with MFA" : " WITHOUT MFA"}; it expires on ${result.expiresOn} unless refreshed.`,
-      result.organization ? `  Partner Center organization: ${result.organization.companyName} (${result.organization.id}).` : "  Partner Center check skipped (--no-verify).",
+      result.organization
+        ? `  Partner Center organization: ${result.organization.companyName} (${result.organization.id}).`
+        : result.verification === "pending"
+          ? `! Verification pending: Partner Center could not check the token (${result.verificationError?.code ?? "no answer"}). Verify it later with \`npm run status -- --probe\` (redeems it once) or \`npm run refresh\` (also asks Partner Center); no new sign-in is needed.`
+          : "  Partner Center check skipped (--no-verify).",
       "  Next: schedule `npm run refresh` (at least monthly) and watch `npm run status`.",
     ],
     result,
   );
-  return ExitCode.Ok;
+  // Stored, but not yet proven to work with Partner Center: a person should look (exit 3).
+  return result.verification === "pending" ? ExitCode.ActionNeeded : ExitCode.Ok;
 }

@@ -9,6 +9,7 @@
  */
 import { CancelledError, SIGNAL_EXIT_CODES, type TerminationSignal } from "./cancellation";
 import { CancelledError as SignalReason, TimeoutError } from "./retry";
+import { describeFailure, redactSecrets } from "./terminal";
 import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError, VaultError, type ExitCodeValue, type SamErrorOptions } from "./errors";
 
 /** The error class a code is raised as (what `instanceof` sees). */
@@ -90,6 +91,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `npm run bootstrap` again with a user of the partner tenant."),
   import_token_refused: entry(ActionNeeded, "Entra ID refuses the refresh token piped in (expired, revoked or blocked).", "Get a fresh refresh token (e.g. `New-PartnerAccessToken -UseAuthorizationCode`) and pipe it at once, or run `npm run bootstrap` to sign in here instead."),
   import_token_no_mfa: entry(ActionNeeded, "The refresh token piped in was not obtained with MFA, which Partner Center requires for App+User calls.", "Get a refresh token from a sign-in with MFA, or run `npm run bootstrap`; pass --allow-no-mfa to store it anyway."),
+  secret_disabled: entry(ActionNeeded, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`.", "VaultError"),
   refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `npm run refresh`, or purge it and run `npm run bootstrap`.", "SamError"),
   /**
    * Stopped by SIGINT or SIGTERM. Raised with `signal`, it is a CancelledError and
@@ -120,7 +122,6 @@ export const ERROR_CATALOGUE = Object.freeze({
   partner_center_unreachable: entry(Failure, "Partner Center did not answer.", RUN_AGAIN),
   refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `npm run refresh` again."),
   app_secret_deleted: entry(Failure, "One of the app's vault secrets is deleted (soft delete).", "Recover it with `az keyvault secret recover`, then run `pulumi up` so the vault is current."),
-  secret_disabled: entry(Failure, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`."),
   secret_empty: entry(Failure, "A vault secret is empty.", PULUMI_UP),
   secret_missing: entry(Failure, "A vault secret is missing.", PULUMI_UP),
   token_timeout: entry(Failure, "No access token within the command's deadline: {detail}", "Run the command again, or raise --timeout / --access-wait."),
@@ -130,6 +131,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_throttled: entry(Failure, "Key Vault kept throttling.", RUN_AGAIN),
   vault_timeout: entry(Failure, "Key Vault did not answer in time.", RUN_AGAIN),
   vault_unauthorized: entry(Failure, "Key Vault did not accept the credential.", "Check the Azure credential and run the command again."),
+  vault_challenge_mismatch: entry(Failure, "The vault URI answered with a sign-in challenge for another domain.", "Check the vault URI and the proxy settings, then run the command again."),
   vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
   notification_failed: entry(Failure, "A notification could not be delivered.", "Check the webhook (is it still enabled, does it accept posts from here?) and run `partner-center-sam notify --test` again."),
   unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),
@@ -181,8 +183,9 @@ export function errorClassOf(code: ErrorCode): ErrorClass {
  */
 export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {}): SamError {
   const e = ERROR_CATALOGUE[code];
-  const message = details.message ?? e.summary.replace("{detail}", details.detail ?? "");
-  const options: SamErrorOptions = { hint: details.hint ?? e.hint, cause: details.cause, aadsts: details.aadsts };
+  // Text from a service or a library may reach a message through a site's detail: never a secret (terminal.ts).
+  const message = redactSecrets(details.message ?? e.summary.replace("{detail}", details.detail ?? ""));
+  const options: SamErrorOptions = { hint: redactSecrets(details.hint ?? e.hint), cause: safeCause(details.cause), aadsts: details.aadsts };
   if (code === "cancelled" && details.signal && Object.prototype.hasOwnProperty.call(SIGNAL_EXIT_CODES, details.signal)) {
     return new CancelledError(details.signal as TerminationSignal, message, options);
   }
@@ -194,12 +197,39 @@ export function catalogError(code: ErrorCode, details: CatalogErrorDetails = {})
     case "SignInError":
       return new SignInError(code, message, options);
     case "VaultError":
-      return new VaultError(code, message, options);
+      return new VaultError(code, message, options, e.exitCode);
     case "ServiceError":
       return new ServiceError(code, message, e.exitCode, options);
     case "SamError":
       return new SamError(code, message, e.exitCode, options);
   }
+}
+
+/**
+ * A foreign error as the cause of one of ours: its name, `code`, `statusCode`
+ * and a {@link describeFailure} line — not the error itself, whose message,
+ * request or response (a Key Vault answer, an echoed token request) may hold
+ * a secret that `util.inspect` or a logger would print. Errors of this package
+ * (already safe) stay as they are.
+ */
+export class CauseSummary extends Error {
+  readonly code?: string;
+  readonly statusCode?: number;
+  constructor(error: unknown) {
+    super(describeFailure(error));
+    const e = error as { name?: unknown; code?: unknown; statusCode?: unknown; errorCode?: unknown } | null;
+    this.name = typeof e?.name === "string" ? e.name : "Error";
+    const code = typeof e?.code === "string" ? e.code : typeof e?.errorCode === "string" ? e.errorCode : undefined;
+    if (code !== undefined) this.code = code;
+    if (typeof e?.statusCode === "number") this.statusCode = e.statusCode;
+    // No stack: a library's stack line may quote what it was parsing.
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+function safeCause(cause: unknown): unknown {
+  if (cause === undefined || cause instanceof SamError || cause instanceof TimeoutError || cause instanceof SignalReason || cause instanceof CauseSummary) return cause;
+  return new CauseSummary(cause);
 }
 
 /**

@@ -71,10 +71,10 @@ export class ConsentRequiredError extends SamError {
   }
 }
 
-/** Key Vault could not be read or written (exit 1). */
+/** Key Vault could not be read or written (exit 1), or a secret in it needs a person (exit 3, e.g. a disabled secret). */
 export class VaultError extends SamError {
-  constructor(code: string, message: string, options: SamErrorOptions = {}) {
-    super(code, message, ExitCode.Failure, options);
+  constructor(code: string, message: string, options: SamErrorOptions = {}, exitCode: ExitCodeValue = ExitCode.Failure) {
+    super(code, message, exitCode, options);
   }
 }
 

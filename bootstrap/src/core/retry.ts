@@ -22,8 +22,15 @@
  *     propagating (inner code `ForbiddenByRbac`, or none). Budget: `--access-wait`.
  *   Anything else (firewall, disabled or deleted secret, 401, 404, refused
  *   connection, unknown host) is not retried.
- * - The waits of one concern count only against that concern's budget; a wait is
- *   started only if it ends within that budget.
+ * - A concern's budget covers the time of the attempts that failed for it and
+ *   the waits after them — waiting for an answer counts, not only sleeping. A
+ *   wait is started only if it ends within that budget, and the attempt after it
+ *   gets at most what is left of the budget as its timeout. So a service that
+ *   accepts the connection and never answers costs one request timeout (or the
+ *   budget, if shorter), not one per attempt.
+ * - When it gives up, the last error says what really happened: a timed-out
+ *   attempt's reason names the attempts and the time they took, and
+ *   {@link retrySummary} tells any other error's caller the same.
  * - Delays double from `initialDelayMs` (2 s) up to `maxDelayMs` (30 s). A
  *   `Retry-After` replaces the computed delay; if it asks for more than is left
  *   of the budget (or of the deadline) the call fails at once, saying so.
@@ -248,10 +255,15 @@ export async function withRetries<T>(operation: (signal: AbortSignal) => Promise
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
   const deadline = options.deadline ?? Deadline.none();
-  const waited: Record<RetryConcern, number> = { transient: 0, propagation: 0 };
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  /** Time spent per concern: its failed attempts and its waits. */
+  const spent: Record<RetryConcern, number> = { transient: 0, propagation: 0 };
   const attempts: Record<RetryConcern, number> = { transient: 0, propagation: 0 };
+  const startedAt = now();
+  let timeoutMs = requestTimeoutMs;
   for (let attempt = 1; ; attempt++) {
-    const request = deadline.requestSignal(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, options.what);
+    const attemptStarted = now();
+    const request = deadline.requestSignal(timeoutMs, options.what);
     let error: unknown;
     try {
       return await operation(request.signal);
@@ -266,20 +278,64 @@ export async function withRetries<T>(operation: (signal: AbortSignal) => Promise
     if (deadline.signal.aborted) throw error instanceof TimeoutError ? error : request.signal.reason instanceof TimeoutError ? request.signal.reason : deadline.signal.reason;
     const verdict = options.classify(error);
     const policy = verdict && options.policies[verdict.concern];
-    if (!verdict || !policy) throw error;
+    if (!verdict || !policy) throw attempt > 1 ? givenUp(error, attempt, now() - startedAt) : error;
     attempts[verdict.concern] += 1;
-    const left = Math.min(policy.budgetMs - waited[verdict.concern], deadline.remainingMs());
+    spent[verdict.concern] += Math.max(0, now() - attemptStarted);
+    const left = Math.min(policy.budgetMs - spent[verdict.concern], deadline.remainingMs());
     let delayMs = backoffDelay(attempts[verdict.concern], policy.initialDelayMs, policy.maxDelayMs);
     if (verdict.retryAfterMs !== undefined) {
-      if (verdict.retryAfterMs > left) throw left > 0 ? new RetryAfterTooLongError(verdict.retryAfterMs, left, error) : error;
+      if (verdict.retryAfterMs > left) throw left > 0 ? new RetryAfterTooLongError(verdict.retryAfterMs, left, error) : givenUp(error, attempt, now() - startedAt);
       delayMs = verdict.retryAfterMs;
     }
-    if (delayMs > left) throw error;
+    // The next attempt needs time of its own within the budget, after the wait.
+    if (delayMs >= left) throw givenUp(error, attempt, now() - startedAt);
     options.onRetry?.({ attempt, delayMs, concern: verdict.concern, error });
     const started = now();
     await sleep(delayMs, deadline.signal);
-    waited[verdict.concern] += Math.max(delayMs, now() - started);
+    const slept = Math.max(delayMs, now() - started);
+    spent[verdict.concern] += slept;
+    timeoutMs = Math.max(1, Math.min(requestTimeoutMs, left - slept));
   }
+}
+
+/** How many attempts a call that gave up made, and how long they took in all. */
+export interface RetrySummary {
+  attempts: number;
+  elapsedMs: number;
+}
+
+const summaries = new WeakMap<object, RetrySummary>();
+
+/** The attempts behind an error {@link withRetries} gave up with, when it made more than one. */
+export function retrySummary(error: unknown): RetrySummary | undefined {
+  return typeof error === "object" && error !== null ? summaries.get(error) : undefined;
+}
+
+/** " (3 attempts in 29 s)" for an error {@link withRetries} gave up with after retrying, else "". */
+export function describeAttempts(error: unknown): string {
+  const summary = retrySummary(error);
+  return summary ? ` (${summary.attempts} attempts in ${seconds(summary.elapsedMs)})` : "";
+}
+
+/** "0.4 s", "8.5 s", "134 s". */
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/**
+ * The error to give up with after `attempts` attempts: a timed-out attempt's
+ * reason then names them all ("no answer within 8 s on the last of 3 attempts,
+ * 40 s in all"), and any error is remembered for {@link retrySummary}.
+ */
+function givenUp(error: unknown, attempts: number, elapsedMs: number): unknown {
+  if (attempts < 2) return error;
+  const summary = { attempts, elapsedMs };
+  let result = error;
+  if (error instanceof TimeoutError && error.kind === "request") {
+    result = new TimeoutError(`${error.reason} on the last of ${attempts} attempts, ${seconds(elapsedMs)} in all`, "request", error.what);
+  }
+  if (typeof result === "object" && result !== null) summaries.set(result, summary);
+  return result;
 }
 
 /** Network error codes that mean the connection broke mid-request (worth another attempt). */

@@ -1,3 +1,6 @@
+import type { SecretNames } from "./contract";
+import { catalogError } from "./error-catalogue";
+
 /** Small validators shared by the stack-output and command-line checks, and the one URL check every URL input goes through. */
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -11,6 +14,42 @@ export function isGuid(value: unknown): value is string {
 /** True for a valid Key Vault secret name. */
 export function isSecretName(value: unknown): value is string {
   return typeof value === "string" && SECRET_NAME.test(value);
+}
+
+/**
+ * The problems with a set of secret names that share a name (Key Vault secret
+ * names are case-insensitive): two roles under one name would make one secret
+ * be read or written as the other — the client secret sent to Entra ID as a
+ * refresh token, or overwritten by one. One line per shared name; empty when all differ.
+ */
+export function sharedSecretNameProblems(names: Readonly<Record<string, unknown>>, prefix = "secretNames."): string[] {
+  const byName = new Map<string, string[]>();
+  for (const [key, value] of Object.entries(names)) {
+    if (!isSecretName(value)) continue;
+    const name = value.toLowerCase();
+    byName.set(name, [...(byName.get(name) ?? []), key]);
+  }
+  return [...byName.values()]
+    .filter((keys) => keys.length > 1)
+    .map(
+      (keys) =>
+        `${keys.map((k) => `${prefix}${k}`).join(" and ")} are ${keys.length === 2 ? "both" : "all"} ${JSON.stringify(names[keys[0]!])}, expected a distinct secret name for each (one would overwrite the other in the vault)`,
+    );
+}
+
+/**
+ * Refuses secret names two roles share (`stack_outputs_invalid`, exit 2, as the
+ * commands do for the stack outputs): reading the client secret as the refresh
+ * token would send it to Entra ID, and a write-back would overwrite it.
+ */
+export function assertDistinctSecretNames(names: Readonly<SecretNames>, who: string): void {
+  const problems = sharedSecretNameProblems({ ...names });
+  if (problems.length > 0) {
+    throw catalogError("stack_outputs_invalid", {
+      message: `${who}: ${problems.join("; ")}.`,
+      hint: "Pass the stack's secretNames output as it is: each of the four secrets has its own name.",
+    });
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
+import { redactErrorTexts } from "../core/terminal";
 
 /** What the caller was doing when Entra ID answered with an error. */
 export interface EntraErrorContext {
@@ -15,6 +16,12 @@ export interface EntraErrorContext {
    * GDAP role get their own errors.
    */
   customerTenant?: string;
+  /**
+   * The secrets the request sent (refresh token, client secret, authorization
+   * code, PKCE verifier): Entra's error_description may echo parts of a request,
+   * so they are removed from every text of the error before it is quoted or kept.
+   */
+  secrets?: readonly string[];
 }
 
 /**
@@ -173,6 +180,7 @@ function withNumber(error: string, aadsts: string | undefined): string {
  */
 export function explainEntraError(error: unknown, context: EntraErrorContext): SamError {
   if (error instanceof SamError) return error;
+  redactErrorTexts(error, context.secrets ?? []);
   const fields = readEntraError(error);
   const { aadsts: code, error: oauthError } = fields;
   const summary = shortDescription(fields.description) || "no description";

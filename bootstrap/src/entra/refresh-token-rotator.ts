@@ -3,10 +3,11 @@ import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
-import { readJwtClaims } from "./jwt-claims";
+import { redactSecrets } from "../core/terminal";
+import { hasMfaClaim, readJwtClaims, type AccessTokenClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
 import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
-import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "../vault/vault-store";
+import { assertDistinctSecretNames, type AppCredentials, type RefreshTokenTags, type StoredRefreshToken, type VaultStore } from "../vault/vault-store";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -101,6 +102,7 @@ export class RefreshTokenRotator {
   private customerApp?: { credentials: AppCredentials; client: ConfidentialClientApplication };
 
   constructor(options: RefreshTokenRotatorOptions) {
+    assertDistinctSecretNames(options.store.secretNames, "RefreshTokenRotator");
     this.store = options.store;
     this.authorityHost = options.authorityHost;
     this.now = options.now ?? (() => new Date());
@@ -139,11 +141,12 @@ export class RefreshTokenRotator {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       // A rotated or expired client secret: read the vault again once and retry with the new one.
-      if (!isClientSecretRejection(error)) throw this.explain(error, customer);
+      const sent = [stored.value, credentials.clientSecret];
+      if (!isClientSecretRejection(error)) throw this.explain(error, sent, customer);
       this.credentials = undefined;
       credentials = await untilAborted(this.appCredentials(), signal);
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer)).catch((retryError: unknown) => {
-        throw signal?.aborted ? signal.reason : this.explain(retryError, customer);
+        throw signal?.aborted ? signal.reason : this.explain(retryError, [...sent, credentials.clientSecret], customer);
       });
     }
     // Entra ID has answered: from here on the signal is ignored, so a rotated refresh token is always stored.
@@ -169,7 +172,7 @@ export class RefreshTokenRotator {
     const tags: RefreshTokenTags = {
       consentedAt: stored.tags.consentedAt ?? "unknown",
       consentedBy: stored.tags.consentedBy ?? result.account.username,
-      mfa: stored.tags.mfa ?? "false",
+      mfa: mfaFromClaims(claims, result.idTokenClaims) ?? stored.tags.mfa ?? "false",
       tenantId: credentials.tenantId,
       clientId: credentials.clientId,
       refreshedAt: now.toISOString(),
@@ -209,7 +212,7 @@ export class RefreshTokenRotator {
       tags: {
         consentedAt: stored.tags.consentedAt ?? "unknown",
         consentedBy: stored.tags.consentedBy ?? user ?? "unknown",
-        mfa: stored.tags.mfa ?? "false",
+        mfa: mfaFromClaims(claims, result.idTokenClaims) ?? stored.tags.mfa ?? "false",
         tenantId: credentials.tenantId,
         clientId: credentials.clientId,
         refreshedAt: stored.tags.refreshedAt ?? "unknown",
@@ -240,18 +243,19 @@ export class RefreshTokenRotator {
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
   }
 
-  private explain(error: unknown, customerTenant?: string): unknown {
+  /** `secrets`: what the request sent, never to be quoted back from Entra's answer. */
+  private explain(error: unknown, secrets: readonly string[], customerTenant?: string): unknown {
     const name = (error as { name?: unknown } | null)?.name;
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
       this.lastNetworkError = undefined;
       return catalogError("entra_unreachable", {
-        message: `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`,
+        message: `Entra ID did not answer: ${redactSecrets((network as { errorMessage?: string }).errorMessage ?? network.message, secrets)}`,
         cause: error,
         hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
       });
     }
-    return explainEntraError(error, { phase: "refresh", customerTenant });
+    return explainEntraError(error, { phase: "refresh", customerTenant, secrets });
   }
 }
 
@@ -267,6 +271,17 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
     else signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/**
+ * What the new tokens say about MFA: "true" when the access token's or the ID
+ * token's `amr` names an MFA method, "false" when they carry an `amr` without
+ * one, undefined when neither carries an `amr` (then the stored tag stands).
+ */
+function mfaFromClaims(...sources: Array<object | undefined>): "true" | "false" | undefined {
+  const withAmr = sources.filter((claims): claims is AccessTokenClaims => Array.isArray((claims as AccessTokenClaims | undefined)?.amr));
+  if (withAmr.length === 0) return undefined;
+  return withAmr.some((claims) => hasMfaClaim(claims)) ? "true" : "false";
 }
 
 /** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */

@@ -4,7 +4,7 @@ import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDP
 import { abortError, catalogError } from "../core/error-catalogue";
 import { RefreshTokenRotator } from "./refresh-token-rotator";
 import { checkUrl, URL_RULES, urlProblem, type UrlRule } from "../core/validate";
-import { VaultStore } from "../vault/vault-store";
+import { assertDistinctSecretNames, VaultStore } from "../vault/vault-store";
 
 /** Options for {@link createTokenProvider}. Only `keyVaultUri` is required. */
 export interface TokenProviderOptions {
@@ -137,9 +137,11 @@ export class TokenProvider {
         : PUBLIC_AUTHORITY_HOST;
     this.defaultScopes = Object.freeze([partnerCenterScope(endpoint)]);
     this.expiryMarginMs = options.expiryMarginMs ?? 5 * 60 * 1000;
+    const secretNames = { ...DEFAULT_SECRET_NAMES, ...options.secretNames };
+    assertDistinctSecretNames(secretNames, "createTokenProvider");
     const store = new VaultStore({
       keyVaultUri: options.keyVaultUri,
-      secretNames: { ...DEFAULT_SECRET_NAMES, ...options.secretNames },
+      secretNames,
       credential: options.credential,
       accessWaitMs: options.accessWaitMs ?? 30_000,
       transientBudgetMs: options.transientBudgetMs,

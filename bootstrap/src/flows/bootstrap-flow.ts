@@ -1,11 +1,12 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { catalogError } from "../core/error-catalogue";
+import { SamError } from "../core/errors";
 import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "../entra/jwt-claims";
 import { signInInteractively } from "../sign-in/interactive-sign-in";
 import { createMsalApp } from "../entra/msal-app";
 import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center/partner-center";
 import type { InteractiveProgress } from "../core/progress";
-import { Deadline } from "../core/retry";
+import { DEFAULT_REQUEST_TIMEOUT_MS, Deadline } from "../core/retry";
 import { loadStackOutputs, type StackOutputs } from "../vault/stack-outputs";
 import { VaultStore, type RefreshTokenTags } from "../vault/vault-store";
 import { describeSource, type TargetSource } from "../vault/vault-target";
@@ -24,6 +25,12 @@ export interface BootstrapOptions {
   allowNoMfa: boolean;
   /** Call Partner Center with the new token before storing it. */
   verify: boolean;
+  /**
+   * How long the verification may take, its retries included (ms). Default 30 s.
+   * When Partner Center gives no verdict in that time, the token is stored anyway
+   * and the result says `verification: "pending"`.
+   */
+  verifyTimeoutMs?: number;
   /** Overrides the stack's authorityHost (AZURE_AUTHORITY_HOST). */
   authorityHost?: string;
   openBrowser: (url: string) => Promise<unknown>;
@@ -52,6 +59,15 @@ export interface BootstrapResult {
   tenantId: string;
   clientId: string;
   verified: boolean;
+  /**
+   * `passed`: Partner Center answered with the organization; `skipped`: --no-verify;
+   * `pending`: Partner Center could not be asked to the end (no answer in time, a
+   * service error), so the token was stored unverified — verify it later with
+   * `status --probe` or `refresh`. The command exits 3 then.
+   */
+  verification: "passed" | "skipped" | "pending";
+  /** Why the verification is pending; null otherwise. */
+  verificationError: { code: string; message: string } | null;
   organization: OrganizationProfile | null;
 }
 
@@ -149,10 +165,20 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
   }
 
   let organization: OrganizationProfile | null = null;
+  let unverified: SamError | undefined;
   if (options.verify) {
     reporter.step(`Verifying the token with Partner Center (${outputs.partnerCenterEndpoint}).`);
-    organization = await fetchOrganizationProfile(outputs.partnerCenterEndpoint, signIn.result.accessToken, { deadline });
-    reporter.step(`Partner Center organization: ${organization.companyName || "(no name)"} (${organization.id}).`);
+    try {
+      const within = options.verifyTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      organization = await fetchOrganizationProfile(outputs.partnerCenterEndpoint, signIn.result.accessToken, { deadline, timeoutMs: within, transientBudgetMs: within });
+      reporter.step(`Partner Center organization: ${organization.companyName || "(no name)"} (${organization.id}).`);
+    } catch (error) {
+      // Partner Center refusing the token (partner_center_rejected) stores nothing. Not getting to an
+      // answer is no reason to throw away a valid sign-in: the token is stored, its verification pending.
+      if (!(error instanceof SamError) || !VERIFICATION_UNFINISHED.has(error.code)) throw error;
+      unverified = error;
+      reporter.warn(`Partner Center could not verify the token: ${error.message} The sign-in is valid${mfa ? " and used MFA" : ""}, so the token is stored all the same.`);
+    }
   }
 
   const now = (options.now ?? (() => new Date()))();
@@ -178,6 +204,11 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     tenantId: credentials.tenantId,
     clientId: credentials.clientId,
     verified: organization !== null,
+    verification: organization ? "passed" : unverified ? "pending" : "skipped",
+    verificationError: unverified ? { code: unverified.code, message: unverified.message } : null,
     organization,
   };
 }
+
+/** Partner Center gave no verdict on the token (no answer in time, or an error that is not a refusal). */
+const VERIFICATION_UNFINISHED: ReadonlySet<string> = new Set(["partner_center_unreachable", "partner_center_error"]);

@@ -250,6 +250,14 @@ export function judgeStatus(
       fix: OVERDUE_FIX,
     });
   }
+  // A token consented without MFA (bootstrap --allow-no-mfa) redeems, but Partner Center refuses App+User calls with it (900421).
+  if (refreshToken.mfa === false && refreshToken.present && !actions.some((a) => a.secret === names.refreshToken && a.fix === "npm run bootstrap")) {
+    actions.push({
+      secret: names.refreshToken,
+      problem: "it was consented without MFA (its mfa tag is false), so Partner Center refuses App+User calls made with it (error 900421)",
+      fix: "npm run bootstrap (sign in again and complete MFA)",
+    });
+  }
 
   return {
     healthy: actions.length === 0,

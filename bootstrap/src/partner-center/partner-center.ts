@@ -1,5 +1,5 @@
 import { catalogError } from "../core/error-catalogue";
-import { DEFAULT_TRANSIENT_BUDGET_MS, Deadline, TimeoutError, isTransientNetworkError, isTransientStatus, parseRetryAfter, withRetries, type Classification } from "../core/retry";
+import { DEFAULT_TRANSIENT_BUDGET_MS, Deadline, describeAttempts, TimeoutError, isTransientNetworkError, isTransientStatus, parseRetryAfter, withRetries, type Classification } from "../core/retry";
 import { trimTrailingSlash } from "../core/validate";
 
 /** The part of Partner Center's organization profile the commands report. */
@@ -62,7 +62,7 @@ export async function fetchOrganizationProfile(
   } catch (error) {
     if (error instanceof TransientAnswer) {
       throw catalogError("partner_center_error", {
-        message: `Partner Center answered HTTP ${error.status} for ${url} (retried while the transient-failure budget lasted).`,
+        message: `Partner Center answered HTTP ${error.status} for ${url}${describeAttempts(error) || " (not retried: no time was left)"}.`,
         hint: "Retry later, or pass --no-verify to skip this check.",
       });
     }

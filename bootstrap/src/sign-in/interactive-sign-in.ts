@@ -121,7 +121,7 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     reporter.step("Redeeming the authorization code.");
     const result = await Promise.race([app.acquireTokenByCode({ code, scopes: options.scopes, redirectUri, codeVerifier: pkce.verifier }), cancelled]).catch(
       (error: unknown) => {
-        throw explainEntraError(error, { phase: "sign-in", redirectUri, adminConsentUrl: options.adminConsentUrl });
+        throw explainEntraError(error, { phase: "sign-in", redirectUri, adminConsentUrl: options.adminConsentUrl, secrets: [code, pkce.verifier] });
       },
     );
     reporter.protect(result.accessToken, result.idToken);

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import type { SecretNames } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
-import { checkUrl, describeValue, isGuid, isSecretName, URL_RULES, type UrlRule } from "../core/validate";
+import { checkUrl, describeValue, isGuid, isSecretName, sharedSecretNameProblems, URL_RULES, type UrlRule } from "../core/validate";
 
 /** The stack outputs the commands rely on (see the README's "Outputs"). */
 export interface StackOutputs {
@@ -157,19 +157,7 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
       else if (!isSecretName(names[key])) problems.push(`secretNames.${key} is ${describeValue(names[key])}, expected a Key Vault secret name (1–127 letters, digits and hyphens)`);
     }
     // Two roles sharing a name would make the bootstrap overwrite one secret with the other (e.g. the client secret with the refresh token).
-    const byName = new Map<string, string[]>();
-    for (const key of nameKeys) {
-      if (!isSecretName(names[key])) continue;
-      const name = names[key].toLowerCase(); // Key Vault secret names are case-insensitive
-      byName.set(name, [...(byName.get(name) ?? []), key]);
-    }
-    for (const keys of byName.values()) {
-      if (keys.length > 1) {
-        problems.push(
-          `${keys.map((k) => `secretNames.${k}`).join(" and ")} are ${keys.length === 2 ? "both" : "all"} ${JSON.stringify(names[keys[0]!])}, expected a distinct secret name for each (one would overwrite the other in the vault)`,
-        );
-      }
-    }
+    problems.push(...sharedSecretNameProblems(Object.fromEntries(nameKeys.map((key) => [key, names[key]]))));
   }
   const adminConsentUrl = o.adminConsentUrl === undefined ? undefined : url("adminConsentUrl", URL_RULES.adminConsentUrl) && (o.adminConsentUrl as string);
   if (o.multiTenant !== undefined) check("multiTenant", typeof o.multiTenant === "boolean", "true or false");

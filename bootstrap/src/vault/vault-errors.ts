@@ -5,6 +5,7 @@
  */
 import type { PipelinePolicy, PipelineRequest, PipelineResponse, SendRequest } from "@azure/core-rest-pipeline";
 import { CREDENTIAL_TIMEOUT_SUBJECT } from "./azure-credential";
+import { describeFailure, isUnreadableAnswer } from "../core/terminal";
 import { TimeoutError, isTransientNetworkError, isTransientStatus, parseRetryAfter, type Classification } from "../core/retry";
 
 /** A Key Vault error answer with the service's own body, whatever SDK path (paging included) made the call. */
@@ -63,10 +64,13 @@ export function classifyVaultError(error: unknown): Classification | undefined {
   // The credential is not retried here: @azure/identity handles its own endpoints (see retry.ts).
   if (error instanceof TimeoutError && error.what?.startsWith(CREDENTIAL_TIMEOUT_SUBJECT)) return undefined;
   if (status === undefined && !isCredentialError(error) && isTransientNetworkError(error)) return { concern: "transient" };
+  // An answer cut off mid-body (the SDK could not parse it): the next attempt may get it whole.
+  if (isUnreadableAnswer(error)) return { concern: "transient" };
   return undefined;
 }
 
 export function describeTransient(error: unknown): string {
+  if (isUnreadableAnswer(error)) return "sent an answer that was cut off";
   const status = statusOf(error);
   if (status === 429) return "is throttling (429)";
   if (status !== undefined) return `answered ${status}`;
@@ -116,7 +120,20 @@ export function isCredentialError(error: unknown): boolean {
   return name === "CredentialUnavailableError" || name === "AuthenticationError" || name === "AggregateAuthenticationError";
 }
 
+/**
+ * The resource a bearer challenge asked for when it is not this vault's domain:
+ * the SDK then refuses to get a token for it (and its message advises turning
+ * that check off, which we never repeat). Undefined for any other error.
+ */
+export function foreignChallengeResource(error: unknown): string | undefined {
+  const message = error instanceof Error ? error.message : "";
+  const mismatch = /^The challenge resource '([^']*)' does not match the requested domain/.exec(message);
+  if (mismatch) return mismatch[1];
+  const invalid = /^The challenge contains invalid scope '([^']*)'/.exec(message);
+  return invalid ? invalid[1] : undefined;
+}
+
+/** One safe line about `error`: never a response body, nothing secret-shaped (see core/terminal.ts). */
 export function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split(/\r?\n/)[0]!.slice(0, 300);
+  return describeFailure(error);
 }

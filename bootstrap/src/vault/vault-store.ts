@@ -5,6 +5,7 @@ import {
   clientAddress,
   describeTransient,
   firstLine,
+  foreignChallengeResource,
   innerCode,
   isCredentialError,
   isDisabled,
@@ -14,10 +15,13 @@ import {
 } from "./vault-errors";
 
 export { VaultServiceError, classifyVaultError } from "./vault-errors";
+export { assertDistinctSecretNames } from "../core/validate";
 export type * from "./vault-types";
 import type { AppCredentials, DeletedSecretInfo, RefreshTokenSecretState, RefreshTokenTags, SecretMetadata, StoredRefreshToken, VaultReadOptions, VaultStoreOptions } from "./vault-types";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
+import { assertDistinctSecretNames } from "../core/validate";
+import { isUnreadableAnswer } from "../core/terminal";
 import { SamError, VaultError } from "../core/errors";
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -27,7 +31,7 @@ import {
   CancelledError,
   RetryAfterTooLongError,
   TimeoutError,
-  isTransientStatus,
+  describeAttempts,
   withRetries,
 } from "../core/retry";
 
@@ -60,6 +64,7 @@ export class VaultStore {
   private readonly onWait?: (message: string, delayMs: number) => void;
 
   constructor(options: VaultStoreOptions) {
+    assertDistinctSecretNames(options.secretNames, "VaultStore");
     this.keyVaultUri = options.keyVaultUri;
     this.secretNames = options.secretNames;
     this.host = new URL(options.keyVaultUri).host;
@@ -198,7 +203,7 @@ export class VaultStore {
 
   private refreshTokenDeleted(deleted: DeletedSecretInfo, phase: "bootstrap" | "refresh", cause?: unknown): SamError {
     const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
-    const why = cause === undefined ? "" : ` Recovering it failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const why = cause === undefined ? "" : ` Recovering it failed: ${firstLine(cause)}`;
     const message =
       phase === "bootstrap"
         ? `The refresh-token secret "${deleted.name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}); the vault would refuse to store a new token under that name, so the sign-in was not started.${why}`
@@ -349,8 +354,23 @@ export class VaultStore {
         hint: "Sign in with `az login` (or `azd auth login`), or run where a managed identity / AZURE_CLIENT_ID+AZURE_TENANT_ID+AZURE_CLIENT_SECRET is available. AZURE_TOKEN_CREDENTIALS picks one credential.",
       });
     }
+    if (isUnreadableAnswer(error)) {
+      return catalogError("vault_error", {
+        message: `Key Vault ${this.keyVaultUri} sent an answer for ${target} that could not be read (cut off, or not valid JSON)${describeAttempts(error)}; it is not shown, as it may hold the secret.`,
+        cause: error,
+        hint: "Check for a proxy or gateway between this machine and the vault that cuts answers off, then run the command again.",
+      });
+    }
+    const foreign = foreignChallengeResource(error);
+    if (foreign !== undefined) {
+      return catalogError("vault_challenge_mismatch", {
+        message: `${this.keyVaultUri} asked for a token for "${foreign}", which is not this vault's domain, so no token was sent. Either the URI is not a Key Vault of this cloud (vault.azure.net in the public cloud), or something between this machine and the vault (a proxy, a TLS-inspecting gateway) answers in its place.`,
+        cause: error,
+        hint: "Check the vault URI (--vault-uri, or the stack's keyVaultUri output) and the proxy settings (HTTPS_PROXY), then run the command again.",
+      });
+    }
     if (status !== undefined) {
-      const retried = isTransientStatus(status) ? " (retried while the transient-failure budget lasted)" : "";
+      const retried = describeAttempts(error);
       return catalogError("vault_error", {
         message: `Key Vault ${this.keyVaultUri} answered ${status} for "${name}"${retried}: ${firstLine(error)}`,
         cause: error,

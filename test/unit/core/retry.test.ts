@@ -5,9 +5,11 @@ import {
   RetryAfterTooLongError,
   TimeoutError,
   backoffDelay,
+  describeAttempts,
   isTransientNetworkError,
   isTransientStatus,
   parseRetryAfter,
+  retrySummary,
   withRetries,
   type Classification,
   type RetryConcern,
@@ -82,22 +84,26 @@ describe("withRetries", () => {
     expect(sleeps).toEqual([]);
   });
 
-  it("keeps waiting while the next wait ends exactly at the budget, and throws the last error once it would not", async () => {
+  it("keeps waiting while the next wait leaves time for an attempt within the budget, and throws the last error once it would not", async () => {
     const fits = harness(transient(3));
-    await expect(withRetries(fits.operation, { ...fits.options, policies: { transient: { budgetMs: 2000 + 4000 + 8000 } } })).resolves.toBe("succeeded on attempt 4");
+    await expect(withRetries(fits.operation, { ...fits.options, policies: { transient: { budgetMs: 2000 + 4000 + 8000 + 1 } } })).resolves.toBe("succeeded on attempt 4");
     expect(fits.sleeps).toEqual([2000, 4000, 8000]);
 
     const over = harness(transient(100));
-    await expect(withRetries(over.operation, { ...over.options, policies: { transient: { budgetMs: 2000 + 4000 + 8000 - 1 } } })).rejects.toThrow("transient failure");
+    const error = await withRetries(over.operation, { ...over.options, policies: { transient: { budgetMs: 2000 + 4000 + 8000 } } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: "transient failure" });
     expect(over.sleeps).toEqual([2000, 4000]);
     expect(over.operation).toHaveBeenCalledTimes(3);
+    // What really happened, for the caller's message.
+    expect(retrySummary(error)).toEqual({ attempts: 3, elapsedMs: 6000 });
+    expect(describeAttempts(error)).toBe(" (3 attempts in 6 s)");
   });
 
   it("keeps separate budgets: transient waits do not use up the 403-propagation budget, and the reverse", async () => {
     const { operation, options, sleeps } = harness([...propagation(2), ...transient(2), new Failure("propagation")]);
 
     await expect(
-      withRetries(operation, { ...options, policies: { transient: { budgetMs: 6000 }, propagation: { budgetMs: 2000 + 4000 + 8000 } } }),
+      withRetries(operation, { ...options, policies: { transient: { budgetMs: 6001 }, propagation: { budgetMs: 2000 + 4000 + 8000 + 1 } } }),
     ).resolves.toBe("succeeded on attempt 6");
 
     // Each concern has its own backoff sequence and its own budget.
@@ -143,10 +149,49 @@ describe("withRetries", () => {
     expect(sleeps).toEqual([100, 200, 400, 500]);
   });
 
-  it("counts the time the attempts themselves take against nothing but the deadline", async () => {
-    const { operation, options, sleeps } = harness(transient(2), 5000);
-    await expect(withRetries(operation, { ...options, policies: { transient: { budgetMs: 6000 } } })).resolves.toBe("succeeded on attempt 3");
-    expect(sleeps).toEqual([2000, 4000]);
+  it("counts the time the failed attempts take against the budget, not only the waits", async () => {
+    const fits = harness(transient(2), 5000);
+    // 5 s attempt, 2 s wait, 5 s attempt, 4 s wait, then the third attempt.
+    await expect(withRetries(fits.operation, { ...fits.options, policies: { transient: { budgetMs: 5000 + 2000 + 5000 + 4000 + 1 } } })).resolves.toBe("succeeded on attempt 3");
+    expect(fits.sleeps).toEqual([2000, 4000]);
+
+    const over = harness(transient(2), 5000);
+    await expect(withRetries(over.operation, { ...over.options, policies: { transient: { budgetMs: 6000 } } })).rejects.toThrow("transient failure");
+    expect(over.sleeps).toEqual([]);
+  });
+
+  it("gives a service that never answers one request timeout when that is the whole budget, and says so", async () => {
+    const hang = (signal: AbortSignal) => new Promise<string>((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("The operation was aborted."))));
+    const started = Date.now();
+    const error = await withRetries(hang, {
+      what: "Partner Center pc.example (GET /v1/profiles/organization)",
+      requestTimeoutMs: 60,
+      classify: (e) => (isTransientNetworkError(e) ? { concern: "transient" } : undefined),
+      policies: { transient: { budgetMs: 60, initialDelayMs: 5 } },
+    }).catch((e: unknown) => e);
+
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ kind: "request", reason: "no answer within 1 s" });
+    expect(retrySummary(error)).toBeUndefined();
+  });
+
+  it("caps the attempt after a wait at what is left of the budget, and names every attempt when it gives up", async () => {
+    const hang = vi.fn((signal: AbortSignal) => new Promise<string>((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("The operation was aborted.")))));
+    const started = Date.now();
+    const error = await withRetries(hang, {
+      what: "x",
+      requestTimeoutMs: 80,
+      classify: (e) => (isTransientNetworkError(e) ? { concern: "transient" } : undefined),
+      // 80 ms attempt, 5 ms wait, then an attempt of at most 35 ms (not 80): the budget covers all of it.
+      policies: { transient: { budgetMs: 120, initialDelayMs: 5 } },
+    }).catch((e: unknown) => e);
+
+    const took = Date.now() - started;
+    expect(hang).toHaveBeenCalledTimes(2);
+    expect(took).toBeLessThan(80 + 5 + 80);
+    expect((error as TimeoutError).reason).toMatch(/^no answer within 1 s on the last of 2 attempts, 0\.\d s in all$/);
+    expect(retrySummary(error)).toMatchObject({ attempts: 2 });
   });
 
   it("starts no wait that would end after the deadline", async () => {
@@ -188,7 +233,7 @@ describe("withRetries", () => {
       what: "Key Vault kv.example (reading secret \"s\")",
       requestTimeoutMs: 20,
       classify: (error) => (isTransientNetworkError(error) ? { concern: "transient" } : undefined),
-      policies: { transient: { budgetMs: 10, initialDelayMs: 1 } },
+      policies: { transient: { budgetMs: 1000, initialDelayMs: 1 } },
     });
 
     expect(result).toBe("answered");

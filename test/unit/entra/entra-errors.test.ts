@@ -1,4 +1,5 @@
 import { ClientAuthError, ConfidentialClientApplication, LogLevel, type INetworkModule, type NetworkResponse } from "@azure/msal-node";
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { authorizeRedirectError, explainEntraError, isClientSecretRejection, readEntraError, shortDescription, type EntraErrorContext } from "../../../bootstrap/src/entra/entra-errors";
 import { ConsentRequiredError, ExitCode, SamError, ServiceError, SignInError, UsageError } from "../../../bootstrap/src/core/errors";
@@ -252,7 +253,8 @@ describe("explainEntraError with the errors msal-node throws", () => {
     const explained = explainEntraError(error, REFRESH);
     expect(explained.hint).toContain("npm run bootstrap");
     expect(explained.message).toContain("not used for 90 days");
-    expect(explained.cause).toBe(error);
+    // The cause names the library's error without carrying it (its message or request may echo a secret).
+    expect(explained.cause).toMatchObject({ name: (error as Error).name, code: "invalid_grant" });
   });
 
   it("names Conditional Access sign-in frequency for AADSTS70043 during refresh", async () => {
@@ -469,5 +471,36 @@ describe("shortDescription", () => {
   it("returns an empty string for no text", () => {
     expect(shortDescription(undefined)).toBe("");
     expect(shortDescription("")).toBe("");
+  });
+});
+
+describe("what Entra ID echoes back never reaches an error", () => {
+  const refreshToken = "1.AXoAsecretRefreshTokenValue0123456789abcdefghijklmnop";
+  const clientSecret = "Client~Secret0123456789abcdefghijklmn";
+
+  it("removes the refresh token and client secret the request sent from the message, the hint and the kept cause", async () => {
+    // A description that quotes the request back (as some AADSTS90014/9002313 answers quote parameters).
+    const description = entraDescription("9002313", `Invalid request. Request is malformed: refresh token ${refreshToken.slice(0, 40)}x client_secret ${clientSecret}.`);
+    const error = await msalErrorFor({ error: "invalid_request", error_description: description }, "refresh", "9002313");
+
+    const explained = explainEntraError(error, { ...REFRESH, secrets: [refreshToken.slice(0, 40) + "x", clientSecret] });
+    const everything = `${explained.message}\n${explained.hint}\n${JSON.stringify(explained)}\n${inspect(explained, { depth: 10 })}`;
+
+    expect(explained.message).toContain("Invalid request. Request is malformed");
+    expect(everything).not.toContain(clientSecret);
+    expect(everything).not.toContain(refreshToken.slice(0, 40));
+    expect(everything).toContain("[redacted]");
+  });
+
+  it("redacts token-shaped text Entra echoes even when the caller named no secret", async () => {
+    const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+    const description = entraDescription("50000", `Echo: refresh_token=${refreshToken}&assertion=${jwt} and ${refreshToken}`);
+    const error = await msalErrorFor({ error: "server_error", error_description: description }, "refresh", "50000", 500);
+
+    const explained = explainEntraError(error, REFRESH);
+    const everything = `${explained.message}\n${inspect(explained, { depth: 10 })}`;
+
+    expect(everything).not.toContain(refreshToken);
+    expect(everything).not.toContain(jwt);
   });
 });

@@ -1,6 +1,9 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTokenProvider, type TokenProvider } from "../../../bootstrap/src/entra/token-provider";
+import { RefreshTokenRotator } from "../../../bootstrap/src/entra/refresh-token-rotator";
+import { UsageError } from "../../../bootstrap/src/core/errors";
+import { VaultStore } from "../../../bootstrap/src/vault/vault-store";
 
 /** A credential that is never asked for a token: these tests do not reach the vault. */
 const credential: TokenCredential = {
@@ -39,6 +42,45 @@ describe("createTokenProvider checks its URLs like the commands do", () => {
 
   it("accepts an authority host with a trailing slash", () => {
     expect(() => createTokenProvider({ keyVaultUri, credential, authorityHost: "https://login.example.test/" })).not.toThrow();
+  });
+});
+
+describe("the library refuses two secrets under one name, as the commands do", () => {
+  const names = { clientId: "pc-client-id", clientSecret: "pc-client-secret", tenantId: "pc-tenant-id", refreshToken: "pc-refresh-token" };
+  const refused = (make: () => unknown): UsageError => {
+    try {
+      make();
+    } catch (error) {
+      return error as UsageError;
+    }
+    throw new Error("constructed without complaint");
+  };
+
+  it("createTokenProvider throws stack_outputs_invalid (exit 2) when the refresh token's name is the client secret's, in any case", () => {
+    const error = refused(() => createTokenProvider({ keyVaultUri, credential, secretNames: { ...names, refreshToken: "PC-Client-Secret" } }));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error).toMatchObject({ code: "stack_outputs_invalid", exitCode: 2 });
+    expect(error.message).toContain('createTokenProvider: secretNames.clientSecret and secretNames.refreshToken are both "pc-client-secret"');
+  });
+
+  it("createTokenProvider refuses a name shared with a default name it fills in", () => {
+    const error = refused(() => createTokenProvider({ keyVaultUri, credential, secretNames: { refreshToken: "partnercenter-client-secret" } }));
+    expect(error).toMatchObject({ code: "stack_outputs_invalid" });
+  });
+
+  it("VaultStore and RefreshTokenRotator refuse shared names at construction, with the same code", () => {
+    const store = refused(() => new VaultStore({ keyVaultUri, credential, secretNames: { ...names, tenantId: names.clientId } }));
+    expect(store).toMatchObject({ code: "stack_outputs_invalid", exitCode: 2 });
+    expect(store.message).toMatch(/^VaultStore: secretNames.clientId and secretNames.tenantId are both/);
+    // A store-like object whose names were changed after its own check.
+    const duck = { secretNames: { ...names, refreshToken: names.clientSecret } } as unknown as VaultStore;
+    const rotator = refused(() => new RefreshTokenRotator({ store: duck, authorityHost: "https://login.example.test" }));
+    expect(rotator).toMatchObject({ code: "stack_outputs_invalid", exitCode: 2 });
+    expect(rotator.message).toMatch(/^RefreshTokenRotator: /);
+  });
+
+  it("accepts four distinct names", () => {
+    expect(() => createTokenProvider({ keyVaultUri, credential, secretNames: names })).not.toThrow();
   });
 });
 

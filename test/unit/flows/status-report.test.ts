@@ -167,6 +167,19 @@ describe("judgeStatus", () => {
       expect(judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60), tags }) })).refreshToken.mfa).toBe(expected);
     });
 
+    it("needs attention, with the bootstrap as the fix, when the token was consented without MFA (Partner Center refuses it)", () => {
+      const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60), tags: { ...CONSENT_TAGS, mfa: "false" } }) }));
+      expect(report.healthy).toBe(false);
+      expect(report.actions).toEqual([
+        expect.objectContaining({ secret: NAMES.refreshToken, problem: expect.stringMatching(/without MFA[\s\S]*900421/), fix: expect.stringContaining("npm run bootstrap") }),
+      ]);
+    });
+
+    it("asks for the bootstrap once, not twice, for an expired token consented without MFA", () => {
+      const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(-1), tags: { ...CONSENT_TAGS, mfa: "false" } }) }));
+      expect(report.actions.filter((a) => a.secret === NAMES.refreshToken)).toHaveLength(1);
+    });
+
     it("reports null consent facts when the token has no tags, and the vault's last write as refreshedAt", () => {
       const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60) }) }));
       expect(report.refreshToken).toMatchObject({ consentedBy: null, consentedAt: null, refreshedAt: daysFromNow(-30).toISOString(), refreshAgeDays: 30, mfa: null });
