@@ -55,7 +55,9 @@ export function bootstrapCommand(runF: (options: BootstrapCommandOptions) => Pro
       loginHint: flags.loginHint,
       allowNoMfa: flags.allowNoMfa === true,
       verify: flags.verify,
-      openBrowser: async (url) => (await import("open")).default(url, { wait: false }),
+      // Loaded lazily, like the flow: other commands never load the sign-in code.
+      openBrowser: async (url) => (await import("../sign-in/browser-environment.js")).openSystemBrowser(url),
+      environment: { env: process.env, platform: process.platform },
       input: process.stdin,
       reporter,
     });

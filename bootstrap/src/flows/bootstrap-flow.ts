@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { catalogError } from "../core/error-catalogue";
 import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "../entra/jwt-claims";
 import { signInInteractively } from "../sign-in/interactive-sign-in";
+import type { BrowserEnvironment } from "../sign-in/browser-environment";
 import { createMsalApp } from "../entra/msal-app";
 import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center/partner-center";
 import type { InteractiveProgress } from "../core/progress";
@@ -26,7 +27,10 @@ export interface BootstrapOptions {
   verify: boolean;
   /** Overrides the stack's authorityHost (AZURE_AUTHORITY_HOST). */
   authorityHost?: string;
+  /** Opens the system browser; rejects when it cannot. */
   openBrowser: (url: string) => Promise<unknown>;
+  /** Where the command runs, to tell whether a browser can open (default: this process's environment and platform). */
+  environment?: BrowserEnvironment;
   input: NodeJS.ReadableStream;
   /** Progress, prompts, and the values to keep off screen. */
   reporter: InteractiveProgress;
@@ -120,6 +124,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     timeoutMs: options.timeoutMs,
     noBrowser: options.noBrowser,
     openBrowser: options.openBrowser,
+    environment: options.environment,
     input: options.input,
     reporter,
     adminConsentUrl: outputs.adminConsentUrl,
