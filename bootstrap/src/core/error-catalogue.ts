@@ -94,6 +94,11 @@ export const ERROR_CATALOGUE = Object.freeze({
   api_unreachable: entry(Failure, "The API did not answer.", RUN_AGAIN),
   insecure_target: entry(Usage, "The request would send a token over an insecure connection.", "Use an https URL."),
   invalid_target: entry(Usage, "The request's target is not valid.", "Pass a path starting with / or an https URL."),
+  partner_center_customer_tenant: entry(
+    Usage,
+    "Partner Center is called in the partner's own tenant, not in a customer tenant.",
+    "Leave out --tenant for Partner Center (it reaches a customer through /v1/customers/{customer-id}/…); for a token in the customer tenant pass --scope graph or a full scope such as https://graph.microsoft.com/.default.",
+  ),
   scope_required: entry(Usage, "This host needs an explicit --scope.", "Pass --scope for the host, so a token is never sent somewhere by accident."),
   next_page_elsewhere: entry(Failure, "A next-page link points to another host.", RUN_AGAIN),
   too_many_pages: entry(Failure, "Paging did not end.", RUN_AGAIN),
