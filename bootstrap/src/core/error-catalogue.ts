@@ -126,6 +126,8 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_throttled: entry(Failure, "Key Vault kept throttling.", RUN_AGAIN),
   vault_timeout: entry(Failure, "Key Vault did not answer in time.", RUN_AGAIN),
   vault_unauthorized: entry(Failure, "Key Vault did not accept the credential.", "Check the Azure credential and run the command again."),
+  host_not_resolved: entry(Failure, "A service's host name does not resolve.", "Check the host name, DNS and any proxy; for the emulator, run the environment lines it printed in this shell."),
+  certificate_untrusted: entry(Failure, "A service presented a certificate this machine does not trust.", "Set NODE_EXTRA_CA_CERTS to the CA file (the emulator's, or a TLS-inspecting proxy's root), then run the command again."),
   vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
   unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),
 } satisfies Record<string, CatalogueEntry>);

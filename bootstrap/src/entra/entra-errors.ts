@@ -1,3 +1,4 @@
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 
@@ -347,12 +348,15 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
               ? "Nothing was changed: the stored refresh token was not replaced. Run the command again in a few minutes."
               : "Nothing was stored. Run `npm run bootstrap` again in a few minutes.",
       });
-    case "network_error":
+    case "network_error": {
+      const problem = networkProblem(error);
+      if (problem) return networkProblemError(problem, { service: "Entra ID", url: String((error as { url?: unknown }).url ?? "its host"), cause: error });
       return catalogError("entra_unreachable", {
         message: `Could not reach Entra ID: ${summary}`,
         ...opts,
         hint: "Check the network, any proxy, and --authority-host / AZURE_AUTHORITY_HOST, then run the command again.",
       });
+    }
     case "token_parsing_error":
       return catalogError("entra_unreadable_answer", {
         message: `Entra ID's answer could not be read: ${summary}`,

@@ -1,3 +1,4 @@
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
 import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
@@ -245,6 +246,8 @@ export class RefreshTokenRotator {
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
       this.lastNetworkError = undefined;
+      const problem = networkProblem(network);
+      if (problem) return networkProblemError(problem, { service: "Entra ID", url: this.authorityHost, cause: error });
       return catalogError("entra_unreachable", {
         message: `Entra ID did not answer: ${(network as { errorMessage?: string }).errorMessage ?? network.message}`,
         cause: error,

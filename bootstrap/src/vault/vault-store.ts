@@ -1,3 +1,4 @@
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import { CREDENTIAL_TIMEOUT_SUBJECT, defaultCredential, withTokenTimeout } from "./azure-credential";
 import {
@@ -357,6 +358,8 @@ export class VaultStore {
         hint: "Retry later; if it persists, check the vault in the Azure portal.",
       });
     }
+    const problem = networkProblem(error);
+    if (problem) return networkProblemError(problem, { service: "Key Vault", url: this.keyVaultUri, cause: error });
     return catalogError("vault_unreachable", {
       message: `Key Vault ${this.keyVaultUri} could not be reached: ${firstLine(error)}`,
       cause: error,
