@@ -47,6 +47,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   pulumi_stack_output_invalid: entry(Usage, "`pulumi stack output --json` did not print valid JSON.", PULUMI_UP),
   stack_outputs_invalid: entry(Usage, "The stack outputs are missing or malformed.", PULUMI_UP),
   vault_outputs_mismatch: entry(Usage, "The vault's app credentials differ from the stack outputs.", "Use the outputs of the stack that owns this vault, or run `pulumi up`."),
+  refresh_token_in_use: entry(Usage, "The stored refresh token was consented by someone else.", "Run `partner-center-sam bootstrap --replace` to replace it, or sign in as the user who consented it."),
   loopback_unavailable: entry(Usage, "The sign-in cannot listen on the redirect URI's loopback port.", "Free the port or change redirectUri, or use --no-browser."),
   no_free_port: entry(Usage, "No free loopback port for the sign-in.", "Free a port or use --no-browser."),
   emulator_port_in_use: entry(Usage, "The emulator cannot listen on the ports asked for: {detail}", "Pass another --port (the emulator uses it and the next two), or leave --port out to use free ports."),

@@ -10,6 +10,7 @@ import { Deadline } from "../core/retry";
 import { loadStackOutputs, type StackOutputs } from "../vault/stack-outputs";
 import { VaultStore, type RefreshTokenTags } from "../vault/vault-store";
 import { describeSource, type TargetSource } from "../vault/vault-target";
+import { allowReplacement, describeConsent, healthyStoredConsent } from "./replace-guard";
 
 /** Options for {@link runBootstrap}. */
 export interface BootstrapOptions {
@@ -23,6 +24,10 @@ export interface BootstrapOptions {
   noBrowser: boolean;
   loginHint?: string;
   allowNoMfa: boolean;
+  /** `--replace`: replace a healthy stored token consented by someone else (without it, only a yes to `confirm` does). */
+  replace?: boolean;
+  /** Asks a yes/no question (on a terminal); absent when nobody can answer. */
+  confirm?: (question: string) => Promise<boolean>;
   /** Call Partner Center with the new token before storing it. */
   verify: boolean;
   /** Overrides the stack's authorityHost (AZURE_AUTHORITY_HOST). */
@@ -113,6 +118,15 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     reporter.step(`The refresh-token secret "${outputs.secretNames.refreshToken}" was deleted (soft delete); recovered it so the new token can be stored.`);
   }
 
+  // Who consented the token stored now: replacing someone else's needs --replace or a yes, asked before the browser opens when --login-hint names the user.
+  const clock = options.now ?? (() => new Date());
+  const stored = healthyStoredConsent((await store.readMetadata()).get(outputs.secretNames.refreshToken), clock());
+  const replaceOptions = { replace: options.replace === true, confirm: options.confirm, reporter };
+  if (stored) {
+    reporter.step(`The vault holds a refresh token consented by ${describeConsent(stored)}${stored.mfa === "true" ? " with MFA" : ""}.`);
+    if (options.loginHint) await allowReplacement(stored, options.loginHint, false, replaceOptions);
+  }
+
   const authorityHost = options.authorityHost ?? outputs.authorityHost;
   const app = createMsalApp(credentials, authorityHost, { deadline });
   const signIn = await signInInteractively({
@@ -146,6 +160,8 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
       hint: "Run `npm run bootstrap` again and pick the intended account (or drop --login-hint).",
     });
   }
+  // --login-hint was checked before the sign-in (and the account matches it); otherwise the signed-in user is known only now.
+  if (stored && !options.loginHint) await allowReplacement(stored, user, true, replaceOptions);
   if (!mfa && !options.allowNoMfa) {
     throw catalogError("mfa_missing", {
       message: "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.",
@@ -160,7 +176,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     reporter.step(`Partner Center organization: ${organization.companyName || "(no name)"} (${organization.id}).`);
   }
 
-  const now = (options.now ?? (() => new Date()))();
+  const now = clock();
   const tags: RefreshTokenTags = {
     consentedAt: now.toISOString(),
     consentedBy: user,
