@@ -160,14 +160,15 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
       hint: "Run `npm run bootstrap` again and pick the intended account (or drop --login-hint).",
     });
   }
-  // --login-hint was checked before the sign-in (and the account matches it); otherwise the signed-in user is known only now.
-  if (stored && !options.loginHint) await allowReplacement(stored, user, true, replaceOptions);
   if (!mfa && !options.allowNoMfa) {
     throw catalogError("mfa_missing", {
       message: "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.",
       hint: "Run `npm run bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
     });
   }
+
+  // --login-hint was checked before the sign-in (and the account matches it); otherwise the signed-in user is known only now.
+  if (stored && !options.loginHint) await allowReplacement(stored, user, true, replaceOptions);
 
   let organization: OrganizationProfile | null = null;
   if (options.verify) {
