@@ -88,7 +88,7 @@ export async function bootstrapRun(options: BootstrapCommandOptions): Promise<nu
       `✔ Stored the refresh token in ${result.keyVaultUri} (secret "${result.secretName}", version ${result.version ?? "?"}).`,
       `  Consented by ${result.consentedBy}${result.mfa ? " with MFA" : " WITHOUT MFA"}; it expires on ${result.expiresOn} unless refreshed.`,
       result.organization ? `  Partner Center organization: ${result.organization.companyName} (${result.organization.id}).` : "  Partner Center check skipped (--no-verify).",
-      "  Next: schedule `npm run refresh` (at least monthly) and watch `npm run status`.",
+      "  Next: schedule `partner-center-sam refresh` (at least monthly) and watch `partner-center-sam status`.",
     ],
     result,
   );

@@ -3,6 +3,7 @@ import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import type { InteractiveProgress } from "../core/progress";
 import { JWT, REDACTED, SECRET_PARAM, safeJson, terminalSafe } from "../core/terminal";
+import { namedForInvocation, type Invocation } from "./invocation";
 
 export { terminalSafe };
 
@@ -14,6 +15,8 @@ export interface ReporterOptions {
   progress?: boolean;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
+  /** How the user ran the command: hints then name commands the same way (default: the bin, `partner-center-sam <command>`). */
+  invocation?: Invocation;
 }
 
 /** `m:ss` (or `h:mm:ss`) for a countdown; never negative. */
@@ -38,6 +41,7 @@ export class Reporter implements InteractiveProgress {
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream;
   private readonly secrets = new Set<string>();
+  private readonly invocation: Invocation;
   /** The running countdown of {@link wait}, if any: how to end it and how to draw it again. */
   private endCountdown?: () => void;
   private redrawCountdown?: () => void;
@@ -47,6 +51,7 @@ export class Reporter implements InteractiveProgress {
     this.progress = options.progress ?? true;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
+    this.invocation = options.invocation ?? { npmScript: false };
   }
 
   /** Registers values that must never be printed (tokens, codes, secrets). */
@@ -149,7 +154,7 @@ export class Reporter implements InteractiveProgress {
   private write(stream: NodeJS.WritableStream, text: string): void {
     // A line printed during a countdown replaces the countdown's line, which is then drawn again below it.
     const countdown = stream === this.stderr ? this.redrawCountdown : undefined;
-    stream.write(`${countdown ? "\r\u001b[2K" : ""}${this.scrub(terminalSafe(text))}\n`);
+    stream.write(`${countdown ? "\r\u001b[2K" : ""}${this.scrub(terminalSafe(namedForInvocation(text, this.invocation)))}\n`);
     countdown?.();
   }
 }

@@ -26,7 +26,7 @@ export interface CatalogueEntry {
 }
 
 const { Failure, Usage, ActionNeeded } = ExitCode;
-const RUN_BOOTSTRAP = "Run `npm run bootstrap` to sign in again with MFA and store a new refresh token.";
+const RUN_BOOTSTRAP = "Run `partner-center-sam bootstrap` to sign in again with MFA and store a new refresh token.";
 const RUN_AGAIN = "Run the command again; if it persists, report it with the time of the failure.";
 const PULUMI_UP = "Run `pulumi up` for this stack so the app and the vault are current.";
 
@@ -69,20 +69,20 @@ export const ERROR_CATALOGUE = Object.freeze({
   customer_consent_missing: entry(ActionNeeded, "The app is not in this customer tenant.", "Run `partner-center-sam consent --customer <tenant>` to consent the app into the customer tenant, then try again.", "ServiceError"),
   gdap_access_missing: entry(ActionNeeded, "The signed-in user has no GDAP role in this customer tenant.", "Set up the GDAP relationship and assign the user's security group a role in Partner Center, then try again.", "ServiceError"),
   consent_declined: entry(ActionNeeded, "The consent was declined.", RUN_BOOTSTRAP),
-  consent_missing: entry(ActionNeeded, "The app has no consent for these permissions.", "Grant admin consent (the stack's adminConsentUrl output), then run `npm run bootstrap`."),
-  conditional_access_blocked: entry(ActionNeeded, "Conditional Access blocked the sign-in.", "Ask an administrator to allow this app and sign-in, then run `npm run bootstrap`."),
-  code_expired: entry(ActionNeeded, "The authorization code expired.", "Run `npm run bootstrap` again and finish the sign-in promptly."),
-  code_rejected: entry(ActionNeeded, "Entra ID rejected the authorization code.", "Run `npm run bootstrap` again."),
-  mfa_missing: entry(ActionNeeded, "The sign-in did not use MFA.", "Run `npm run bootstrap` again and complete MFA."),
+  consent_missing: entry(ActionNeeded, "The app has no consent for these permissions.", "Grant admin consent (the stack's adminConsentUrl output), then run `partner-center-sam bootstrap`."),
+  conditional_access_blocked: entry(ActionNeeded, "Conditional Access blocked the sign-in.", "Ask an administrator to allow this app and sign-in, then run `partner-center-sam bootstrap`."),
+  code_expired: entry(ActionNeeded, "The authorization code expired.", "Run `partner-center-sam bootstrap` again and finish the sign-in promptly."),
+  code_rejected: entry(ActionNeeded, "Entra ID rejected the authorization code.", "Run `partner-center-sam bootstrap` again."),
+  mfa_missing: entry(ActionNeeded, "The sign-in did not use MFA.", "Run `partner-center-sam bootstrap` again and complete MFA."),
   mfa_required: entry(ActionNeeded, "Entra ID requires MFA.", RUN_BOOTSTRAP),
   partner_center_rejected: entry(ActionNeeded, "Partner Center rejected the token.", RUN_BOOTSTRAP),
   partner_center_mfa_required: entry(ActionNeeded, "Partner Center requires a token obtained with MFA (900421).", RUN_BOOTSTRAP),
-  sign_in_denied: entry(ActionNeeded, "The sign-in was denied.", "Run `npm run bootstrap` again."),
-  sign_in_incomplete: entry(ActionNeeded, "The sign-in did not complete.", "Run `npm run bootstrap` again."),
-  sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `npm run bootstrap` again (or raise --timeout)."),
-  wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `npm run bootstrap` again with the intended account."),
-  wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `npm run bootstrap` again with a user of the partner tenant."),
-  refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `npm run refresh`, or purge it and run `npm run bootstrap`.", "SamError"),
+  sign_in_denied: entry(ActionNeeded, "The sign-in was denied.", "Run `partner-center-sam bootstrap` again."),
+  sign_in_incomplete: entry(ActionNeeded, "The sign-in did not complete.", "Run `partner-center-sam bootstrap` again."),
+  sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `partner-center-sam bootstrap` again (or raise --timeout)."),
+  wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `partner-center-sam bootstrap` again with the intended account."),
+  wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `partner-center-sam bootstrap` again with a user of the partner tenant."),
+  refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `partner-center-sam refresh`, or purge it and run `partner-center-sam bootstrap`.", "SamError"),
   /**
    * Stopped by SIGINT or SIGTERM. Raised with `signal`, it is a CancelledError and
    * the command exits 128 + the signal's number (130, 143), not this exit code,
@@ -115,7 +115,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   no_refresh_token: entry(Failure, "Entra ID returned no refresh token.", "Check that the app's permissions include offline_access (run `pulumi up`)."),
   partner_center_error: entry(Failure, "Partner Center answered with an error.", RUN_AGAIN),
   partner_center_unreachable: entry(Failure, "Partner Center did not answer.", RUN_AGAIN),
-  refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `npm run refresh` again."),
+  refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `partner-center-sam refresh` again."),
   app_secret_deleted: entry(Failure, "One of the app's vault secrets is deleted (soft delete).", "Recover it with `az keyvault secret recover`, then run `pulumi up` so the vault is current."),
   secret_disabled: entry(Failure, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`."),
   secret_empty: entry(Failure, "A vault secret is empty.", PULUMI_UP),

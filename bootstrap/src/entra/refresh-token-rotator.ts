@@ -152,7 +152,7 @@ export class RefreshTokenRotator {
     if (!result?.account) {
       throw catalogError("no_account", {
         message: "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.",
-        hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
+        hint: "Run `partner-center-sam bootstrap` again; if it persists, report it with the time of the failure.",
       });
     }
     this.onSecret(result.accessToken);
@@ -288,6 +288,6 @@ function notStored(error: unknown, stored: StoredRefreshToken, keyVaultUri: stri
   return catalogError("refresh_token_not_stored", {
     message: `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
     cause: error,
-    hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.`,
+    hint: `${fix}Then run \`partner-center-sam refresh\` again: it redeems the stored token and stores the new one.`,
   });
 }

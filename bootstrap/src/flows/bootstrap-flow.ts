@@ -151,19 +151,19 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
   if (claims?.tid && claims.tid.toLowerCase() !== credentials.tenantId.toLowerCase()) {
     throw catalogError("wrong_tenant", {
       message: `The sign-in was for tenant ${claims.tid}, but the app belongs to ${credentials.tenantId}.`,
-      hint: "Run `npm run bootstrap` again and sign in with a user of the partner tenant.",
+      hint: "Run `partner-center-sam bootstrap` again and sign in with a user of the partner tenant.",
     });
   }
   if (options.loginHint && user.toLowerCase() !== options.loginHint.toLowerCase()) {
     throw catalogError("wrong_account", {
       message: `Signed in as ${user}, but --login-hint asked for ${options.loginHint}.`,
-      hint: "Run `npm run bootstrap` again and pick the intended account (or drop --login-hint).",
+      hint: "Run `partner-center-sam bootstrap` again and pick the intended account (or drop --login-hint).",
     });
   }
   if (!mfa && !options.allowNoMfa) {
     throw catalogError("mfa_missing", {
       message: "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.",
-      hint: "Run `npm run bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
+      hint: "Run `partner-center-sam bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
     });
   }
 

@@ -183,13 +183,13 @@ export function judgeStatus(
   const probe = extras.probe ?? null;
   if (!tokenMeta && deleted.has(names.refreshToken)) {
     Object.assign(refreshToken, { state: "deleted", scheduledPurgeDate: purgeDate(names.refreshToken) });
-    actions.push({ secret: names.refreshToken, problem: deletedProblem(names.refreshToken), fix: `${recover(names.refreshToken)}, then \`npm run refresh\`` });
+    actions.push({ secret: names.refreshToken, problem: deletedProblem(names.refreshToken), fix: `${recover(names.refreshToken)}, then \`partner-center-sam refresh\`` });
   } else if (probe && !probe.ok && refreshToken.state !== "missing") {
-    actions.push({ secret: names.refreshToken, problem: `the probe could not redeem it: ${probe.message}`, fix: "npm run bootstrap" });
+    actions.push({ secret: names.refreshToken, problem: `the probe could not redeem it: ${probe.message}`, fix: "partner-center-sam bootstrap" });
   } else if (refreshToken.state === "missing" || refreshToken.state === "expired" || refreshToken.state === "disabled") {
-    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run bootstrap" });
+    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "partner-center-sam bootstrap" });
   } else if (refreshToken.state === "expiring") {
-    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run refresh" });
+    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "partner-center-sam refresh" });
   }
 
   return {

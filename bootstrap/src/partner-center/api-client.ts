@@ -296,7 +296,7 @@ export class ApiClient {
         if (code === PARTNER_CENTER_MFA_ERROR) {
           throw catalogError("partner_center_mfa_required", {
             message: `Partner Center refused the token: the sign-in stored in Key Vault was not made with MFA (error ${PARTNER_CENTER_MFA_ERROR}).\n  request id ${requestId}, correlation id ${correlationId}`,
-            hint: "Run `npm run bootstrap` again and complete MFA, so the stored refresh token carries the MFA claim.",
+            hint: "Run `partner-center-sam bootstrap` again and complete MFA, so the stored refresh token carries the MFA claim.",
           });
         }
         if (attempt === 0) {
