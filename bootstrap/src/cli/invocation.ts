@@ -58,7 +58,7 @@ export function swallowedFlags(command: Command, args: readonly string[], env: N
     const negated = option.long.startsWith("--no-");
     const key = `npm_config_${option.long.replace(/^--(no-)?/, "").replace(/-/g, "_")}`;
     const value = env[key];
-    if (value === undefined || args.includes(option.long)) continue;
+    if (value === undefined || args.some((a) => a === option.long || a.startsWith(`${option.long}=`))) continue;
     if (negated) {
       if (value !== "" && value !== "false") continue;
       flags.push(option.long);

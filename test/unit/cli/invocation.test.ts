@@ -47,6 +47,7 @@ describe("swallowedFlags", () => {
 
   it("finds nothing when every flag arrived", () => {
     expect(swallowedFlags(statusCommand(), ["--outputs", "x.json"], { npm_config_outputs: "true" })).toBeUndefined();
+    expect(swallowedFlags(statusCommand(), ["--outputs=x.json"], { npm_config_outputs: "true" })).toBeUndefined();
     expect(swallowedFlags(statusCommand(), [], {})).toBeUndefined();
   });
 });
