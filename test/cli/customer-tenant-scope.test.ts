@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenProvider, SamError } from "partner-center-sam";
 import { jsonStdout } from "../support/cli-expect";
-import { seedRefreshToken, vaultUriArgs } from "../support/fixtures";
+import { seedRefreshToken, vaultUriArgs, writeOutputsFile } from "../support/fixtures";
 import { runCli } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 import { startEmulator } from "../../emulator";
@@ -73,6 +73,22 @@ describe("a Partner Center scope in a customer tenant", () => {
     await expect(provider.getAccessToken({ scopes: [`${c.partnerCenter.url}/user_impersonation`], tenantId: c.customers[0]!.tenantId })).rejects.toMatchObject({ code: "partner_center_customer_tenant" });
     expect(tokenRequests()).toBe(before);
     await expect(provider.getAccessToken({ tenantId: c.tenantId })).resolves.toMatch(/^ey/);
+  });
+});
+
+describe("the emulator's customer tenants, end to end", () => {
+  it("consent works with the emulator's own outputs (no `pulumi up` dead end), and then a Graph token in that tenant does", async () => {
+    seedRefreshToken(c);
+    const outputs = writeOutputsFile(c);
+    const consented = await runCli("consent", ["--customer", c.customers[0]!.tenantId, "--outputs", outputs], c.childEnv());
+    expect(consented.code, consented.stderr).toBe(0);
+
+    const consent = await runCli("consent", ["--customer", c.customers[1]!.tenantId, "--outputs", outputs], c.childEnv());
+    expect(consent.code, consent.stderr).toBe(0);
+    expect(c.partnerCenter.applicationConsents(c.customers[1]!.tenantId)).toHaveLength(1);
+    const token = await runCli("token", [...vaultUriArgs(c), "--tenant", "unconsented.onmicrosoft.com", "--scope", "graph", "--json"], c.childEnv());
+    expect(token.code, token.stderr).toBe(0);
+    expect(jsonStdout(token).tenantId).toBe(c.customers[1]!.tenantId);
   });
 });
 
