@@ -15,6 +15,7 @@ import { DEFAULT_REDIRECT_URI, DEFAULT_SECRET_NAMES, adminConsentUrl, partnerCen
 import { storeRefreshToken, type StoreRefreshTokenOptions, type StoredRefreshTokenInfo } from "./bootstrap-state";
 import { createEmulatorTls, type EmulatorTls } from "./certificates";
 import { EntraEmulator, type EntraApp, type EntraUser } from "./entra";
+import { GRAPH_SCOPES } from "./entra/state";
 import { KeyVaultEmulator } from "./key-vault";
 import { PartnerCenterEmulator, type OrganizationProfile } from "./partner-center";
 import { completeSignIn, type EmulatorSignInOptions } from "./sign-in";
@@ -46,7 +47,11 @@ export interface EmulatorCustomerOptions {
   domain?: string;
   /** Default `Customer <n>`. */
   displayName?: string;
-  /** The app is consented into the tenant: `true` = Microsoft Graph `.default`, or the scopes granted. Default false. */
+  /**
+   * The app is consented into the tenant through Partner Center's application consents (listed there, and
+   * present in the customer's Entra tenant): `true` = the emulator's `customerGraphScopes`, or the Graph scope
+   * names granted. Default false.
+   */
   consented?: boolean | string[];
   /** The first user holds a GDAP role in the tenant. Default false. */
   gdap?: boolean;
@@ -64,6 +69,12 @@ export interface StartEmulatorOptions {
   seed?: string;
   /** Register the app as multi-tenant. Default: true when `customers` are given. */
   multiTenant?: boolean;
+  /**
+   * The Microsoft Graph delegated scopes (bare names) the app is consented to in customer tenants, exported as
+   * the `customerGraphScopes` stack output when the app is multi-tenant (as `pulumi up` does). Default: every
+   * Graph scope the emulator knows (what `https://graph.microsoft.com/.default` grants here).
+   */
+  customerGraphScopes?: string[];
   /** Vault name, the first label of the vault URI. Default `pcsam-emulator`. */
   vaultName?: string;
   /** Secret names in the vault. Default: the stack's defaults. */
@@ -250,6 +261,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     return { username: user.username, password: user.password, mfa, mfaCode: user.mfaCode, displayName: user.displayName, oid: user.oid };
   });
 
+  const customerGraphScopes = [...(options.customerGraphScopes ?? GRAPH_SCOPES)];
   const customers = (options.customers ?? []).map((c, i): EmulatorCustomer => {
     const customer = {
       tenantId: (c.tenantId ?? values.uuid(`customer-${i}`)).toLowerCase(),
@@ -258,7 +270,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     };
     // A customer of the partner is listed by Partner Center and has its own Entra tenant.
     partnerCenter.addCustomer({ id: customer.tenantId, domain: customer.domain, companyName: customer.displayName });
-    if (c.consented) entra.consentAppInTenant(customer.tenantId, clientId, c.consented === true ? [GRAPH_DEFAULT] : c.consented);
+    if (c.consented) partnerCenter.consentApplication(customer.tenantId, clientId, c.consented === true ? customerGraphScopes : c.consented);
     if (c.gdap) entra.grantGdapRole(customer.tenantId, users[0].username);
     return customer;
   });
@@ -285,7 +297,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     clientSecretExpiresAt: clientSecretExpiresOn.toISOString(),
     adminConsentUrl: adminConsentUrl(entra.url, tenantId, clientId),
     multiTenant,
-    customerGraphScopes: [],
+    customerGraphScopes: multiTenant ? customerGraphScopes : [],
   };
 
   const caCertificateFile = path.join(scratch, "emulator-ca.pem");

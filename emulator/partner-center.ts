@@ -200,6 +200,20 @@ export class PartnerCenterEmulator {
     return added;
   }
 
+  /**
+   * Consents an application into a customer's tenant as `POST …/applicationconsents`
+   * does, with Microsoft Graph delegated `graphScopes` (bare names such as `User.Read`):
+   * Partner Center lists the consent and the app is in the customer's Entra tenant,
+   * so both agree on which customers are consented.
+   */
+  consentApplication(customerId: string, applicationId: string, graphScopes: string[]): void {
+    const customer = this.customer(customerId);
+    this.entra.consentAppInTenant(customer.id, applicationId, graphScopes);
+    const existing = this.consents.get(customer.id) ?? new Map();
+    existing.set(applicationId.toLowerCase(), { applicationId, applicationGrants: [{ enterpriseApplicationId: GRAPH_APP_ID, scope: graphScopes.join(",") }] });
+    this.consents.set(customer.id, existing);
+  }
+
   /** The application consents of a customer, as `GET …/applicationconsents` lists them. */
   applicationConsents(customerId: string): Array<{ applicationId: string; applicationGrants: ApplicationGrant[] }> {
     return [...(this.consents.get(customerId.toLowerCase())?.values() ?? [])].map((c) => structuredClone(c));

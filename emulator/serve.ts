@@ -58,6 +58,31 @@ function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Quotes a value for PowerShell (a single-quoted string: nothing expands, `'` doubles). */
+function powerShellQuote(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The POSIX shell lines (bash, zsh) that set the emulator's environment. */
+export function posixEnvLines(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([k, v]) =>
+    // Added to any NODE_OPTIONS already set, not in place of them.
+    k === "NODE_OPTIONS" ? `export NODE_OPTIONS="${v.replace(/["\\$`]/g, "\\$&")}\${NODE_OPTIONS:+ $NODE_OPTIONS}"` : `export ${k}=${shellQuote(v)}`,
+  );
+}
+
+/**
+ * The PowerShell lines (Windows PowerShell 5.1 and PowerShell 7, any system) that
+ * set the same environment: `$env:NAME = '…'` sets a process environment variable
+ * (about_Environment_Variables), inherited by the commands the shell starts.
+ */
+export function powerShellEnvLines(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([k, v]) =>
+    // Added to any NODE_OPTIONS already set, not in place of them.
+    k === "NODE_OPTIONS" ? `$env:NODE_OPTIONS = (${powerShellQuote(`${v} `)} + $env:NODE_OPTIONS).Trim()` : `$env:${k} = ${powerShellQuote(v)}`,
+  );
+}
+
 /** The text `partner-center-sam emulator` prints. */
 export function announcementText(a: EmulatorAnnouncement): string {
   const user = a.users[0];
@@ -72,12 +97,18 @@ export function announcementText(a: EmulatorAnnouncement): string {
     `  Stack outputs              ${a.outputsFile}`,
     `  Sign in as                 ${user.username}, password ${user.password}, MFA code ${user.mfaCode} (valid only here)`,
     "",
-    "In another shell, export this environment and run the commands against the emulator:",
+    "In another shell, set this environment and run the commands against the emulator.",
     "",
-    ...Object.entries(a.env).map(([k, v]) =>
-      // Added to any NODE_OPTIONS already set, not in place of them.
-      k === "NODE_OPTIONS" ? `  export NODE_OPTIONS="${v.replace(/["\\$`]/g, "\\$&")}\${NODE_OPTIONS:+ $NODE_OPTIONS}"` : `  export ${k}=${shellQuote(v)}`,
-    ),
+    "  bash, zsh (Linux, macOS, WSL, Git Bash):",
+    "",
+    ...posixEnvLines(a.env).map((line) => `  ${line}`),
+    "",
+    "  PowerShell (Windows, or pwsh anywhere):",
+    "",
+    ...powerShellEnvLines(a.env).map((line) => `  ${line}`),
+    "",
+    "  Then:",
+    "",
     `  npx partner-center-sam bootstrap --outputs ${shellQuote(a.outputsFile)}`,
     `  npx partner-center-sam status --outputs ${shellQuote(a.outputsFile)}`,
     "",

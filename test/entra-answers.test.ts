@@ -96,7 +96,7 @@ describe("Conditional Access and MFA answers during refresh", () => {
 
     expect({ code: error.code, exitCode: error.exitCode, aadsts: error.aadsts }).toEqual({ code: "consent_required", exitCode: ExitCode.ActionNeeded, aadsts: String(code) });
     expect(error.message).toMatch(why);
-    expect(error.hint).toContain("npm run bootstrap");
+    expect(error.hint).toContain("partner-center-sam bootstrap");
     expect(s.vault.versions(refreshTokenName())).toHaveLength(versions);
     expectNoSecretIn(error);
   });

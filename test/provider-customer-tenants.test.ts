@@ -23,6 +23,7 @@ beforeEach(async () => {
       { domain: "unconsented.onmicrosoft.com", gdap: true },
       { domain: "no-gdap.onmicrosoft.com", consented: true },
       ...TEN,
+      { domain: "partial.onmicrosoft.com", consented: ["User.Read"], gdap: true },
     ],
   });
   seeded = seedRefreshToken(s);
@@ -90,7 +91,7 @@ describe("getToken and getAccessToken in a customer tenant", () => {
 
   it("redeems for ten customer tenants concurrently, one token request each, with no partner write-back", async () => {
     const p = provider();
-    const tenants = s.customers.slice(3).map((c) => c.tenantId);
+    const tenants = s.customers.slice(3, 3 + TEN.length).map((c) => c.tenantId);
     await p.getAccessToken({ scopes: [GRAPH], tenantId: tenants[0] }); // warm the vault credentials and Entra metadata for one of them
     p.clearCache();
     s.entra.tokenRequests.length = 0;
@@ -169,10 +170,17 @@ describe("customer tenants that are not set up", () => {
   });
 
   it("says to run `consent --customer` when the tenant's consent lacks the scope asked for (AADSTS65001)", async () => {
-    const error = await failure(provider().getToken({ tenantId: fabrikam().domain }));
+    const error = await failure(provider().getToken({ scopes: ["https://graph.microsoft.com/Directory.Read.All"], tenantId: "partial.onmicrosoft.com" }));
 
     expect(error).toMatchObject({ code: "customer_consent_missing", exitCode: 3, aadsts: "65001" });
-    expect(error.hint).toContain(`consent --customer ${fabrikam().domain}`);
+    expect(error.hint).toContain("consent --customer partial.onmicrosoft.com");
+  });
+
+  it("refuses Partner Center's scope (the default) in a customer tenant before asking Entra ID, exit 2", async () => {
+    const error = await failure(provider().getToken({ tenantId: fabrikam().domain }));
+
+    expect(error).toMatchObject({ code: "partner_center_customer_tenant", exitCode: 2 });
+    expect(redemptionsIn(fabrikam().tenantId)).toEqual([]);
   });
 
   it("says the GDAP relationship or security-group membership is missing when the user has no role there (AADSTS50020), exit 3", async () => {

@@ -218,7 +218,7 @@ describe("getAccessToken", () => {
       const error = await provider().getAccessToken().catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(ConsentRequiredError);
-      expect(error).toMatchObject({ aadsts: "700082", code: "consent_required", hint: expect.stringContaining("npm run bootstrap") });
+      expect(error).toMatchObject({ aadsts: "700082", code: "consent_required", hint: expect.stringContaining("partner-center-sam bootstrap") });
       expect(refreshTokenSnapshot(s)).toEqual(before);
     });
 

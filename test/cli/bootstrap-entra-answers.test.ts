@@ -75,7 +75,7 @@ describe("an access token that is not a readable JWT", () => {
     expect(error.code).toBe("access_token_unreadable");
     expect(error.message).toContain("not a readable JWT");
     expect(error.message).not.toMatch(/multi-factor/);
-    expect(error.hint).toContain("npm run bootstrap");
+    expect(error.hint).toContain("partner-center-sam bootstrap");
     expect(refreshTokenVersions(s)).toEqual(before);
     expect(s.partnerCenter.calls.length).toBe(calls);
   });

@@ -168,12 +168,12 @@ describe("Entra ID errors when the code is redeemed, while an earlier refresh to
     {
       code: 700082,
       fault: { status: 400, error: "invalid_grant", description: "The refresh token has expired due to inactivity." },
-      expected: { exitCode: 3, code: "code_expired", message: [/expired/], hint: [/npm run bootstrap/] },
+      expected: { exitCode: 3, code: "code_expired", message: [/expired/], hint: [/partner-center-sam bootstrap/] },
     },
     {
       code: 70008,
       fault: { status: 400, error: "invalid_grant", description: "The provided authorization code or refresh token has expired due to inactivity." },
-      expected: { exitCode: 3, code: "code_expired", message: [/expired/], hint: [/npm run bootstrap/] },
+      expected: { exitCode: 3, code: "code_expired", message: [/expired/], hint: [/partner-center-sam bootstrap/] },
     },
   ];
 

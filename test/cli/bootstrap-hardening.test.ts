@@ -140,7 +140,7 @@ describe("a termination signal during the sign-in", () => {
     const before = wholeVault();
     let port = 0;
     for (const json of [false, true]) {
-      await h.expectRefused(json, { exitCode, code: "cancelled", message: [new RegExp(`^Sign-in cancelled \\(${signal}\\)`), /nothing was stored/], hint: [/npm run bootstrap/] }, async () => {
+      await h.expectRefused(json, { exitCode, code: "cancelled", message: [new RegExp(`^Sign-in cancelled \\(${signal}\\)`), /nothing was stored/], hint: [/partner-center-sam bootstrap/] }, async () => {
         const { cli, authorizeUrl } = h.start(json ? [...ARGS, "--json"] : ARGS);
         port = Number(new URL(redirectUriOf(await authorizeUrl())).port);
         await cli.waitForStderr(/Waiting for the sign-in to finish/);

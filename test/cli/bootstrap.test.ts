@@ -151,11 +151,14 @@ describe("npm run bootstrap stores the first refresh token", () => {
   it("stores a token without MFA, tagged mfa=false, when told to with --allow-no-mfa --no-verify", async () => {
     const user = s.users.nonMfa as StandInUser;
     const startedAt = Date.now();
-    const { result } = await h.signInAndFinish(["--no-browser", "--allow-no-mfa", "--no-verify", "--json", "--timeout", "30"], { user });
+    // The earlier tests stored the admin's token: another user replaces it only with --replace (bootstrap-replace.test.ts).
+    const { result } = await h.signInAndFinish(["--no-browser", "--allow-no-mfa", "--no-verify", "--replace", "--json", "--timeout", "30"], { user });
     expect(result.code, result.stderr).toBe(0);
     expectStoredFor(user, false, startedAt);
     expect(jsonDocument(result.stdout)).toMatchObject({ ok: true, consentedBy: user.username, mfa: false });
     expect(result.stderr).toContain(`Signed in as ${user.username} without MFA`);
+    // The tests after this one sign in as the admin again, over the admin's token.
+    seedRefreshToken(s);
   });
 });
 

@@ -25,7 +25,7 @@ describe("docs/migrating.md", () => {
   });
 
   it("documents every error code import-token adds, with its exit code", () => {
-    const codes = Object.keys(ERROR_CATALOGUE).filter((code) => code.startsWith("import_token_") || code === "replace_confirmation_required");
+    const codes = Object.keys(ERROR_CATALOGUE).filter((code) => code.startsWith("import_token_") || code === "refresh_token_in_use");
     expect(codes.length).toBe(7);
     for (const code of codes) {
       const row = new RegExp(`^\\| ${ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].exitCode} \\| \`${code}\` \\|`, "m");

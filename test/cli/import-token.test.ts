@@ -205,7 +205,7 @@ describe("partner-center-sam import-token", () => {
 
     expect(refused.code).toBe(2);
     const error = errorOf(refused);
-    expect(error.code).toBe("replace_confirmation_required");
+    expect(error.code).toBe("refresh_token_in_use");
     expect(error.message).toContain("previous.admin@contoso.example");
     expect(error.message).toContain(seeded.tags.consentedAt);
     expect(error.hint).toContain("--replace");

@@ -217,7 +217,7 @@ describe("npm run refresh", () => {
       const result = await refresh(["--outputs", writeOutputsFile(s)]);
 
       expect(result.code, result.stderr).toBe(3);
-      expect(result.stderr).toContain("npm run bootstrap");
+      expect(result.stderr).toContain("partner-center-sam bootstrap");
       expect(result.stderr).toContain(`AADSTS${code}`);
       expect(result.stderr).toMatch(why);
       expect(refreshTokenSnapshot(s)).toEqual(before);
@@ -235,7 +235,7 @@ describe("npm run refresh", () => {
       expect(result.code).toBe(3);
       expect(jsonStdout(result)).toEqual({
         ok: false,
-        error: { code: "consent_required", message: expect.stringContaining("AADSTS700082"), hint: expect.stringContaining("npm run bootstrap"), aadsts: "700082" },
+        error: { code: "consent_required", message: expect.stringContaining("AADSTS700082"), hint: expect.stringContaining("partner-center-sam bootstrap"), aadsts: "700082" },
       });
     });
   });
@@ -244,7 +244,7 @@ describe("npm run refresh", () => {
     const result = await refresh(["--outputs", writeOutputsFile(s)]);
 
     expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toContain("npm run bootstrap");
+    expect(result.stderr).toContain("partner-center-sam bootstrap");
     expect(result.stderr).toContain(refreshTokenName());
     expect(s.entra.tokenRequests).toEqual([]);
     expect(s.vault.writes).toEqual([]);
@@ -259,7 +259,7 @@ describe("npm run refresh", () => {
 
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).toContain("disabled");
-    expect(result.stderr).toContain("npm run bootstrap");
+    expect(result.stderr).toContain("partner-center-sam bootstrap");
     expect(result.stderr).not.toContain("retrying");
     expect(s.entra.tokenRequests).toEqual([]);
     expect(refreshTokenSnapshot(s)).toEqual(before);

@@ -137,7 +137,7 @@ describe("npm run status", () => {
 
       expect(result.code).toBe(3);
       expect(report).toMatchObject({ ok: true, healthy: false, refreshToken: { state: "expiring", daysToExpiry: 5 } });
-      expect(report.actions).toEqual([{ secret: names().refreshToken, problem: expect.stringContaining("expires in 5 day(s)"), fix: "npm run refresh" }]);
+      expect(report.actions).toEqual([{ secret: names().refreshToken, problem: expect.stringContaining("expires in 5 day(s)"), fix: "partner-center-sam refresh" }]);
       expect(sortedKeys((report.actions as Json[])[0])).toEqual(sortedKeys((documentedReport().actions as Json[])[0]));
     });
 
@@ -148,7 +148,7 @@ describe("npm run status", () => {
 
       expect(result.code).toBe(3);
       expect(result.stdout).toContain(`! ${names().refreshToken}: expires in 5 day(s)`);
-      expect(result.stdout).toContain("Fix: npm run refresh");
+      expect(result.stdout).toContain("Fix: partner-center-sam refresh");
       expect(result.stdout).not.toContain("Healthy");
     });
 
@@ -176,7 +176,7 @@ describe("npm run status", () => {
 
     expect(result.code).toBe(3);
     expect(report).toMatchObject({ healthy: false, refreshToken: { present: true, state: "expired", daysToExpiry: -2 } });
-    expect(report.actions).toEqual([{ secret: names().refreshToken, problem: expect.stringMatching(/^expired on /), fix: "npm run bootstrap" }]);
+    expect(report.actions).toEqual([{ secret: names().refreshToken, problem: expect.stringMatching(/^expired on /), fix: "partner-center-sam bootstrap" }]);
   });
 
   it("exits 3 and says to run `npm run bootstrap` when the refresh-token secret is disabled", async () => {
@@ -187,7 +187,7 @@ describe("npm run status", () => {
 
     expect(result.code).toBe(3);
     expect(report).toMatchObject({ refreshToken: { present: true, state: "disabled" } });
-    expect(report.actions).toEqual([{ secret: names().refreshToken, problem: "disabled", fix: "npm run bootstrap" }]);
+    expect(report.actions).toEqual([{ secret: names().refreshToken, problem: "disabled", fix: "partner-center-sam bootstrap" }]);
   });
 
   it("exits 3 and says to run `npm run bootstrap` when no refresh token is stored", async () => {
@@ -198,7 +198,7 @@ describe("npm run status", () => {
       healthy: false,
       refreshToken: { name: names().refreshToken, present: false, state: "missing", expiresOn: null, daysToExpiry: null, expirySource: null, consentedBy: null, mfa: null },
     });
-    expect(report.actions).toEqual([{ secret: names().refreshToken, problem: "missing", fix: "npm run bootstrap" }]);
+    expect(report.actions).toEqual([{ secret: names().refreshToken, problem: "missing", fix: "partner-center-sam bootstrap" }]);
   });
 
   it("exits 3 and names the client secret and `pulumi up` when the client secret expires soon", async () => {
@@ -243,7 +243,7 @@ describe("npm run status", () => {
     expect(result.code).toBe(3);
     const expected = new Date(Math.floor(updatedOn.getTime() / 1000) * 1000 + 90 * DAY_MS);
     expect(report.refreshToken).toMatchObject({ state: "expiring", expirySource: "lastWrite", expiresOn: expected.toISOString(), daysToExpiry: 10 });
-    expect(report.actions).toEqual([expect.objectContaining({ secret: names().refreshToken, fix: "npm run refresh" })]);
+    expect(report.actions).toEqual([expect.objectContaining({ secret: names().refreshToken, fix: "partner-center-sam refresh" })]);
     const human = await status();
     expect(human.stdout).toContain("expiry estimated from the last write + 90 days");
   });

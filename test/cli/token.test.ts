@@ -96,7 +96,7 @@ describe("npm run --silent token", () => {
     expect(result.code, result.stderr).toBe(3);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain("No refresh token is stored");
-    expect(result.stderr).toContain("npm run bootstrap");
+    expect(result.stderr).toContain("partner-center-sam bootstrap");
     expect(s.entra.tokenRequests).toEqual([]);
   });
 

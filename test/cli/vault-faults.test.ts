@@ -175,7 +175,7 @@ describe("a vault that accepts the connection and never answers", () => {
     expect(message).toContain("could not be stored");
     expect(message).toContain("did not answer in time");
     expect(message).toContain(`remains valid until its expiry (${s.vault.latest(names().refreshToken)!.expiresOn!.toISOString()})`);
-    expect(String((doc.error as { hint: string }).hint)).toContain("npm run refresh");
+    expect(String((doc.error as { hint: string }).hint)).toContain("partner-center-sam refresh");
     expect(refreshTokenSnapshot(s)).toEqual(before);
     expect(s.entra.refreshTokenUses(seeded.token)).toBe(1);
     expect(s.entra.isRefreshTokenValid(seeded.token)).toBe(true);
@@ -247,7 +247,7 @@ describe("soft-deleted secrets", () => {
       {
         secret: names().refreshToken,
         problem: `deleted, purged on ${deleted.scheduledPurgeDate.toISOString()} unless recovered`,
-        fix: `\`az keyvault secret recover --vault-name ${s.vault.name} --name ${names().refreshToken}\`, then \`npm run refresh\``,
+        fix: `\`az keyvault secret recover --vault-name ${s.vault.name} --name ${names().refreshToken}\`, then \`partner-center-sam refresh\``,
       },
     ]);
   });
@@ -347,7 +347,7 @@ describe("status --probe and the metadata caveat", () => {
     expect(result.code).toBe(3);
     const report = jsonStdout(result);
     expect(report).toMatchObject({ healthy: false, verdictBasis: "probe", probe: { ok: false, code: "consent_required", message: expect.stringContaining("AADSTS50173") } });
-    expect(report.actions).toEqual([expect.objectContaining({ secret: names().refreshToken, fix: "npm run bootstrap" })]);
+    expect(report.actions).toEqual([expect.objectContaining({ secret: names().refreshToken, fix: "partner-center-sam bootstrap" })]);
     expect(s.vault.latest(names().refreshToken)?.value).toBe(seeded.token);
   });
 });
@@ -366,7 +366,7 @@ describe("a refresh whose write-back finds the secret deleted (409 ObjectIsDelet
     expect(message).toContain("(409 ObjectIsDeletedButRecoverable): the secret is in the deleted state");
     expect(message).toContain("remains valid until its expiry");
     expect(hint).toContain(`az keyvault secret recover --vault-name ${s.vault.name} --name ${names().refreshToken}`);
-    expect(hint).toContain("npm run refresh");
+    expect(hint).toContain("partner-center-sam refresh");
     expect(s.vault.writes.map((w) => w.status)).toEqual([409]);
     expect(s.vault.latest(names().refreshToken)?.value).toBe(seeded.token);
     expect(s.entra.isRefreshTokenValid(seeded.token)).toBe(true);

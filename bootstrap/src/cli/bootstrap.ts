@@ -38,11 +38,12 @@ export function bootstrapCommand(runF: (options: BootstrapCommandOptions) => Pro
     .option("--login-hint <upn>", "pre-fill the account to sign in with; signing in as anyone else fails");
   addWaitOptions(command, WAIT);
   command
+    .option("--replace", "replace a healthy stored refresh token consented by someone else (without it, only a yes typed on a terminal does)")
     .option("--allow-no-mfa", "store the refresh token even if the sign-in did not use MFA (Partner Center will reject it)")
     .option("--no-verify", "skip the Partner Center call that checks the new token");
   addJsonOption(command);
   return setRun(command, (cmd, { reporter }) => {
-    const flags = cmd.opts<{ browser: boolean; loginHint?: string; allowNoMfa?: boolean; verify: boolean }>();
+    const flags = cmd.opts<{ browser: boolean; loginHint?: string; allowNoMfa?: boolean; verify: boolean; replace?: boolean }>();
     const problems = new OptionProblems();
     const shared = resolveShared(cmd, problems, WAIT);
     if (flags.loginHint !== undefined && !/^[^@\s]+@[^@\s]+$/.test(flags.loginHint)) problems.add(`--login-hint must be a user principal name such as admin@contoso.com, got ${describeValue(flags.loginHint)}`);
@@ -54,12 +55,28 @@ export function bootstrapCommand(runF: (options: BootstrapCommandOptions) => Pro
       noBrowser: !flags.browser,
       loginHint: flags.loginHint,
       allowNoMfa: flags.allowNoMfa === true,
+      replace: flags.replace === true,
+      // Only a person at a terminal can answer; with --json, or in a pipe or scheduler, --replace is the way.
+      confirm: process.stdin.isTTY && process.stderr.isTTY && !shared.json ? askYesNo : undefined,
       verify: flags.verify,
-      openBrowser: async (url) => (await import("open")).default(url, { wait: false }),
+      // Loaded lazily, like the flow: other commands never load the sign-in code.
+      openBrowser: async (url) => (await import("../sign-in/browser-environment.js")).openSystemBrowser(url),
+      environment: { env: process.env, platform: process.platform },
       input: process.stdin,
       reporter,
     });
   });
+}
+
+/** Asks `question` on stderr and reads one line from stdin: true for y or yes. */
+async function askYesNo(question: string): Promise<boolean> {
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await rl.question(question));
+  } finally {
+    rl.close();
+  }
 }
 
 /** Runs the bootstrap flow and renders its result. */
@@ -73,9 +90,9 @@ export async function bootstrapRun(options: BootstrapCommandOptions): Promise<nu
       result.organization
         ? `  Partner Center organization: ${result.organization.companyName} (${result.organization.id}).`
         : result.verification === "pending"
-          ? `! Verification pending: Partner Center could not check the token (${result.verificationError?.code ?? "no answer"}). Verify it later with \`npm run status -- --probe\` (redeems it once) or \`npm run refresh\` (also asks Partner Center); no new sign-in is needed.`
+          ? `! Verification pending: Partner Center could not check the token (${result.verificationError?.code ?? "no answer"}). Verify it later with \`partner-center-sam status --probe\` (redeems it once) or \`partner-center-sam refresh\` (also asks Partner Center); no new sign-in is needed.`
           : "  Partner Center check skipped (--no-verify).",
-      "  Next: schedule `npm run refresh` (at least monthly) and watch `npm run status`.",
+      "  Next: schedule `partner-center-sam refresh` (at least monthly) and watch `partner-center-sam status`.",
     ],
     result,
   );

@@ -77,7 +77,7 @@ export async function importTokenRun(options: ImportTokenCommandOptions): Promis
       `  Consented by ${result.consentedBy}${result.mfa ? " with MFA" : " WITHOUT MFA"}; it expires on ${result.expiresOn} unless refreshed.`,
       ...(result.replaced ? [`  It replaced the token consented by ${result.replaced.consentedBy ?? "an unknown user"}${result.replaced.consentedAt ? ` on ${result.replaced.consentedAt}` : ""}.`] : []),
       result.organization ? `  Partner Center organization: ${result.organization.companyName} (${result.organization.id}).` : "  Partner Center check skipped (--no-verify).",
-      "  The token you piped in still works until it expires: delete your copy of it. Next: schedule `npm run refresh` (at least monthly) and watch `npm run status`.",
+      "  The token you piped in still works until it expires: delete your copy of it. Next: schedule `partner-center-sam refresh` (at least monthly) and watch `partner-center-sam status`.",
     ],
     result,
   );

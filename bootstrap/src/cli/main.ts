@@ -22,6 +22,9 @@ import { importTokenCommand } from "./import-token";
 import { notifyCommand } from "./notify";
 import { refreshCommand } from "./refresh";
 import { configureCommand, EXIT_CODES_HELP, exitWith, runProgram } from "./run-command";
+import { detectInvocation, swallowedFlags } from "./invocation";
+import { Reporter } from "./reporter";
+import { catalogError } from "../core/error-catalogue";
 import { statusCommand } from "./status";
 import { tokenCommand } from "./token";
 
@@ -69,7 +72,28 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`✖ Name a command.\n${program.helpInformation()}${EXIT_CODES_HELP}\n  Next: run one of the commands above, e.g. \`partner-center-sam status --help\`.\n`);
     return ExitCode.Usage;
   }
+  const refused = refuseSwallowedFlags(program, argv);
+  if (refused !== undefined) return refused;
   return runProgram(program, argv);
+}
+
+/**
+ * `npm run status --outputs X` (no `--`): npm keeps the flags for itself and the
+ * command would run without them — against another stack, say. Refused (exit 2)
+ * with the command line that passes them on.
+ */
+function refuseSwallowedFlags(program: Command, argv: string[]): number | undefined {
+  const name = argv[2];
+  const command = program.commands.find((c) => c.name() === name);
+  if (!command || !detectInvocation(name).npmScript) return undefined;
+  const swallowed = swallowedFlags(command, argv.slice(3));
+  if (!swallowed) return undefined;
+  return new Reporter({ json: false }).failure(
+    catalogError("invalid_options", {
+      message: `npm kept ${swallowed.flags.join(", ")} for itself (flags before \`--\` are npm's own), so \`${name}\` never got ${swallowed.flags.length > 1 ? "them" : "it"}.`,
+      hint: `Run \`${swallowed.corrected}\`: npm passes everything after \`--\` to the command.`,
+    }),
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import type { InteractiveProgress } from "../core/progress";
 import { JWT, REDACTED, SECRET_PARAM, safeJson, terminalSafe } from "../core/terminal";
+import { namedForInvocation, type Invocation } from "./invocation";
 
 export { terminalSafe };
 
@@ -14,6 +15,8 @@ export interface ReporterOptions {
   progress?: boolean;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
+  /** How the user ran the command: hints then name commands the same way (default: the bin, `partner-center-sam <command>`). */
+  invocation?: Invocation;
 }
 
 /** `m:ss` (or `h:mm:ss`) for a countdown; never negative. */
@@ -40,6 +43,7 @@ export class Reporter implements InteractiveProgress {
   private readonly secrets = new Set<string>();
   /** Fields {@link annotate} added to the failure document. */
   private annotations: Record<string, unknown> = {};
+  private readonly invocation: Invocation;
   /** The running countdown of {@link wait}, if any: how to end it and how to draw it again. */
   private endCountdown?: () => void;
   private redrawCountdown?: () => void;
@@ -49,6 +53,7 @@ export class Reporter implements InteractiveProgress {
     this.progress = options.progress ?? true;
     this.stdout = options.stdout ?? process.stdout;
     this.stderr = options.stderr ?? process.stderr;
+    this.invocation = options.invocation ?? { npmScript: false };
   }
 
   /** Registers values that must never be printed (tokens, codes, secrets). */
@@ -156,7 +161,7 @@ export class Reporter implements InteractiveProgress {
   private write(stream: NodeJS.WritableStream, text: string): void {
     // A line printed during a countdown replaces the countdown's line, which is then drawn again below it.
     const countdown = stream === this.stderr ? this.redrawCountdown : undefined;
-    stream.write(`${countdown ? "\r\u001b[2K" : ""}${this.scrub(terminalSafe(text))}\n`);
+    stream.write(`${countdown ? "\r\u001b[2K" : ""}${this.scrub(terminalSafe(namedForInvocation(text, this.invocation)))}\n`);
     countdown?.();
   }
 }

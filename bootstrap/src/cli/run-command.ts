@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { ExitCode } from "../core/errors";
 import { Reporter, terminalSafe } from "./reporter";
 import { CancelledError } from "../core/retry";
+import { detectInvocation } from "./invocation";
 
 /** Text appended to every command's --help. */
 export const EXIT_CODES_HELP = `
@@ -44,7 +45,7 @@ const outcomes = new WeakMap<Command, number>();
 export function setRun(command: Command, run: CommandRun, settings: RunSettings = {}): Command {
   return command.action(async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
-    const reporter = new Reporter({ json: cmd.opts<{ json?: boolean }>().json === true, progress: settings.progress });
+    const reporter = new Reporter({ json: cmd.opts<{ json?: boolean }>().json === true, progress: settings.progress, invocation: detectInvocation(cmd.name()) });
     const cancel = settings.cancelOnSignals ? cancelOnSignals() : undefined;
     try {
       outcomes.set(cmd, await run(cmd, { reporter, signal: cancel?.controller.signal }));

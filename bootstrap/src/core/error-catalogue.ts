@@ -27,7 +27,7 @@ export interface CatalogueEntry {
 }
 
 const { Failure, Usage, ActionNeeded } = ExitCode;
-const RUN_BOOTSTRAP = "Run `npm run bootstrap` to sign in again with MFA and store a new refresh token.";
+const RUN_BOOTSTRAP = "Run `partner-center-sam bootstrap` to sign in again with MFA and store a new refresh token.";
 const RUN_AGAIN = "Run the command again; if it persists, report it with the time of the failure.";
 const PULUMI_UP = "Run `pulumi up` for this stack so the app and the vault are current.";
 
@@ -48,6 +48,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   pulumi_stack_output_invalid: entry(Usage, "`pulumi stack output --json` did not print valid JSON.", PULUMI_UP),
   stack_outputs_invalid: entry(Usage, "The stack outputs are missing or malformed.", PULUMI_UP),
   vault_outputs_mismatch: entry(Usage, "The vault's app credentials differ from the stack outputs.", "Use the outputs of the stack that owns this vault, or run `pulumi up`."),
+  refresh_token_in_use: entry(Usage, "The stored refresh token was consented by someone else.", "Run `partner-center-sam bootstrap --replace` to replace it, or sign in as the user who consented it."),
   loopback_unavailable: entry(Usage, "The sign-in cannot listen on the redirect URI's loopback port.", "Free the port or change redirectUri, or use --no-browser."),
   no_free_port: entry(Usage, "No free loopback port for the sign-in.", "Free a port or use --no-browser."),
   notify_no_targets: entry(Usage, "No notification target is configured.", "Pass --notify TARGET (teams+https://…, slack+https://… or https://…) or set PARTNER_CENTER_SAM_NOTIFY."),
@@ -55,9 +56,8 @@ export const ERROR_CATALOGUE = Object.freeze({
   // import-token: the refresh token piped in, and a stored token someone else consented (exit 2: fix the input or add a flag)
   import_token_terminal: entry(Usage, "import-token reads the refresh token from standard input, and standard input is a terminal.", "Pipe the token in, e.g. `Get-Content token.txt | partner-center-sam import-token …` or `partner-center-sam import-token … < token.txt`."),
   import_token_input: entry(Usage, "Standard input does not hold one refresh token: {detail}", "Pipe only the refresh token (PowerShell: `$token.RefreshToken`), then run the command again."),
-  import_token_other_app: entry(Usage, "The refresh token was issued to another app registration.", "Pipe a refresh token of this stack's app (its client id is the stack output clientId), or adopt your existing app first (docs/migrating.md), or run `npm run bootstrap`."),
-  import_token_other_tenant: entry(Usage, "The refresh token belongs to a user or tenant other than the partner tenant of the app.", "Pipe a refresh token of a user of the partner tenant (the stack output tenantId), or run `npm run bootstrap` and sign in with such a user."),
-  replace_confirmation_required: entry(Usage, "A healthy refresh token consented by another user is stored; replacing it changes whose identity every automation uses.", "Pass --replace if that is intended, or keep the stored token."),
+  import_token_other_app: entry(Usage, "The refresh token was issued to another app registration.", "Pipe a refresh token of this stack's app (its client id is the stack output clientId), or adopt your existing app first (docs/migrating.md), or run `partner-center-sam bootstrap`."),
+  import_token_other_tenant: entry(Usage, "The refresh token belongs to a user or tenant other than the partner tenant of the app.", "Pipe a refresh token of a user of the partner tenant (the stack output tenantId), or run `partner-center-sam bootstrap` and sign in with such a user."),
   // The app registration or its secret (exit 2: fix the configuration)
   app_or_tenant_not_found: entry(Usage, "Entra ID does not know this app or tenant.", PULUMI_UP),
   client_secret_expired: entry(Usage, "The app's client secret has expired.", "Run `pulumi up` to rotate the client secret into the vault."),
@@ -76,23 +76,23 @@ export const ERROR_CATALOGUE = Object.freeze({
   customer_consent_missing: entry(ActionNeeded, "The app is not in this customer tenant.", "Run `partner-center-sam consent --customer <tenant>` to consent the app into the customer tenant, then try again.", "ServiceError"),
   gdap_access_missing: entry(ActionNeeded, "The signed-in user has no GDAP role in this customer tenant.", "Set up the GDAP relationship and assign the user's security group a role in Partner Center, then try again.", "ServiceError"),
   consent_declined: entry(ActionNeeded, "The consent was declined.", RUN_BOOTSTRAP),
-  consent_missing: entry(ActionNeeded, "The app has no consent for these permissions.", "Grant admin consent (the stack's adminConsentUrl output), then run `npm run bootstrap`."),
-  conditional_access_blocked: entry(ActionNeeded, "Conditional Access blocked the sign-in.", "Ask an administrator to allow this app and sign-in, then run `npm run bootstrap`."),
-  code_expired: entry(ActionNeeded, "The authorization code expired.", "Run `npm run bootstrap` again and finish the sign-in promptly."),
-  code_rejected: entry(ActionNeeded, "Entra ID rejected the authorization code.", "Run `npm run bootstrap` again."),
-  mfa_missing: entry(ActionNeeded, "The sign-in did not use MFA.", "Run `npm run bootstrap` again and complete MFA."),
+  consent_missing: entry(ActionNeeded, "The app has no consent for these permissions.", "Grant admin consent (the stack's adminConsentUrl output), then run `partner-center-sam bootstrap`."),
+  conditional_access_blocked: entry(ActionNeeded, "Conditional Access blocked the sign-in.", "Ask an administrator to allow this app and sign-in, then run `partner-center-sam bootstrap`."),
+  code_expired: entry(ActionNeeded, "The authorization code expired.", "Run `partner-center-sam bootstrap` again and finish the sign-in promptly."),
+  code_rejected: entry(ActionNeeded, "Entra ID rejected the authorization code.", "Run `partner-center-sam bootstrap` again."),
+  mfa_missing: entry(ActionNeeded, "The sign-in did not use MFA.", "Run `partner-center-sam bootstrap` again and complete MFA."),
   mfa_required: entry(ActionNeeded, "Entra ID requires MFA.", RUN_BOOTSTRAP),
   partner_center_rejected: entry(ActionNeeded, "Partner Center rejected the token.", RUN_BOOTSTRAP),
   partner_center_mfa_required: entry(ActionNeeded, "Partner Center requires a token obtained with MFA (900421).", RUN_BOOTSTRAP),
-  sign_in_denied: entry(ActionNeeded, "The sign-in was denied.", "Run `npm run bootstrap` again."),
-  sign_in_incomplete: entry(ActionNeeded, "The sign-in did not complete.", "Run `npm run bootstrap` again."),
-  sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `npm run bootstrap` again (or raise --timeout)."),
-  wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `npm run bootstrap` again with the intended account."),
-  wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `npm run bootstrap` again with a user of the partner tenant."),
-  import_token_refused: entry(ActionNeeded, "Entra ID refuses the refresh token piped in (expired, revoked or blocked).", "Get a fresh refresh token (e.g. `New-PartnerAccessToken -UseAuthorizationCode`) and pipe it at once, or run `npm run bootstrap` to sign in here instead."),
-  import_token_no_mfa: entry(ActionNeeded, "The refresh token piped in was not obtained with MFA, which Partner Center requires for App+User calls.", "Get a refresh token from a sign-in with MFA, or run `npm run bootstrap`; pass --allow-no-mfa to store it anyway."),
+  sign_in_denied: entry(ActionNeeded, "The sign-in was denied.", "Run `partner-center-sam bootstrap` again."),
+  sign_in_incomplete: entry(ActionNeeded, "The sign-in did not complete.", "Run `partner-center-sam bootstrap` again."),
+  sign_in_timeout: entry(ActionNeeded, "The sign-in did not finish in time.", "Run `partner-center-sam bootstrap` again (or raise --timeout)."),
+  wrong_account: entry(ActionNeeded, "The sign-in used another account than --login-hint.", "Run `partner-center-sam bootstrap` again with the intended account."),
+  wrong_tenant: entry(ActionNeeded, "The sign-in was for another tenant than the app's.", "Run `partner-center-sam bootstrap` again with a user of the partner tenant."),
+  import_token_refused: entry(ActionNeeded, "Entra ID refuses the refresh token piped in (expired, revoked or blocked).", "Get a fresh refresh token (e.g. `New-PartnerAccessToken -UseAuthorizationCode`) and pipe it at once, or run `partner-center-sam bootstrap` to sign in here instead."),
+  import_token_no_mfa: entry(ActionNeeded, "The refresh token piped in was not obtained with MFA, which Partner Center requires for App+User calls.", "Get a refresh token from a sign-in with MFA, or run `partner-center-sam bootstrap`; pass --allow-no-mfa to store it anyway."),
   secret_disabled: entry(ActionNeeded, "A vault secret is disabled.", "Enable its latest version, or run `pulumi up`.", "VaultError"),
-  refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `npm run refresh`, or purge it and run `npm run bootstrap`.", "SamError"),
+  refresh_token_deleted: entry(ActionNeeded, "The refresh-token secret is deleted (soft delete).", "Recover it with `az keyvault secret recover` and run `partner-center-sam refresh`, or purge it and run `partner-center-sam bootstrap`.", "SamError"),
   /**
    * Stopped by SIGINT or SIGTERM. Raised with `signal`, it is a CancelledError and
    * the command exits 128 + the signal's number (130, 143), not this exit code,
@@ -105,6 +105,11 @@ export const ERROR_CATALOGUE = Object.freeze({
   api_unreachable: entry(Failure, "The API did not answer.", RUN_AGAIN),
   insecure_target: entry(Usage, "The request would send a token over an insecure connection.", "Use an https URL."),
   invalid_target: entry(Usage, "The request's target is not valid.", "Pass a path starting with / or an https URL."),
+  partner_center_customer_tenant: entry(
+    Usage,
+    "Partner Center is called in the partner's own tenant, not in a customer tenant.",
+    "Leave out --tenant for Partner Center (it reaches a customer through /v1/customers/{customer-id}/…); for a token in the customer tenant pass --scope graph or a full scope such as https://graph.microsoft.com/.default.",
+  ),
   scope_required: entry(Usage, "This host needs an explicit --scope.", "Pass --scope for the host, so a token is never sent somewhere by accident."),
   next_page_elsewhere: entry(Failure, "A next-page link points to another host.", RUN_AGAIN),
   too_many_pages: entry(Failure, "Paging did not end.", RUN_AGAIN),
@@ -120,7 +125,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   no_refresh_token: entry(Failure, "Entra ID returned no refresh token.", "Check that the app's permissions include offline_access (run `pulumi up`)."),
   partner_center_error: entry(Failure, "Partner Center answered with an error.", RUN_AGAIN),
   partner_center_unreachable: entry(Failure, "Partner Center did not answer.", RUN_AGAIN),
-  refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `npm run refresh` again."),
+  refresh_token_not_stored: entry(Failure, "The refresh token was redeemed but the new one could not be stored.", "Run `partner-center-sam refresh` again."),
   app_secret_deleted: entry(Failure, "One of the app's vault secrets is deleted (soft delete).", "Recover it with `az keyvault secret recover`, then run `pulumi up` so the vault is current."),
   secret_empty: entry(Failure, "A vault secret is empty.", PULUMI_UP),
   secret_missing: entry(Failure, "A vault secret is missing.", PULUMI_UP),
@@ -132,6 +137,8 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_timeout: entry(Failure, "Key Vault did not answer in time.", RUN_AGAIN),
   vault_unauthorized: entry(Failure, "Key Vault did not accept the credential.", "Check the Azure credential and run the command again."),
   vault_challenge_mismatch: entry(Failure, "The vault URI answered with a sign-in challenge for another domain.", "Check the vault URI and the proxy settings, then run the command again."),
+  host_not_resolved: entry(Failure, "A service's host name does not resolve.", "Check the host name, DNS and any proxy; for the emulator, run the environment lines it printed in this shell."),
+  certificate_untrusted: entry(Failure, "A service presented a certificate this machine does not trust.", "Set NODE_EXTRA_CA_CERTS to the CA file (the emulator's, or a TLS-inspecting proxy's root), then run the command again."),
   vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
   notification_failed: entry(Failure, "A notification could not be delivered.", "Check the webhook (is it still enabled, does it accept posts from here?) and run `partner-center-sam notify --test` again."),
   unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),

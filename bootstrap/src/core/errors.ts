@@ -65,7 +65,7 @@ export class SignInError extends SamError {
 export class ConsentRequiredError extends SamError {
   constructor(message: string, options: SamErrorOptions = {}) {
     super("consent_required", message, ExitCode.ActionNeeded, {
-      hint: "Run `npm run bootstrap` to sign in again with MFA and store a new refresh token.",
+      hint: "Run `partner-center-sam bootstrap` to sign in again with MFA and store a new refresh token.",
       ...options,
     });
   }

@@ -1,3 +1,4 @@
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { redactErrorTexts } from "../core/terminal";
@@ -188,7 +189,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
   const consent = context.adminConsentUrl
     ? `An admin can grant consent for the organization at ${context.adminConsentUrl}, or set \`grantAdminConsent: true\` and run \`pulumi up\`.`
     : "An admin must grant consent (set `grantAdminConsent: true` and run `pulumi up`, or use the stack's adminConsentUrl output).";
-  const again = context.phase === "refresh" ? "run the command again" : "run `npm run bootstrap` again";
+  const again = context.phase === "refresh" ? "run the command again" : "run `partner-center-sam bootstrap` again";
 
   if (context.customerTenant) {
     const customerError = explainCustomerTenantError(fields, context.customerTenant, opts);
@@ -213,7 +214,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
       return catalogError("invalid_client_secret", {
         message: "Entra ID rejected the app's client secret (AADSTS7000215): it was rotated, has expired, or a new one has not replicated yet.",
         ...opts,
-        hint: "Wait a minute and try again; if it persists, run `pulumi up` so the vault holds the app's current secret, then `npm run status`.",
+        hint: "Wait a minute and try again; if it persists, run `pulumi up` so the vault holds the app's current secret, then `partner-center-sam status`.",
       });
     case "7000222":
       return catalogError("client_secret_expired", {
@@ -225,7 +226,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
       return catalogError("client_secret_missing", {
         message: "Entra ID expected a client secret and got none (AADSTS7000218).",
         ...opts,
-        hint: "Check that the vault's client-secret secret is present and not empty (`npm run status`); run `pulumi up` to restore it.",
+        hint: "Check that the vault's client-secret secret is present and not empty (`partner-center-sam status`); run `pulumi up` to restore it.",
       });
     case "700025":
       return catalogError("public_client_app", {
@@ -257,7 +258,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
         return catalogError("consent_declined", {
           message: "The user declined the app's permissions (AADSTS65004).",
           ...opts,
-          hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
+          hint: "Run `partner-center-sam bootstrap` again and accept the permissions, or ask an admin to grant consent.",
         });
       case "50076":
       case "50078":
@@ -265,7 +266,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
         return catalogError("mfa_required", {
           message: `Entra ID requires multi-factor authentication for this sign-in (AADSTS${code}).`,
           ...opts,
-          hint: "Run `npm run bootstrap` again and complete the MFA prompt; the user needs MFA registered.",
+          hint: "Run `partner-center-sam bootstrap` again and complete the MFA prompt; the user needs MFA registered.",
         });
       case "53003":
         return catalogError("conditional_access_blocked", {
@@ -278,7 +279,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
         return catalogError("code_expired", {
           message: `The authorization code expired before it was redeemed (AADSTS${code}).`,
           ...opts,
-          hint: "Run `npm run bootstrap` again and finish the sign-in without long pauses.",
+          hint: "Run `partner-center-sam bootstrap` again and finish the sign-in without long pauses.",
         });
     }
     switch (oauthError) {
@@ -288,13 +289,13 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
           return catalogError("consent_declined", {
             message: `The user declined the app's permissions: ${summary}`,
             ...opts,
-            hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
+            hint: "Run `partner-center-sam bootstrap` again and accept the permissions, or ask an admin to grant consent.",
           });
         }
         return catalogError("sign_in_denied", {
           message: `The sign-in was denied: ${summary}`,
           ...opts,
-          hint: "Run `npm run bootstrap` again and accept the permissions, or ask an admin to grant consent.",
+          hint: "Run `partner-center-sam bootstrap` again and accept the permissions, or ask an admin to grant consent.",
         });
       case "consent_required":
         return catalogError("consent_missing", { message: `The app's permissions have not been consented (${withNumber(oauthError, code)}): ${summary}`, ...opts, hint: consent });
@@ -303,13 +304,13 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
         return catalogError("sign_in_incomplete", {
           message: `Entra ID needs more from the user to finish the sign-in (${withNumber(oauthError, code)}): ${summary}`,
           ...opts,
-          hint: "Run `npm run bootstrap` again and complete every prompt in the browser (account, password, MFA, consent).",
+          hint: "Run `partner-center-sam bootstrap` again and complete every prompt in the browser (account, password, MFA, consent).",
         });
       case "invalid_grant":
         return catalogError("code_rejected", {
           message: `Entra ID did not accept the authorization code (${withNumber(oauthError, code)}): ${summary}`,
           ...opts,
-          hint: "Run `npm run bootstrap` again; each sign-in's code can be redeemed once, within minutes.",
+          hint: "Run `partner-center-sam bootstrap` again; each sign-in's code can be redeemed once, within minutes.",
         });
     }
   }
@@ -337,7 +338,7 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
       return catalogError("invalid_client", {
         message: `Entra ID could not authenticate the app (${withNumber(oauthError, code)}): ${summary}`,
         ...opts,
-        hint: `Run \`pulumi up\` so the vault holds the app's current client id and secret (\`npm run status\` shows the secret's expiry), then ${again}.`,
+        hint: `Run \`pulumi up\` so the vault holds the app's current client id and secret (\`partner-center-sam status\` shows the secret's expiry), then ${again}.`,
       });
     case "unsupported_grant_type":
       return catalogError("unsupported_grant_type", {
@@ -353,14 +354,17 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
         hint:
             context.phase === "refresh"
               ? "Nothing was changed: the stored refresh token was not replaced. Run the command again in a few minutes."
-              : "Nothing was stored. Run `npm run bootstrap` again in a few minutes.",
+              : "Nothing was stored. Run `partner-center-sam bootstrap` again in a few minutes.",
       });
-    case "network_error":
+    case "network_error": {
+      const problem = networkProblem(error);
+      if (problem) return networkProblemError(problem, { service: "Entra ID", url: String((error as { url?: unknown }).url ?? "its host"), cause: error });
       return catalogError("entra_unreachable", {
         message: `Could not reach Entra ID: ${summary}`,
         ...opts,
         hint: "Check the network, any proxy, and --authority-host / AZURE_AUTHORITY_HOST, then run the command again.",
       });
+    }
     case "token_parsing_error":
       return catalogError("entra_unreadable_answer", {
         message: `Entra ID's answer could not be read: ${summary}`,

@@ -72,7 +72,7 @@ export async function redeemImportedRefreshToken(options: ImportRedemptionOption
   if (!rotated) {
     throw catalogError("no_refresh_token", {
       message: "Entra ID redeemed the refresh token but returned no new one (the token was not granted offline_access), so there is nothing to store.",
-      hint: "Get a refresh token whose sign-in asked for offline_access (New-PartnerAccessToken and CIPP's do), or run `npm run bootstrap`.",
+      hint: "Get a refresh token whose sign-in asked for offline_access (New-PartnerAccessToken and CIPP's do), or run `partner-center-sam bootstrap`.",
     });
   }
   onSecret(rotated);

@@ -36,7 +36,7 @@ export function readAccessTokenClaims(token: string): AccessTokenClaims {
   if (!claims) {
     throw catalogError("access_token_unreadable", {
       message: "Entra ID returned an access token that is not a readable JWT, so its MFA, tenant and user cannot be checked.",
-      hint: "Check that the stack's scopes output names the Partner Center API (https://api.partnercenter.microsoft.com/user_impersonation) and that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID, then run `npm run bootstrap` again.",
+      hint: "Check that the stack's scopes output names the Partner Center API (https://api.partnercenter.microsoft.com/user_impersonation) and that --authority-host / AZURE_AUTHORITY_HOST points at Entra ID, then run `partner-center-sam bootstrap` again.",
     });
   }
   return claims;

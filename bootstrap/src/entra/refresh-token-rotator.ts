@@ -1,3 +1,4 @@
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
 import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
@@ -154,7 +155,7 @@ export class RefreshTokenRotator {
     if (!result?.account) {
       throw catalogError("no_account", {
         message: "Entra ID returned a token without an account, so the rotated refresh token cannot be identified.",
-        hint: "Run `npm run bootstrap` again; if it persists, report it with the time of the failure.",
+        hint: "Run `partner-center-sam bootstrap` again; if it persists, report it with the time of the failure.",
       });
     }
     this.onSecret(result.accessToken);
@@ -249,6 +250,8 @@ export class RefreshTokenRotator {
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
       this.lastNetworkError = undefined;
+      const problem = networkProblem(network);
+      if (problem) return networkProblemError(problem, { service: "Entra ID", url: this.authorityHost, cause: error });
       return catalogError("entra_unreachable", {
         message: `Entra ID did not answer: ${redactSecrets((network as { errorMessage?: string }).errorMessage ?? network.message, secrets)}`,
         cause: error,
@@ -300,6 +303,6 @@ function notStored(error: unknown, stored: StoredRefreshToken, keyVaultUri: stri
   return catalogError("refresh_token_not_stored", {
     message: `The stored refresh token WAS redeemed, but the new refresh token could not be stored in ${keyVaultUri}: ${why} The stored refresh token remains valid until its expiry (${storedExpiry(stored).toISOString()}), so nothing is lost.`,
     cause: error,
-    hint: `${fix}Then run \`npm run refresh\` again: it redeems the stored token and stores the new one.`,
+    hint: `${fix}Then run \`partner-center-sam refresh\` again: it redeems the stored token and stores the new one.`,
   });
 }

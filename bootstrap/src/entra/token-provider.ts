@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { ApiClient, HTTP_METHODS, type HttpMethod } from "../partner-center/api-client";
+import { partnerCenterInCustomerTenant } from "./customer-tenant-scope";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
 import { RefreshTokenRotator } from "./refresh-token-rotator";
@@ -125,6 +126,7 @@ export class TokenProvider {
    */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly api: ApiClient;
+  private readonly partnerCenterEndpoint: string;
 
   constructor(options: TokenProviderOptions) {
     if (!options?.keyVaultUri) throw new TypeError("createTokenProvider: keyVaultUri is required (the stack's keyVaultUri output).");
@@ -136,6 +138,7 @@ export class TokenProvider {
         ? checkedUrl("AZURE_AUTHORITY_HOST (environment)", process.env.AZURE_AUTHORITY_HOST, URL_RULES.authorityHost)
         : PUBLIC_AUTHORITY_HOST;
     this.defaultScopes = Object.freeze([partnerCenterScope(endpoint)]);
+    this.partnerCenterEndpoint = endpoint;
     this.expiryMarginMs = options.expiryMarginMs ?? 5 * 60 * 1000;
     const secretNames = { ...DEFAULT_SECRET_NAMES, ...options.secretNames };
     assertDistinctSecretNames(secretNames, "createTokenProvider");
@@ -271,6 +274,8 @@ export class TokenProvider {
   /** Partner-tenant redemptions join the queue; customer-tenant ones run at once. */
   private async schedule(key: string, scopes: string[], tenantId: string | undefined, signal: AbortSignal): Promise<AccessTokenInfo> {
     if (tenantId !== undefined && tenantId.toLowerCase() !== (await this.rotator.partnerTenantId()).toLowerCase()) {
+      const refused = partnerCenterInCustomerTenant(scopes, tenantId, this.partnerCenterEndpoint);
+      if (refused) throw refused;
       return this.redeem(key, scopes, tenantId, signal);
     }
     return this.enqueue(() => this.redeem(key, scopes, undefined, signal));

@@ -3,6 +3,7 @@ import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "../entra/jwt-claims";
 import { signInInteractively } from "../sign-in/interactive-sign-in";
+import type { BrowserEnvironment } from "../sign-in/browser-environment";
 import { createMsalApp } from "../entra/msal-app";
 import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center/partner-center";
 import type { InteractiveProgress } from "../core/progress";
@@ -10,6 +11,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, Deadline } from "../core/retry";
 import { loadStackOutputs, type StackOutputs } from "../vault/stack-outputs";
 import { VaultStore, type RefreshTokenTags } from "../vault/vault-store";
 import { describeSource, type TargetSource } from "../vault/vault-target";
+import { allowReplacement, describeConsent, healthyStoredConsent } from "./replace-guard";
 
 /** Options for {@link runBootstrap}. */
 export interface BootstrapOptions {
@@ -23,6 +25,10 @@ export interface BootstrapOptions {
   noBrowser: boolean;
   loginHint?: string;
   allowNoMfa: boolean;
+  /** `--replace`: replace a healthy stored token consented by someone else (without it, only a yes to `confirm` does). */
+  replace?: boolean;
+  /** Asks a yes/no question (on a terminal); absent when nobody can answer. */
+  confirm?: (question: string) => Promise<boolean>;
   /** Call Partner Center with the new token before storing it. */
   verify: boolean;
   /**
@@ -33,7 +39,10 @@ export interface BootstrapOptions {
   verifyTimeoutMs?: number;
   /** Overrides the stack's authorityHost (AZURE_AUTHORITY_HOST). */
   authorityHost?: string;
+  /** Opens the system browser; rejects when it cannot. */
   openBrowser: (url: string) => Promise<unknown>;
+  /** Where the command runs, to tell whether a browser can open (default: this process's environment and platform). */
+  environment?: BrowserEnvironment;
   input: NodeJS.ReadableStream;
   /** Progress, prompts, and the values to keep off screen. */
   reporter: InteractiveProgress;
@@ -125,6 +134,20 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     reporter.step(`The refresh-token secret "${outputs.secretNames.refreshToken}" was deleted (soft delete); recovered it so the new token can be stored.`);
   }
 
+  // Who consented the token stored now: replacing someone else's needs --replace or a yes, asked before the browser opens when --login-hint names the user.
+  const clock = options.now ?? (() => new Date());
+  const stored = healthyStoredConsent((await store.readMetadata()).get(outputs.secretNames.refreshToken), clock());
+  const replaceOptions = {
+    replace: options.replace === true,
+    confirm: options.confirm,
+    reporter,
+    retryWithReplace: `partner-center-sam bootstrap --replace${options.loginHint ? ` --login-hint ${options.loginHint}` : ""}`,
+  };
+  if (stored) {
+    reporter.step(`The vault holds a refresh token consented by ${describeConsent(stored)}${stored.mfa === "true" ? " with MFA" : ""}.`);
+    if (options.loginHint) await allowReplacement(stored, options.loginHint, false, replaceOptions);
+  }
+
   const authorityHost = options.authorityHost ?? outputs.authorityHost;
   const app = createMsalApp(credentials, authorityHost, { deadline });
   const signIn = await signInInteractively({
@@ -136,6 +159,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     timeoutMs: options.timeoutMs,
     noBrowser: options.noBrowser,
     openBrowser: options.openBrowser,
+    environment: options.environment,
     input: options.input,
     reporter,
     adminConsentUrl: outputs.adminConsentUrl,
@@ -148,21 +172,24 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
   if (claims?.tid && claims.tid.toLowerCase() !== credentials.tenantId.toLowerCase()) {
     throw catalogError("wrong_tenant", {
       message: `The sign-in was for tenant ${claims.tid}, but the app belongs to ${credentials.tenantId}.`,
-      hint: "Run `npm run bootstrap` again and sign in with a user of the partner tenant.",
+      hint: "Run `partner-center-sam bootstrap` again and sign in with a user of the partner tenant.",
     });
   }
   if (options.loginHint && user.toLowerCase() !== options.loginHint.toLowerCase()) {
     throw catalogError("wrong_account", {
       message: `Signed in as ${user}, but --login-hint asked for ${options.loginHint}.`,
-      hint: "Run `npm run bootstrap` again and pick the intended account (or drop --login-hint).",
+      hint: "Run `partner-center-sam bootstrap` again and pick the intended account (or drop --login-hint).",
     });
   }
   if (!mfa && !options.allowNoMfa) {
     throw catalogError("mfa_missing", {
       message: "The sign-in did not use multi-factor authentication (no value containing 'mfa' in the token's amr claim); Partner Center rejects App+User calls without MFA.",
-      hint: "Run `npm run bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
+      hint: "Run `partner-center-sam bootstrap` again and complete MFA (the user needs MFA registered), or pass --allow-no-mfa to store the token anyway.",
     });
   }
+
+  // --login-hint was checked before the sign-in (and the account matches it); otherwise the signed-in user is known only now.
+  if (stored && !options.loginHint) await allowReplacement(stored, user, true, replaceOptions);
 
   let organization: OrganizationProfile | null = null;
   let unverified: SamError | undefined;
@@ -181,7 +208,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     }
   }
 
-  const now = (options.now ?? (() => new Date()))();
+  const now = clock();
   const tags: RefreshTokenTags = {
     consentedAt: now.toISOString(),
     consentedBy: user,

@@ -182,7 +182,7 @@ export interface JudgeExtras {
 export const DEFAULT_MAX_AGE_DAYS = 8;
 
 /** The fix for an overdue refresh. */
-export const OVERDUE_FIX = "npm run refresh, and check the scheduled refresh (the workflow or job that should run it every week)";
+export const OVERDUE_FIX = "partner-center-sam refresh, and check the scheduled refresh (the workflow or job that should run it every week)";
 
 /** Pure part of {@link readStatus}: turns metadata into a report. */
 export function judgeStatus(
@@ -236,13 +236,13 @@ export function judgeStatus(
   const maxAgeDays = extras.maxAgeDays ?? null;
   if (!tokenMeta && deleted.has(names.refreshToken)) {
     Object.assign(refreshToken, { state: "deleted", scheduledPurgeDate: purgeDate(names.refreshToken) });
-    actions.push({ secret: names.refreshToken, problem: deletedProblem(names.refreshToken), fix: `${recover(names.refreshToken)}, then \`npm run refresh\`` });
+    actions.push({ secret: names.refreshToken, problem: deletedProblem(names.refreshToken), fix: `${recover(names.refreshToken)}, then \`partner-center-sam refresh\`` });
   } else if (probe && !probe.ok && refreshToken.state !== "missing") {
-    actions.push({ secret: names.refreshToken, problem: `the probe could not redeem it: ${probe.message}`, fix: "npm run bootstrap" });
+    actions.push({ secret: names.refreshToken, problem: `the probe could not redeem it: ${probe.message}`, fix: "partner-center-sam bootstrap" });
   } else if (refreshToken.state === "missing" || refreshToken.state === "expired" || refreshToken.state === "disabled") {
-    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run bootstrap" });
+    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "partner-center-sam bootstrap" });
   } else if (refreshToken.state === "expiring") {
-    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "npm run refresh" });
+    actions.push({ secret: names.refreshToken, problem: describe(refreshToken), fix: "partner-center-sam refresh" });
   } else if (refreshToken.state === "ok" && maxAgeDays !== null && refreshToken.refreshAgeDays !== null && refreshToken.refreshAgeDays > maxAgeDays) {
     actions.push({
       secret: names.refreshToken,
@@ -251,11 +251,11 @@ export function judgeStatus(
     });
   }
   // A token consented without MFA (bootstrap --allow-no-mfa) redeems, but Partner Center refuses App+User calls with it (900421).
-  if (refreshToken.mfa === false && refreshToken.present && !actions.some((a) => a.secret === names.refreshToken && a.fix === "npm run bootstrap")) {
+  if (refreshToken.mfa === false && refreshToken.present && !actions.some((a) => a.secret === names.refreshToken && a.fix === "partner-center-sam bootstrap")) {
     actions.push({
       secret: names.refreshToken,
       problem: "it was consented without MFA (its mfa tag is false), so Partner Center refuses App+User calls made with it (error 900421)",
-      fix: "npm run bootstrap (sign in again and complete MFA)",
+      fix: "partner-center-sam bootstrap (sign in again and complete MFA)",
     });
   }
 
@@ -300,7 +300,7 @@ export function alertsStatus(alerts: AlertOutputs | undefined, watched: Array<[s
   }
   const uncovered = watched.filter(([, written]) => written !== undefined && written.getTime() < since.getTime()).map(([name]) => name);
   const hint = uncovered.length
-    ? "Key Vault raises expiry events only for versions written after the alerts were enabled: run `npm run refresh` once (and for the client secret, its next rotation by `pulumi up` covers it)."
+    ? "Key Vault raises expiry events only for versions written after the alerts were enabled: run `partner-center-sam refresh` once (and for the client secret, its next rotation by `pulumi up` covers it)."
     : null;
   return { configured: true, actionGroupId: alerts.actionGroupId, since: since.toISOString(), covered: uncovered.length === 0, uncovered, hint };
 }

@@ -10,6 +10,7 @@
  *   token is never sent to a host nobody named. A next-page link on another
  *   origin than the first request is refused for the same reason.
  */
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import { randomUUID } from "node:crypto";
 import { partnerCenterScope } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
@@ -289,13 +290,13 @@ export class ApiClient {
           throw new TransientAnswer(result, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS));
         }
         return result;
-      });
+      }, resolved.url.hostname);
       if (answer.status === 401) {
         const { code } = serviceError(answer.json);
         if (code === PARTNER_CENTER_MFA_ERROR) {
           throw catalogError("partner_center_mfa_required", {
             message: `Partner Center refused the token: the sign-in stored in Key Vault was not made with MFA (error ${PARTNER_CENTER_MFA_ERROR}).\n  request id ${requestId}, correlation id ${correlationId}`,
-            hint: "Run `npm run bootstrap` again and complete MFA, so the stored refresh token carries the MFA claim.",
+            hint: "Run `partner-center-sam bootstrap` again and complete MFA, so the stored refresh token carries the MFA claim.",
           });
         }
         if (attempt === 0) {
@@ -308,7 +309,7 @@ export class ApiClient {
     }
   }
 
-  private async withTransientRetries(what: string, method: string, callerSignal: AbortSignal | undefined, operation: (signal: AbortSignal) => Promise<ApiAnswer>): Promise<ApiAnswer> {
+  private async withTransientRetries(what: string, method: string, callerSignal: AbortSignal | undefined, operation: (signal: AbortSignal) => Promise<ApiAnswer>, host?: string): Promise<ApiAnswer> {
     const commandDeadline = this.options.deadline ?? Deadline.none();
     const deadline = commandDeadline.withSignal(callerSignal);
     try {
@@ -334,6 +335,8 @@ export class ApiClient {
       }
       // The token source's own errors (consent required, vault unreachable) say what to do already.
       if (error instanceof SamError) throw error;
+      const problem = networkProblem(error);
+      if (problem) throw networkProblemError(problem, { service: "The API", url: host ?? what, cause: error });
       const detail = error instanceof TimeoutError ? error.message : `${what}: ${((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message) || "no answer"}`;
       throw catalogError("api_unreachable", { message: `Could not reach ${detail}`, cause: error, hint: "Check the network and the URL, then run the command again." });
     } finally {

@@ -1,3 +1,4 @@
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import { catalogError } from "../core/error-catalogue";
 import { DEFAULT_TRANSIENT_BUDGET_MS, Deadline, describeAttempts, TimeoutError, isTransientNetworkError, isTransientStatus, parseRetryAfter, withRetries, type Classification } from "../core/retry";
 import { trimTrailingSlash } from "../core/validate";
@@ -66,6 +67,8 @@ export async function fetchOrganizationProfile(
         hint: "Retry later, or pass --no-verify to skip this check.",
       });
     }
+    const problem = networkProblem(error);
+    if (problem) throw networkProblemError(problem, { service: "Partner Center", url, cause: error });
     const detail = error instanceof TimeoutError ? error.message : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
     throw catalogError("partner_center_unreachable", {
       message: `Partner Center (${url}) could not be reached: ${detail}`,

@@ -8,6 +8,7 @@ import { catalogError } from "../core/error-catalogue";
 import { LoopbackRedirectServer, signInTimeout } from "./loopback-redirect-server";
 import { refreshTokenFromCache } from "../entra/msal-app";
 import type { InteractiveProgress } from "../core/progress";
+import { browserUnavailableReason, processBrowserEnvironment, type BrowserEnvironment } from "./browser-environment";
 
 /** Options for {@link signInInteractively}. */
 export interface InteractiveSignInOptions {
@@ -16,14 +17,16 @@ export interface InteractiveSignInOptions {
   scopes: string[];
   /** The redirect URI registered on the app (the stack's redirectUri output). */
   registeredRedirectUri: string;
-  /** `--login-hint`: pre-fills the account. */
+  /** `--login-hint`: pre-fills the account (sent as `login_hint`, with `prompt=login`). */
   loginHint?: string;
   /** Give up after this long (ms). */
   timeoutMs: number;
   /** `--no-browser`: print the URL and accept a pasted redirect address. */
   noBrowser: boolean;
-  /** Opens the system browser. */
+  /** Opens the system browser; rejects when it cannot (the sign-in then takes a pasted address). */
   openBrowser: (url: string) => Promise<unknown>;
+  /** Where the command runs, to tell whether a browser can open at all (default: this process's environment and platform). */
+  environment?: BrowserEnvironment;
   /** Where pasted redirect addresses come from (stdin). */
   input: NodeJS.ReadableStream;
   /** Progress, prompts, and the values to keep off screen. */
@@ -66,12 +69,24 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     const error = catalogError("cancelled", {
       message: `Sign-in cancelled (${signal}): the sign-in listener was closed and nothing was stored.`,
       signal,
-      hint: "Run `npm run bootstrap` again when you are ready to sign in.",
+      hint: "Run `partner-center-sam bootstrap` again when you are ready to sign in.",
     });
     collector.abort(error);
     cancel(error);
   });
-  const readline = options.noBrowser || !loopback ? createInterface({ input: options.input, terminal: false }) : undefined;
+  // No browser can open here (SSH, no display): behave as --no-browser at once instead of waiting for nothing.
+  const unavailable = options.noBrowser || !loopback ? undefined : browserUnavailableReason(options.environment ?? processBrowserEnvironment());
+  let readline: ReturnType<typeof createInterface> | undefined;
+  let finished = false;
+  const acceptPastedAddresses = () => {
+    if (readline || finished) return;
+    readline = createInterface({ input: options.input, terminal: false });
+    readline.on("line", (line) => {
+      if (!line.trim()) return;
+      const problem = collector.acceptPastedUrl(line);
+      if (problem) reporter.warn(problem);
+    });
+  };
   const timer = setTimeout(() => collector.abort(signInTimeout(Math.round(options.timeoutMs / 1000))), options.timeoutMs);
   let endWait: (() => void) | undefined;
   try {
@@ -83,7 +98,10 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
         codeChallenge: pkce.challenge,
         codeChallengeMethod: "S256",
         state,
-        prompt: "select_account",
+        // msal-common drops account hints with prompt=select_account ("Prompt is select_account, ignoring account
+        // hints"), so a --login-hint goes with prompt=login: Entra ID pre-fills login_hint and asks for the
+        // credentials again rather than reusing a session (https://learn.microsoft.com/entra/identity-platform/msal-js-prompt-behavior).
+        prompt: options.loginHint ? "login" : "select_account",
         loginHint: options.loginHint,
         responseMode: "query",
       }),
@@ -92,22 +110,24 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
       throw explainEntraError(error, { phase: "sign-in", redirectUri });
     });
 
-    if (readline) {
+    const pasteHere = loopback
+      ? `If that browser runs on another machine, the final page will not load: copy the address it was redirected to (http://localhost:${server!.port}/?code=…) and paste it here, then press Enter.`
+      : "After signing in, copy the address the browser was redirected to and paste it here, then press Enter.";
+    if (options.noBrowser || !loopback || unavailable) {
+      if (unavailable) reporter.warn(`No browser can open on this machine: ${unavailable}. Sign in from any browser with the address below.`);
       reporter.prompt(`\nOpen this address in a browser and sign in with an account that has MFA:\n\n  ${authUrl}\n`);
-      reporter.prompt(
-        loopback
-          ? `If that browser runs on another machine, the final page will not load: copy the address it was redirected to (http://localhost:${server!.port}/?code=…) and paste it here, then press Enter.`
-          : "After signing in, copy the address the browser was redirected to and paste it here, then press Enter.",
-      );
-      readline.on("line", (line) => {
-        if (!line.trim()) return;
-        const problem = collector.acceptPastedUrl(line);
-        if (problem) reporter.warn(problem);
-      });
+      reporter.prompt(pasteHere);
+      acceptPastedAddresses();
     } else {
       reporter.step("Opening the browser for sign-in (complete MFA when asked).");
       reporter.prompt(`  If the browser does not open, go to:\n\n  ${authUrl}\n`);
-      await options.openBrowser(authUrl).catch(() => reporter.warn("Could not open a browser; open the address above yourself, or rerun with --no-browser."));
+      // Not awaited: an opener that fails (now or after a while) switches to the pasted address while the wait goes on.
+      void options.openBrowser(authUrl).catch((error: unknown) => {
+        if (finished) return;
+        reporter.warn(`Could not open a browser (${error instanceof Error ? error.message : String(error)}): open the address above in any browser.`);
+        reporter.prompt(pasteHere);
+        acceptPastedAddresses();
+      });
     }
     const waiting = `Waiting for the sign-in to finish (times out after ${Math.round(options.timeoutMs / 1000)} s)...`;
     endWait = reporter.wait ? reporter.wait(waiting, options.timeoutMs) : (reporter.step(waiting), undefined);
@@ -129,16 +149,17 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     if (!refreshToken) {
       throw catalogError("no_refresh_token", {
         message: "Entra ID returned no refresh token for this sign-in.",
-        hint: "Make sure the app requests offline_access (run `pulumi up`) and that no policy blocks refresh tokens, then run `npm run bootstrap` again.",
+        hint: "Make sure the app requests offline_access (run `pulumi up`) and that no policy blocks refresh tokens, then run `partner-center-sam bootstrap` again.",
       });
     }
     reporter.protect(refreshToken);
     return { result, refreshToken, redirectUri };
   } finally {
+    finished = true;
     endWait?.();
     stopWatchingSignals();
     clearTimeout(timer);
-    readline?.close();
+    (readline as ReturnType<typeof createInterface> | undefined)?.close();
     await server?.close();
   }
 }

@@ -255,6 +255,6 @@ export class LoopbackRedirectServer {
 export function signInTimeout(seconds: number): SamError {
   return catalogError("sign_in_timeout", {
     message: `The sign-in did not finish within ${seconds} seconds.`,
-    hint: "Run `npm run bootstrap` again (use --timeout SECONDS for more time, or --no-browser to open the URL yourself).",
+    hint: "Run `partner-center-sam bootstrap` again (use --timeout SECONDS for more time, or --no-browser to open the URL yourself).",
   });
 }

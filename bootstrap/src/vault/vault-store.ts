@@ -1,3 +1,4 @@
+import { networkProblem, networkProblemError } from "../core/network-problems";
 import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import { CREDENTIAL_TIMEOUT_SUBJECT, defaultCredential, withTokenTimeout } from "./azure-credential";
 import {
@@ -103,13 +104,13 @@ export class VaultStore {
         if (deleted) throw this.refreshTokenDeleted(deleted, "refresh");
         throw catalogError("consent_required", {
           message: `No refresh token is stored in ${this.keyVaultUri} (secret "${name}").`,
-          hint: "Run `npm run bootstrap` to sign in once with MFA and store the first refresh token.",
+          hint: "Run `partner-center-sam bootstrap` to sign in once with MFA and store the first refresh token.",
         });
       }
       if (isDisabled(error)) {
         throw catalogError("consent_required", {
           message: `The latest version of the refresh-token secret "${name}" is disabled.`,
-          hint: "Run `npm run bootstrap` to store a new refresh token (or enable that version again in the vault).",
+          hint: "Run `partner-center-sam bootstrap` to store a new refresh token (or enable that version again in the vault).",
         });
       }
       throw error;
@@ -117,7 +118,7 @@ export class VaultStore {
     // Values pasted through a portal or a shell often carry a trailing newline; no token or id has surrounding whitespace.
     const value = secret.value?.trim();
     if (!value || secret.properties.enabled === false) {
-      throw catalogError("consent_required", { message: `The refresh-token secret "${name}" is empty or disabled.`, hint: "Run `npm run bootstrap` to store a new refresh token." });
+      throw catalogError("consent_required", { message: `The refresh-token secret "${name}" is empty or disabled.`, hint: "Run `partner-center-sam bootstrap` to store a new refresh token." });
     }
     return {
       value,
@@ -210,8 +211,8 @@ export class VaultStore {
         : `The refresh-token secret "${deleted.name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`;
     const hint =
       phase === "bootstrap"
-        ? `Recover it with \`${this.azCommand("recover", deleted.name)}\` (needs Key Vault Secrets Officer) and run \`npm run refresh\`, or purge it with \`${this.azCommand("purge", deleted.name)}\` (impossible while purge protection is on) and run \`npm run bootstrap\` again.`
-        : `Recover it with \`${this.azCommand("recover", deleted.name)}\` and run \`npm run refresh\` again; or purge it with \`${this.azCommand("purge", deleted.name)}\` and run \`npm run bootstrap\`.`;
+        ? `Recover it with \`${this.azCommand("recover", deleted.name)}\` (needs Key Vault Secrets Officer) and run \`partner-center-sam refresh\`, or purge it with \`${this.azCommand("purge", deleted.name)}\` (impossible while purge protection is on) and run \`partner-center-sam bootstrap\` again.`
+        : `Recover it with \`${this.azCommand("recover", deleted.name)}\` and run \`partner-center-sam refresh\` again; or purge it with \`${this.azCommand("purge", deleted.name)}\` and run \`partner-center-sam bootstrap\`.`;
     return catalogError("refresh_token_deleted", { message, cause, hint });
   }
 
@@ -377,6 +378,8 @@ export class VaultStore {
         hint: "Retry later; if it persists, check the vault in the Azure portal.",
       });
     }
+    const problem = networkProblem(error);
+    if (problem) return networkProblemError(problem, { service: "Key Vault", url: this.keyVaultUri, cause: error });
     return catalogError("vault_unreachable", {
       message: `Key Vault ${this.keyVaultUri} could not be reached: ${firstLine(error)}`,
       cause: error,

@@ -42,12 +42,12 @@ describe("Reporter in --json mode", () => {
       error: {
         code: "consent_required",
         message: "The stored refresh token has expired. (AADSTS70008)",
-        hint: "Run `npm run bootstrap` to sign in again with MFA and store a new refresh token.",
+        hint: "Run `partner-center-sam bootstrap` to sign in again with MFA and store a new refresh token.",
         aadsts: "70008",
       },
     });
     expect(stderr.text).toContain("✖ The stored refresh token has expired. (AADSTS70008)");
-    expect(stderr.text).toContain("Next: Run `npm run bootstrap`");
+    expect(stderr.text).toContain("Next: Run `partner-center-sam bootstrap`");
   });
 
   it("leaves hint and aadsts out of the failure document when the error has neither", () => {

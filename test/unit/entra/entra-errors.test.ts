@@ -251,7 +251,7 @@ describe("explainEntraError with the errors msal-node throws", () => {
   it("tells the user to run the bootstrap again when the stored refresh token is dead", async () => {
     const error = await msalErrorFor({ error: "invalid_grant", error_description: entraDescription("700082", "Expired.") }, "refresh", "700082");
     const explained = explainEntraError(error, REFRESH);
-    expect(explained.hint).toContain("npm run bootstrap");
+    expect(explained.hint).toContain("partner-center-sam bootstrap");
     expect(explained.message).toContain("not used for 90 days");
     // The cause names the library's error without carrying it (its message or request may echo a secret).
     expect(explained.cause).toMatchObject({ name: (error as Error).name, code: "invalid_grant" });
@@ -261,7 +261,7 @@ describe("explainEntraError with the errors msal-node throws", () => {
     const error = await msalErrorFor({ error: "invalid_grant", suberror: "token_expired", error_description: entraDescription("70043", "Sign-in frequency.") }, "refresh", "70043");
     const explained = explainEntraError(error, REFRESH);
     expect(explained.message).toBe("The stored refresh token is older than the sign-in frequency a Conditional Access policy allows. (AADSTS70043)");
-    expect(explained.hint).toContain("npm run bootstrap");
+    expect(explained.hint).toContain("partner-center-sam bootstrap");
   });
 
   it("does not claim a password change for a revoked grant (AADSTS50173)", async () => {

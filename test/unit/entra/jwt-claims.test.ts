@@ -43,7 +43,7 @@ describe("readAccessTokenClaims", () => {
     expect({ code: error.code, exitCode: error.exitCode }).toEqual({ code: "access_token_unreadable", exitCode: ExitCode.Failure });
     expect(error.message).toContain("not a readable JWT");
     expect(error.message).not.toMatch(/multi-factor|no MFA/i);
-    expect(error.hint).toContain("npm run bootstrap");
+    expect(error.hint).toContain("partner-center-sam bootstrap");
     expect(`${error.message} ${error.hint}`).not.toContain(token);
   });
 });

@@ -38,7 +38,7 @@ describe("judgeStatus with soft-deleted secrets", () => {
       {
         secret: NAMES.refreshToken,
         problem: `deleted, purged on ${PURGE.toISOString()} unless recovered`,
-        fix: `\`az keyvault secret recover --vault-name kv-pcsam-test --name ${NAMES.refreshToken}\`, then \`npm run refresh\``,
+        fix: `\`az keyvault secret recover --vault-name kv-pcsam-test --name ${NAMES.refreshToken}\`, then \`partner-center-sam refresh\``,
       },
     ]);
   });
@@ -60,7 +60,7 @@ describe("judgeStatus with soft-deleted secrets", () => {
 
     expect(report.refreshToken.state).toBe("missing");
     expect(report.refreshToken).not.toHaveProperty("scheduledPurgeDate");
-    expect(report.actions).toEqual([{ secret: NAMES.refreshToken, problem: "missing", fix: "npm run bootstrap" }]);
+    expect(report.actions).toEqual([{ secret: NAMES.refreshToken, problem: "missing", fix: "partner-center-sam bootstrap" }]);
   });
 });
 
@@ -87,7 +87,7 @@ describe("judgeStatus with a probe", () => {
     expect(report.healthy).toBe(false);
     expect(report.refreshToken.state).toBe("ok");
     expect(report.actions).toEqual([
-      { secret: NAMES.refreshToken, problem: "the probe could not redeem it: The stored refresh token was revoked (AADSTS50173).", fix: "npm run bootstrap" },
+      { secret: NAMES.refreshToken, problem: "the probe could not redeem it: The stored refresh token was revoked (AADSTS50173).", fix: "partner-center-sam bootstrap" },
     ]);
   });
 });

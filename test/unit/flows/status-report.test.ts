@@ -109,25 +109,25 @@ describe("judgeStatus", () => {
     it("is missing, fixed by running the bootstrap", () => {
       const report = judge(vault({ refreshToken: undefined }));
       expect(report.refreshToken).toMatchObject({ present: false, state: "missing", expirySource: null, consentedBy: null, mfa: null });
-      expect(report.actions).toEqual([{ secret: NAMES.refreshToken, problem: "missing", fix: "npm run bootstrap" }]);
+      expect(report.actions).toEqual([{ secret: NAMES.refreshToken, problem: "missing", fix: "partner-center-sam bootstrap" }]);
     });
 
     it("is expired, fixed by running the bootstrap", () => {
       const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(-3) }) }));
       expect(report.refreshToken.state).toBe("expired");
-      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, fix: "npm run bootstrap" }]);
+      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, fix: "partner-center-sam bootstrap" }]);
     });
 
     it("is disabled, fixed by running the bootstrap", () => {
       const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { enabled: false, expiresOn: daysFromNow(60) }) }));
       expect(report.refreshToken.state).toBe("disabled");
-      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, problem: "disabled", fix: "npm run bootstrap" }]);
+      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, problem: "disabled", fix: "partner-center-sam bootstrap" }]);
     });
 
     it("is expiring within warnDays, fixed by running a refresh", () => {
       const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(WARN_DAYS) }) }));
       expect(report.refreshToken.state).toBe("expiring");
-      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, fix: "npm run refresh" }]);
+      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, fix: "partner-center-sam refresh" }]);
     });
 
     it("expires 90 days after its last write when it has no expiresOn", () => {
@@ -138,7 +138,7 @@ describe("judgeStatus", () => {
         daysToExpiry: 5,
         expiresOn: daysFromNow(5).toISOString(),
       });
-      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, fix: "npm run refresh" }]);
+      expect(report.actions).toMatchObject([{ secret: NAMES.refreshToken, fix: "partner-center-sam refresh" }]);
     });
 
     it("falls back to its creation time when it has neither expiresOn nor updatedOn", () => {
