@@ -37,6 +37,8 @@ function bootstrap(extra: { verify?: boolean; verifyTimeoutMs?: number } = {}) {
     verify: extra.verify ?? true,
     verifyTimeoutMs: extra.verifyTimeoutMs,
     openBrowser: (url) => s.emulator.signIn({ url }),
+    // A machine with a display: this test is about verification, not about finding a browser.
+    environment: { env: { DISPLAY: ":0" }, platform: "linux" },
     input: new PassThrough(),
     reporter: new Reporter({ json: true, stdout, stderr }),
   });
@@ -79,12 +81,13 @@ describe("bootstrap when Partner Center's check cannot finish", () => {
       verify: true,
       verifyTimeoutMs: 1000,
       openBrowser: (url) => s.emulator.signIn({ url }),
+      environment: { env: { DISPLAY: ":0" }, platform: "linux" },
       input: new PassThrough(),
       reporter: new Reporter({ json: false, stdout, stderr: new PassThrough() }),
     });
 
     expect(code).toBe(3);
-    expect(lines.join("")).toMatch(/Verification pending: Partner Center could not check the token \(partner_center_error\)\. Verify it later with `npm run status -- --probe`/);
+    expect(lines.join("")).toMatch(/Verification pending: Partner Center could not check the token \(partner_center_error\)\. Verify it later with `partner-center-sam status --probe`/);
     expect(s.vault.latest(s.outputs.secretNames.refreshToken)).toBeDefined();
   });
 

@@ -36,13 +36,13 @@ describe("status and an overdue refresh", () => {
         {
           secret: s.outputs.secretNames.refreshToken,
           problem: "refresh overdue: last stored 10 days ago, more than 8 (--max-age-days)",
-          fix: expect.stringMatching(/^npm run refresh, and check the scheduled refresh/),
+          fix: expect.stringMatching(/^partner-center-sam refresh, and check the scheduled refresh/),
         },
       ],
     });
     const human = await status([]);
     expect(human.stdout).toContain("stored 10 days ago");
-    expect(human.stdout).toMatch(/! partnercenter-refresh-token: refresh overdue: .* Fix: npm run refresh, and check the scheduled refresh/);
+    expect(human.stdout).toMatch(/! partnercenter-refresh-token: refresh overdue: .* Fix: partner-center-sam refresh, and check the scheduled refresh/);
   });
 
   it("follows --max-age-days, and refuses a value outside 1–89 with exit 2", async () => {
@@ -90,7 +90,7 @@ describe("status and the stack's expiry alerts", () => {
       configured: true,
       covered: false,
       uncovered: [s.outputs.secretNames.refreshToken],
-      hint: expect.stringContaining("run `npm run refresh` once"),
+      hint: expect.stringContaining("run `partner-center-sam refresh` once"),
     });
     const human = await status([], { alertActionGroupId: ACTION_GROUP, alertsSince: daysAgo(1).toISOString() });
     expect(human.stdout).toContain(`Expiry alerts: on since ${daysAgo(1).toISOString().slice(0, 10)}`);

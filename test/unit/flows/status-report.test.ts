@@ -171,7 +171,7 @@ describe("judgeStatus", () => {
       const report = judge(vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(60), tags: { ...CONSENT_TAGS, mfa: "false" } }) }));
       expect(report.healthy).toBe(false);
       expect(report.actions).toEqual([
-        expect.objectContaining({ secret: NAMES.refreshToken, problem: expect.stringMatching(/without MFA[\s\S]*900421/), fix: expect.stringContaining("npm run bootstrap") }),
+        expect.objectContaining({ secret: NAMES.refreshToken, problem: expect.stringMatching(/without MFA[\s\S]*900421/), fix: expect.stringContaining("partner-center-sam bootstrap") }),
       ]);
     });
 
@@ -224,7 +224,7 @@ describe("judgeStatus: overdue refresh and alert coverage", () => {
 
   it("reports one action for an expiring token, not a second one for its age", () => {
     const metadata = vault({ refreshToken: meta(NAMES.refreshToken, { expiresOn: daysFromNow(5), updatedOn: daysFromNow(-85), tags: CONSENT_TAGS }) });
-    expect(judgeWith(metadata, { maxAgeDays: 8 }).actions.map((a) => a.fix)).toEqual(["npm run refresh"]);
+    expect(judgeWith(metadata, { maxAgeDays: 8 }).actions.map((a) => a.fix)).toEqual(["partner-center-sam refresh"]);
   });
 
   it("says which current versions predate the alerts, from the last writes", () => {
