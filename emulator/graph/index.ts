@@ -188,7 +188,12 @@ export class GraphEmulator {
   }
 
   private route(method: string, url: URL, claims: Claims): Answer {
-    const parts = url.pathname.split("/").filter(Boolean).map((p) => decodeURIComponent(p));
+    let parts: string[];
+    try {
+      parts = url.pathname.split("/").filter(Boolean).map((p) => decodeURIComponent(p));
+    } catch {
+      throw new GraphError(400, "BadRequest", "The request URI is not valid.");
+    }
     const [version, ...rest] = parts;
     if (version !== "v1.0" && version !== "beta") throw new GraphError(404, "NotFound", `Invalid version: ${version ?? ""}`);
     if (method !== "GET") throw new GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");

@@ -152,6 +152,7 @@ describe("the emulator's Microsoft Graph", () => {
     expect((await graphGet(emu, `${GDAP}?$top=300`, token)).status).toBe(200);
     expect((await graphGet(emu, "/v1.0/users?$top=1000", token)).status).toBe(400);
     expect((await graphGet(emu, `${GDAP}?$skiptoken=made-up`, token)).status).toBe(400);
+    expect((await graphGet(emu, "/v1.0/%E0%A4%A", token)).status).toBe(400);
     expect((await graphGet(emu, `${GDAP}?$filter=${encodeURIComponent("startswith(displayName,'a')")}`, token)).status).toBe(400);
   });
 });

@@ -97,7 +97,8 @@ export function explainCustomerTenantError(fields: EntraErrorFields, tenant: str
       hint: `Your tenant's administrator must remediate the user's risk (Entra ID Protection, risky users: reset the password or confirm the user safe). ${NOT_BOOTSTRAP}`,
     });
   }
-  if ((code && CUSTOMER_USER_MISSING.has(code)) || (!code && oauthError === "interaction_required")) {
+  // Any other interaction_required there (as before): the customer wants something of a user who has no session in it.
+  if ((code && CUSTOMER_USER_MISSING.has(code)) || oauthError === "interaction_required") {
     return catalogError("gdap_access_missing", {
       message: `The signed-in partner user has no GDAP role in the customer tenant ${tenant} (${what}).`,
       ...opts,
