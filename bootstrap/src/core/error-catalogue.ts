@@ -49,7 +49,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_outputs_mismatch: entry(Usage, "The vault's app credentials differ from the stack outputs.", "Use the outputs of the stack that owns this vault, or run `pulumi up`."),
   loopback_unavailable: entry(Usage, "The sign-in cannot listen on the redirect URI's loopback port.", "Free the port or change redirectUri, or use --no-browser."),
   no_free_port: entry(Usage, "No free loopback port for the sign-in.", "Free a port or use --no-browser."),
-  emulator_port_in_use: entry(Usage, "The emulator cannot listen on the ports asked for: {detail}", "Pass another --port (the emulator uses it and the next two), or leave --port out to use free ports."),
+  emulator_port_in_use: entry(Usage, "The emulator cannot listen on the ports asked for: {detail}", "Pass another --port (the emulator uses it and the next three), or leave --port out to use free ports."),
   // The app registration or its secret (exit 2: fix the configuration)
   app_or_tenant_not_found: entry(Usage, "Entra ID does not know this app or tenant.", PULUMI_UP),
   client_secret_expired: entry(Usage, "The app's client secret has expired.", "Run `pulumi up` to rotate the client secret into the vault."),
