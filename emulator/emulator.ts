@@ -1,8 +1,9 @@
 /**
- * `startEmulator()`: Entra ID, Key Vault and Partner Center on loopback, wired
- * together the way `pulumi up` leaves the real services — one partner tenant,
- * the app registration with its client secret and redirect URI, users, a vault
- * holding the app's credentials, optional customer tenants (GDAP) — plus the
+ * `startEmulator()`: Entra ID, Key Vault, Partner Center and Microsoft Graph on
+ * loopback, wired together the way `pulumi up` leaves the real services — one
+ * partner tenant, the app registration with its client secret and redirect URI,
+ * users, a vault holding the app's credentials, optional customer tenants with
+ * their GDAP relationships, consent and policies (./estate) — plus the
  * stack outputs, the environment a child process needs, and an Azure
  * credential the emulated vault accepts.
  */
@@ -15,7 +16,8 @@ import { DEFAULT_REDIRECT_URI, DEFAULT_SECRET_NAMES, adminConsentUrl, partnerCen
 import { storeRefreshToken, type StoreRefreshTokenOptions, type StoredRefreshTokenInfo } from "./bootstrap-state";
 import { createEmulatorTls, type EmulatorTls } from "./certificates";
 import { EntraEmulator, type EntraApp, type EntraUser } from "./entra";
-import { GRAPH_SCOPES } from "./entra/state";
+import { DEFAULT_CUSTOMER_GRAPH_SCOPES, applyCustomer, type CustomerState, type EmulatorGdapOptions } from "./estate";
+import { GraphEmulator } from "./graph";
 import { KeyVaultEmulator } from "./key-vault";
 import { PartnerCenterEmulator, type OrganizationProfile } from "./partner-center";
 import { completeSignIn, type EmulatorSignInOptions } from "./sign-in";
@@ -39,8 +41,11 @@ export interface EmulatorUserOptions {
   mfaCode?: string;
 }
 
-/** A customer tenant of the partner (reached through GDAP). */
-export interface EmulatorCustomerOptions {
+/**
+ * A customer tenant of the partner and its state (reached through GDAP): see {@link CustomerState} and
+ * docs/emulator-estate.md. `gdap: true` is an active relationship whose security group holds the first user.
+ */
+export interface EmulatorCustomerOptions extends CustomerState {
   /** Default: a random GUID (derived from `seed` when given). */
   tenantId?: string;
   /** A verified domain. Default `customer<n>.onmicrosoft.com`. */
@@ -53,28 +58,33 @@ export interface EmulatorCustomerOptions {
    * names granted. Default false.
    */
   consented?: boolean | string[];
-  /** The first user holds a GDAP role in the tenant. Default false. */
-  gdap?: boolean;
+  /** A GDAP relationship (and, while it is active, a role for the first user). Default false: none. */
+  gdap?: boolean | EmulatorGdapOptions;
 }
 
 /** Options of {@link startEmulator}; all optional. */
 export interface StartEmulatorOptions {
-  /** First of three consecutive loopback ports: Entra ID, Key Vault, Partner Center. Default: free ports. */
+  /** First of four consecutive loopback ports: Entra ID, Key Vault, Partner Center, Microsoft Graph. Default: free ports. */
   port?: number;
   /** Users of the partner tenant; the first is the one who signs in. Default: one MFA user, `admin@contoso.example`. */
   users?: EmulatorUserOptions[];
-  /** Customer tenants. Default none. */
+  /** Customer tenants. Default none (the `emulator` command and the demo use {@link defaultEstate}). */
   customers?: EmulatorCustomerOptions[];
+  /**
+   * The Microsoft Graph delegated scopes (bare names) the app is consented to in customer tenants, exported as the
+   * `customerGraphScopes` stack output when the app is multi-tenant (as `pulumi up` does); a customer consented to
+   * fewer is stale. Default: User.Read.All and Directory.Read.All.
+   */
+  customerGraphScopes?: string[];
+  /**
+   * The Graph delegated scopes an administrator consented to in the partner tenant (what the stack's `graphScopes`
+   * become). Default: `.default` — every Graph scope, DelegatedAdminRelationship.Read.All included.
+   */
+  partnerGraphScopes?: string[];
   /** Derive ids, the client secret and user credentials from this text, so every start gives the same outputs. Default: random. */
   seed?: string;
   /** Register the app as multi-tenant. Default: true when `customers` are given. */
   multiTenant?: boolean;
-  /**
-   * The Microsoft Graph delegated scopes (bare names) the app is consented to in customer tenants, exported as
-   * the `customerGraphScopes` stack output when the app is multi-tenant (as `pulumi up` does). Default: every
-   * Graph scope the emulator knows (what `https://graph.microsoft.com/.default` grants here).
-   */
-  customerGraphScopes?: string[];
   /** Vault name, the first label of the vault URI. Default `pcsam-emulator`. */
   vaultName?: string;
   /** Secret names in the vault. Default: the stack's defaults. */
@@ -125,6 +135,8 @@ export interface EmulatorStackOutputs {
   scopes: string[];
   authorityHost: string;
   partnerCenterEndpoint: string;
+  /** Microsoft Graph's endpoint (the stack's config `graphEndpoint`; the emulator's own Graph). */
+  graphEndpoint: string;
   clientSecretExpiresAt: string;
   adminConsentUrl: string;
   multiTenant: boolean;
@@ -139,6 +151,8 @@ export interface Emulator {
   keyVaultUri: string;
   /** Partner Center's API endpoint. */
   partnerCenterEndpoint: string;
+  /** Microsoft Graph's endpoint, e.g. `https://localhost:41237` (requests go to `${graphEndpoint}/v1.0/…`). */
+  graphEndpoint: string;
   tenantId: string;
   clientId: string;
   users: EmulatorUser[];
@@ -166,6 +180,7 @@ export interface Emulator {
   webhooks: ReceivedWebhook[];
   /** A `--notify` target posting to the webhook sink: `teams+https://…`, `slack+https://…` or `https://…`. */
   webhookUrl(kind: WebhookKind): string;
+  graph: GraphEmulator;
   /** The app's client secret (what the vault holds). */
   clientSecret: string;
   /** Writes {@link outputs} as JSON to `file` (default: `stack.outputs.json` in the emulator's temp folder) and returns the path. */
@@ -214,14 +229,15 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const secretNames = { ...(options.secretNames ?? DEFAULT_SECRET_NAMES) };
   const multiTenant = options.multiTenant ?? (options.customers?.length ?? 0) > 0;
   const basePort = options.port;
-  if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort > 65533)) {
-    throw new RangeError(`startEmulator: port must be an integer from 1 to 65533 (three consecutive ports are used), got ${basePort}`);
+  if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort > 65532)) {
+    throw new RangeError(`startEmulator: port must be an integer from 1 to 65532 (four consecutive ports are used), got ${basePort}`);
   }
 
   const entra = new EntraEmulator({ tls, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds, signInPagesOverHttp: options.signInPagesOverHttp });
   const keyVault = new KeyVaultEmulator({ tls, entra, tenantId, name: options.vaultName ?? "pcsam-emulator" });
   const partnerCenter = new PartnerCenterEmulator({ tls, entra, organization: { tenantId, ...options.organization } });
   const webhookSink = new WebhookSink(tls);
+  const graph = new GraphEmulator({ tls, entra });
   const scratch = mkdtempSync(path.join(os.tmpdir(), "pcsam-emulator-"));
   const undo: Array<() => void> = [];
   try {
@@ -229,8 +245,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     await keyVault.start(basePort === undefined ? undefined : basePort + 1);
     await partnerCenter.start(basePort === undefined ? undefined : basePort + 2);
     await webhookSink.start();
+    await graph.start(basePort === undefined ? undefined : basePort + 3);
   } catch (err) {
-    await Promise.allSettled([entra.stop(), keyVault.stop(), partnerCenter.stop(), webhookSink.stop()]);
+    await Promise.allSettled([entra.stop(), keyVault.stop(), partnerCenter.stop(), webhookSink.stop(), graph.stop()]);
     rmSync(scratch, { recursive: true, force: true });
     throw err;
   }
@@ -242,7 +259,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     clientSecret,
     redirectUris: [DEFAULT_REDIRECT_URI],
     displayName: "Partner Center SAM",
-    adminConsentedScopes: [GRAPH_DEFAULT],
+    adminConsentedScopes: options.partnerGraphScopes ?? [GRAPH_DEFAULT],
     multiTenant,
     applicationObjectId: values.uuid("application"),
     servicePrincipalObjectId: values.uuid("service-principal"),
@@ -261,17 +278,19 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     return { username: user.username, password: user.password, mfa, mfaCode: user.mfaCode, displayName: user.displayName, oid: user.oid };
   });
 
-  const customerGraphScopes = [...(options.customerGraphScopes ?? GRAPH_SCOPES)];
+  const customerGraphScopes = [...(options.customerGraphScopes ?? DEFAULT_CUSTOMER_GRAPH_SCOPES)];
+  // The partner's own tenant in Graph (its /organization), then each customer's state (./estate).
+  graph.addTenant({ id: tenantId, displayName: options.organization?.companyName ?? partnerCenter.organization.companyName, domains: [partnerCenter.organization.domain ?? "contoso.example"] });
+  const estate = { entra, partnerCenter, graph, partnerTenantId: tenantId, clientId, user: { username: users[0].username, oid: users[0].oid }, groups: new Map() };
   const customers = (options.customers ?? []).map((c, i): EmulatorCustomer => {
     const customer = {
       tenantId: (c.tenantId ?? values.uuid(`customer-${i}`)).toLowerCase(),
       domain: c.domain ?? `customer${i + 1}.onmicrosoft.com`,
       displayName: c.displayName ?? `Customer ${i + 1}`,
     };
-    // A customer of the partner is listed by Partner Center and has its own Entra tenant.
-    partnerCenter.addCustomer({ id: customer.tenantId, domain: customer.domain, companyName: customer.displayName });
-    if (c.consented) partnerCenter.consentApplication(customer.tenantId, clientId, c.consented === true ? customerGraphScopes : c.consented);
-    if (c.gdap) entra.grantGdapRole(customer.tenantId, users[0].username);
+    applyCustomer(estate, customer, c, i);
+    // Partner Center lists the consent too (its applicationconsents), so both services agree on which customers are consented.
+    if (c.consented && c.inPartnerCenter !== false) partnerCenter.consentApplication(customer.tenantId, clientId, c.consented === true ? customerGraphScopes : c.consented);
     return customer;
   });
 
@@ -294,6 +313,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     scopes: [partnerCenterScope(partnerCenter.url)],
     authorityHost: entra.url,
     partnerCenterEndpoint: partnerCenter.url,
+    graphEndpoint: graph.url,
     clientSecretExpiresAt: clientSecretExpiresOn.toISOString(),
     adminConsentUrl: adminConsentUrl(entra.url, tenantId, clientId),
     multiTenant,
@@ -320,6 +340,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     authorityHost: entra.url,
     keyVaultUri: keyVault.url,
     partnerCenterEndpoint: partnerCenter.url,
+    graphEndpoint: graph.url,
     tenantId,
     clientId,
     users,
@@ -335,6 +356,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     webhookSink,
     webhooks: webhookSink.received,
     webhookUrl: (kind) => webhookSink.url(kind),
+    graph,
     clientSecret,
     writeOutputs(file = path.join(scratch, "stack.outputs.json")) {
       writeFileSync(file, `${JSON.stringify(outputs, null, 2)}\n`, { mode: 0o600 });
@@ -345,7 +367,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([partnerCenter.stop(), keyVault.stop(), entra.stop(), webhookSink.stop()]);
+      await Promise.allSettled([graph.stop(), partnerCenter.stop(), keyVault.stop(), entra.stop(), webhookSink.stop()]);
       for (const fn of undo.splice(0)) fn();
       rmSync(scratch, { recursive: true, force: true });
     },

@@ -60,7 +60,9 @@ describe("npm run demo", () => {
     expect(text).toMatch(/The Teams webhook received an Adaptive Card:\n {2}\| partner-center-sam status: needs attention — vault pcsam-emulator/);
     expect(text).not.toMatch(/teams\/workflows\/|sig=/);
     expect(text).toMatch(/an access token of \d+ characters was printed on stdout; not shown here/);
-    expect(text).toContain('"companyName": "Fabrikam"');
+    // The default estate: the Partner Center call lists its customers, the GDAP-only one excepted.
+    expect(text).toContain('"companyName": "Fabrikam (healthy)"');
+    expect(text).not.toContain('"companyName": "Wingtip (GDAP only)"');
     expect(text).toMatch(/On real Azure:/);
   });
 

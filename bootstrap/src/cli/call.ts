@@ -7,7 +7,7 @@ import { terminalSafe } from "./reporter";
 import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
-import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
+import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults, addGraphEndpointOption } from "./shared-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -46,6 +46,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
     .option("--scope <scope>", "the token's scope, repeatable: graph, partner-center or a full scope URI (default: inferred from the host)", collect);
   addTargetOptions(command, { vaultUri: true });
   addEndpointOptions(command);
+  addGraphEndpointOption(command);
   addWaitOptions(command, WAIT);
   return setRun(
     command,

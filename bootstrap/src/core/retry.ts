@@ -234,14 +234,21 @@ export interface WithRetriesOptions {
   now?: () => number;
 }
 
-/** Thrown when a server's Retry-After asks for longer than is left to wait. */
+/**
+ * Thrown when a server's Retry-After asks for longer than is left to wait: before the command's deadline, or —
+ * without one — of the retry budget. The message reports the server's own value.
+ */
 export class RetryAfterTooLongError extends Error {
   constructor(
     readonly retryAfterMs: number,
     readonly leftMs: number,
     override readonly cause: unknown,
+    /** What ran out: the command's deadline, or (without a deadline) the retry budget. */
+    readonly limit: "deadline" | "budget" = "budget",
   ) {
-    super(`the service asked to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), more than the ${Math.floor(leftMs / 1000)} s left to wait`);
+    super(
+      `the service asked to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), more than the ${Math.floor(leftMs / 1000)} s left ${limit === "deadline" ? "before the command's deadline (--timeout)" : "to wait"}`,
+    );
     this.name = "RetryAfterTooLongError";
   }
 }
@@ -283,18 +290,25 @@ export async function withRetries<T>(operation: (signal: AbortSignal) => Promise
     spent[verdict.concern] += Math.max(0, now() - attemptStarted);
     const left = Math.min(policy.budgetMs - spent[verdict.concern], deadline.remainingMs());
     let delayMs = backoffDelay(attempts[verdict.concern], policy.initialDelayMs, policy.maxDelayMs);
+    let allowedMs = left;
     if (verdict.retryAfterMs !== undefined) {
-      if (verdict.retryAfterMs > left) throw left > 0 ? new RetryAfterTooLongError(verdict.retryAfterMs, left, error) : givenUp(error, attempt, now() - startedAt);
+      // The server said how long to wait (a throttled Graph says 41 s, then 315 s): honour it while the command's
+      // deadline allows, even past the retry budget; without a deadline the budget is the limit.
+      const untilDeadline = deadline.remainingMs();
+      const limit = Number.isFinite(untilDeadline) ? "deadline" : "budget";
+      allowedMs = limit === "deadline" ? untilDeadline : left;
+      if (verdict.retryAfterMs > allowedMs) throw allowedMs > 0 ? new RetryAfterTooLongError(verdict.retryAfterMs, allowedMs, error, limit) : givenUp(error, attempt, now() - startedAt);
       delayMs = verdict.retryAfterMs;
+    } else if (delayMs >= left) {
+      // The next attempt needs time of its own within the budget, after the wait.
+      throw givenUp(error, attempt, now() - startedAt);
     }
-    // The next attempt needs time of its own within the budget, after the wait.
-    if (delayMs >= left) throw givenUp(error, attempt, now() - startedAt);
     options.onRetry?.({ attempt, delayMs, concern: verdict.concern, error });
     const started = now();
     await sleep(delayMs, deadline.signal);
     const slept = Math.max(delayMs, now() - started);
     spent[verdict.concern] += slept;
-    timeoutMs = Math.max(1, Math.min(requestTimeoutMs, left - slept));
+    timeoutMs = Math.max(1, Math.min(requestTimeoutMs, allowedMs - slept));
   }
 }
 

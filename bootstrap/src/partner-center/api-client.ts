@@ -33,8 +33,6 @@ import { trimTrailingSlash } from "../core/validate";
 export const PUBLIC_GRAPH_ENDPOINT = "https://graph.microsoft.com";
 /** Partner Center's error code for an App+User token without MFA. */
 export const PARTNER_CENTER_MFA_ERROR = "900421";
-/** The longest `Retry-After` that is honoured as sent; longer ones are waited this long (ms). */
-export const MAX_RETRY_AFTER_MS = 60_000;
 /** `--all` stops after this many pages, so a service that loops cannot keep the command forever. */
 export const MAX_PAGES = 1000;
 
@@ -123,11 +121,23 @@ export class ApiCallError extends ServiceError {
     super(
       "api_call_failed",
       `${method} ${where.host}${where.pathname} answered HTTP ${answer.status}${serviceCode ? ` ${serviceCode}` : ""}${description ? `: ${description}` : ""}${note}\n` +
-        `  request id ${answer.requestId}, correlation id ${answer.correlationId}`,
+        `  request id ${answer.requestId}, correlation id ${answer.correlationId}${graphIds(answer)}`,
       ExitCode.Failure,
       { hint: hintFor(answer.status) },
     );
   }
+}
+
+/**
+ * Microsoft Graph's own ids of an answer — its `request-id` and the `client-request-id` it echoes — which Microsoft
+ * support asks for (learn.microsoft.com/graph/errors); "" when the answer has none (Partner Center's).
+ */
+export function graphIds(answer: Pick<ApiAnswer, "headers">): string {
+  const safe = (value: string | null) => (value && /^[\w.:-]{1,100}$/.test(value) ? value : undefined);
+  const requestId = safe(answer.headers.get("request-id"));
+  const clientRequestId = safe(answer.headers.get("client-request-id"));
+  if (!requestId && !clientRequestId) return "";
+  return `\n  Graph request-id ${requestId ?? "(none)"}, client-request-id ${clientRequestId ?? "(none)"}`;
 }
 
 function hintFor(status: number): string {
@@ -281,13 +291,16 @@ export class ApiClient {
         if (!headers.has("accept")) headers.set("Accept", "application/json");
         headers.set("MS-RequestId", requestId);
         headers.set("MS-CorrelationId", correlationId);
+        // Graph ignores MS-RequestId; it echoes client-request-id in its answer and error body (learn.microsoft.com/graph/errors).
+        if (resolved.service === "Microsoft Graph" && !headers.has("client-request-id")) headers.set("client-request-id", correlationId);
         if (request.body !== undefined && !headers.has("content-type")) headers.set("Content-Type", "application/json");
         const response = await fetch(url, { method, headers, body: request.body, signal, redirect: "manual" });
         const text = await response.text();
         const result: ApiAnswer = { url, status: response.status, headers: response.headers, text, json: parseJson(text), requestId, correlationId };
         if (isTransientStatus(response.status)) {
           const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
-          throw new TransientAnswer(result, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS));
+          // The server's own value: retry.ts honours it while the deadline allows, and reports it when it cannot.
+          throw new TransientAnswer(result, retryAfter);
         }
         return result;
       }, resolved.url.hostname);

@@ -14,6 +14,8 @@ export interface StackOutputs {
   scopes: string[];
   authorityHost: string;
   partnerCenterEndpoint: string;
+  /** Optional (stacks from before sovereign-cloud Graph support lack it): Microsoft Graph's endpoint. */
+  graphEndpoint?: string;
   /** Optional: shown when Entra ID says consent is missing. */
   adminConsentUrl?: string;
   /** Optional (stacks from before customer tenants lack it): the app is multi-tenant. `consent` needs it true. */
@@ -160,6 +162,7 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     problems.push(...sharedSecretNameProblems(Object.fromEntries(nameKeys.map((key) => [key, names[key]]))));
   }
   const adminConsentUrl = o.adminConsentUrl === undefined ? undefined : url("adminConsentUrl", URL_RULES.adminConsentUrl) && (o.adminConsentUrl as string);
+  const graphEndpoint = o.graphEndpoint === undefined ? undefined : url("graphEndpoint", URL_RULES.graphEndpoint);
   if (o.multiTenant !== undefined) check("multiTenant", typeof o.multiTenant === "boolean", "true or false");
   if (o.customerGraphScopes !== undefined) {
     check("customerGraphScopes", Array.isArray(o.customerGraphScopes) && o.customerGraphScopes.every((s) => typeof s === "string" && /^[A-Za-z][\w.-]*$/.test(s)), "an array of Microsoft Graph scope names");
@@ -186,6 +189,7 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     authorityHost: authorityHost!,
     partnerCenterEndpoint: partnerCenterEndpoint!,
     adminConsentUrl,
+    ...(graphEndpoint ? { graphEndpoint } : {}),
     ...(typeof o.multiTenant === "boolean" ? { multiTenant: o.multiTenant } : {}),
     ...(Array.isArray(o.customerGraphScopes) ? { customerGraphScopes: [...(o.customerGraphScopes as string[])] } : {}),
     ...(typeof o.alertActionGroupId === "string" ? { alertActionGroupId: o.alertActionGroupId } : {}),

@@ -16,6 +16,7 @@ const a: EmulatorAnnouncement = {
   authorityHost: "https://localhost:41001",
   keyVaultUri: "https://kv.vault.localhost:41002/",
   partnerCenterEndpoint: "https://localhost:41003",
+  graphEndpoint: "https://graph.localhost:41004",
   tenantId: "t",
   clientId: "c",
   outputsFile: "/tmp/outputs.json",
