@@ -14,3 +14,8 @@ export { resolveTarget, type TargetSource, type VaultTarget } from "./vault/vaul
 export { runToken, type TokenFlowOptions, type TokenResult } from "./flows/token-flow";
 export { runRefresh, type RefreshOptions, type RefreshResult } from "./flows/refresh-flow";
 export { runStatus, type StatusFlowOptions } from "./flows/status-flow";
+export { forEachCustomer, type ForEachCustomerOptions } from "./fleet/for-each-customer";
+export type { CustomerContext, CustomerResult, FleetSummary } from "./fleet/fleet";
+export type { FleetCustomer } from "./fleet/selection";
+export { shardOf, type Shard } from "./fleet/shard";
+export { HostThrottle } from "./core/host-throttle";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `partner-center-sam <command>`: the package's one executable (the npm scripts
- * `npm run bootstrap|refresh|status|token|call|consent|emulator|demo -- …` are aliases for it).
+ * `npm run bootstrap|refresh|status|token|call|consent|customers|emulator|demo -- …` are aliases for it).
  *
  * Every command has the same shape (see refresh.ts): `xCommand(runF)` declares
  * its flags — the shared ones through shared-options.ts — validates them into
@@ -16,6 +16,7 @@ import { ExitCode } from "../core/errors";
 import { bootstrapCommand } from "./bootstrap";
 import { callCommand } from "./call";
 import { consentCommand } from "./consent";
+import { customersCommand } from "./customers";
 import { demoCommand } from "./demo";
 import { emulatorCommand } from "./emulator";
 import { refreshCommand } from "./refresh";
@@ -35,6 +36,7 @@ export const COMMANDS: ReadonlyArray<() => Command> = [
   tokenCommand,
   callCommand,
   consentCommand,
+  customersCommand,
   emulatorCommand,
   demoCommand,
 ];

@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import { partnerCenterScope } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
 import { ExitCode, SamError, ServiceError } from "../core/errors";
+import { HostPaused, type HostThrottle } from "../core/host-throttle";
 import { terminalSafe } from "../core/terminal";
 import {
   DEFAULT_TRANSIENT_BUDGET_MS,
@@ -68,6 +69,12 @@ export interface ApiClientOptions {
   transientBudgetMs?: number;
   /** Told before each wait, so a command can say why it waits. */
   onRetry?: (message: string) => void;
+  /**
+   * Shared by every client of a run over many customers: a 429 with Retry-After
+   * from one pauses every request to that host until it passes. Default: none
+   * (each request honours its own Retry-After only).
+   */
+  throttle?: HostThrottle;
 }
 
 /** One request. */
@@ -271,8 +278,14 @@ export class ApiClient {
     const url = resolved.url.toString();
     const what = `${resolved.service === "other" ? resolved.url.host : `${resolved.service} ${resolved.url.host}`} (${method} ${resolved.url.pathname})`;
     let forceRefresh = false;
+    const throttle = this.options.throttle;
+    const host = resolved.url.host;
     for (let attempt = 0; ; attempt++) {
+      if (throttle?.remainingMs(host)) await throttle.waitWithin(host, this.options.deadline ?? Deadline.none(), request.signal);
       const answer = await this.withTransientRetries(what, method, request.signal, async (signal) => {
+        // Another worker got a 429 from this host since the last look: wait with it (counted as a transient wait).
+        const paused = throttle?.remainingMs(host) ?? 0;
+        if (paused > 0) throw new HostPaused(host, paused);
         const token = await this.options.getToken({ scopes: resolved.scopes, tenantId: request.tenantId, forceRefresh, signal: request.signal });
         const headers = new Headers(request.headers);
         headers.delete("authorization");
@@ -286,6 +299,7 @@ export class ApiClient {
         const result: ApiAnswer = { url, status: response.status, headers: response.headers, text, json: parseJson(text), requestId, correlationId };
         if (isTransientStatus(response.status)) {
           const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
+          if (response.status === 429 && retryAfter !== undefined) throttle?.pause(host, Math.min(retryAfter, MAX_RETRY_AFTER_MS));
           throw new TransientAnswer(result, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS));
         }
         return result;
@@ -318,11 +332,11 @@ export class ApiClient {
         requestTimeoutMs: this.options.requestTimeoutMs,
         policies: { transient: { budgetMs: this.options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS } },
         classify: (error): Classification | undefined => {
-          if (error instanceof TransientAnswer) return { concern: "transient", retryAfterMs: error.retryAfterMs };
+          if (error instanceof TransientAnswer || error instanceof HostPaused) return { concern: "transient", retryAfterMs: error.retryAfterMs };
           return isTransientNetworkError(error) ? { concern: "transient" } : undefined;
         },
         onRetry: ({ delayMs, error }) =>
-          this.options.onRetry?.(`${what} ${error instanceof TransientAnswer ? `answered HTTP ${error.answer.status}` : "did not answer"}; retrying in ${Math.ceil(delayMs / 1000)} s.`),
+          this.options.onRetry?.(`${what} ${error instanceof TransientAnswer ? `answered HTTP ${error.answer.status}` : error instanceof HostPaused ? "is throttling this app" : "did not answer"}; retrying in ${Math.ceil(delayMs / 1000)} s.`),
       });
     } catch (error) {
       if (callerSignal?.aborted) throw abortError(callerSignal.reason);

@@ -20,6 +20,12 @@ export interface StackOutputs {
   multiTenant?: boolean;
   /** Optional: the Graph delegated scope names `consent` grants in customer tenants. */
   customerGraphScopes?: string[];
+  /** Optional: config customerInclude — the customer tenant ids `customers`, `call --customers` and `consent --all` cover (empty = all). */
+  customerInclude?: string[];
+  /** Optional: config customerExclude — customer tenant ids those commands leave out. */
+  customerExclude?: string[];
+  /** Optional: config gdapRoles as Entra role template ids — the roles every customer must grant (`customers` checks them). */
+  gdapRoles?: string[];
 }
 
 /** Where to read the outputs from. */
@@ -172,6 +178,9 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
   if (o.customerGraphScopes !== undefined) {
     check("customerGraphScopes", Array.isArray(o.customerGraphScopes) && o.customerGraphScopes.every((s) => typeof s === "string" && /^[A-Za-z][\w.-]*$/.test(s)), "an array of Microsoft Graph scope names");
   }
+  for (const name of ["customerInclude", "customerExclude", "gdapRoles"] as const) {
+    if (o[name] !== undefined) check(name, Array.isArray(o[name]) && (o[name] as unknown[]).every(isGuid), name === "gdapRoles" ? "an array of Entra role template ids (GUIDs)" : "an array of customer tenant ids (GUIDs)");
+  }
   if (problems.length > 0) {
     throw catalogError("stack_outputs_invalid", { message: `The stack outputs are missing or malformed:\n  - ${problems.join("\n  - ")}`, hint: RUN_PULUMI_UP });
   }
@@ -192,5 +201,8 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     adminConsentUrl,
     ...(typeof o.multiTenant === "boolean" ? { multiTenant: o.multiTenant } : {}),
     ...(Array.isArray(o.customerGraphScopes) ? { customerGraphScopes: [...(o.customerGraphScopes as string[])] } : {}),
+    ...(Array.isArray(o.customerInclude) ? { customerInclude: (o.customerInclude as string[]).map((id) => id.toLowerCase()) } : {}),
+    ...(Array.isArray(o.customerExclude) ? { customerExclude: (o.customerExclude as string[]).map((id) => id.toLowerCase()) } : {}),
+    ...(Array.isArray(o.gdapRoles) ? { gdapRoles: (o.gdapRoles as string[]).map((id) => id.toLowerCase()) } : {}),
   };
 }
