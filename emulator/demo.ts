@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { startEmulator, type Emulator } from "./emulator";
+import { defaultEstate } from "./estate";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -106,8 +107,8 @@ function prettyJson(text: string): string {
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const started = Date.now();
-  write("Starting the emulator: Entra ID, Key Vault and Partner Center on this machine (no Azure, no network).\n");
-  const emu = await startEmulator({ customers: [{ displayName: "Fabrikam", domain: "fabrikam.onmicrosoft.com", consented: true, gdap: true }], signInPagesOverHttp: true });
+  write("Starting the emulator: Entra ID, Key Vault, Partner Center and Microsoft Graph on this machine (no Azure, no network), with a small estate of customers.\n");
+  const emu = await startEmulator({ customers: defaultEstate(), signInPagesOverHttp: true });
   const steps: DemoStep[] = [];
   try {
     const outputs = emu.writeOutputs();

@@ -1,8 +1,9 @@
 /**
- * `startEmulator()`: Entra ID, Key Vault and Partner Center on loopback, wired
- * together the way `pulumi up` leaves the real services — one partner tenant,
- * the app registration with its client secret and redirect URI, users, a vault
- * holding the app's credentials, optional customer tenants (GDAP) — plus the
+ * `startEmulator()`: Entra ID, Key Vault, Partner Center and Microsoft Graph on
+ * loopback, wired together the way `pulumi up` leaves the real services — one
+ * partner tenant, the app registration with its client secret and redirect URI,
+ * users, a vault holding the app's credentials, optional customer tenants with
+ * their GDAP relationships, consent and policies (./estate) — plus the
  * stack outputs, the environment a child process needs, and an Azure
  * credential the emulated vault accepts.
  */
@@ -15,6 +16,8 @@ import { DEFAULT_REDIRECT_URI, DEFAULT_SECRET_NAMES, adminConsentUrl, partnerCen
 import { storeRefreshToken, type StoreRefreshTokenOptions, type StoredRefreshTokenInfo } from "./bootstrap-state";
 import { createEmulatorTls, type EmulatorTls } from "./certificates";
 import { EntraEmulator, type EntraApp, type EntraUser } from "./entra";
+import { DEFAULT_CUSTOMER_GRAPH_SCOPES, applyCustomer, type CustomerState, type EmulatorGdapOptions } from "./estate";
+import { GraphEmulator } from "./graph";
 import { KeyVaultEmulator } from "./key-vault";
 import { PartnerCenterEmulator, type OrganizationProfile } from "./partner-center";
 import { completeSignIn, type EmulatorSignInOptions } from "./sign-in";
@@ -37,8 +40,11 @@ export interface EmulatorUserOptions {
   mfaCode?: string;
 }
 
-/** A customer tenant of the partner (reached through GDAP). */
-export interface EmulatorCustomerOptions {
+/**
+ * A customer tenant of the partner and its state (reached through GDAP): see {@link CustomerState} and
+ * docs/emulator-estate.md. `gdap: true` is an active relationship whose security group holds the first user.
+ */
+export interface EmulatorCustomerOptions extends CustomerState {
   /** Default: a random GUID (derived from `seed` when given). */
   tenantId?: string;
   /** A verified domain. Default `customer<n>.onmicrosoft.com`. */
@@ -47,18 +53,25 @@ export interface EmulatorCustomerOptions {
   displayName?: string;
   /** The app is consented into the tenant: `true` = Microsoft Graph `.default`, or the scopes granted. Default false. */
   consented?: boolean | string[];
-  /** The first user holds a GDAP role in the tenant. Default false. */
-  gdap?: boolean;
+  /** A GDAP relationship (and, while it is active, a role for the first user). Default false: none. */
+  gdap?: boolean | EmulatorGdapOptions;
 }
 
 /** Options of {@link startEmulator}; all optional. */
 export interface StartEmulatorOptions {
-  /** First of three consecutive loopback ports: Entra ID, Key Vault, Partner Center. Default: free ports. */
+  /** First of four consecutive loopback ports: Entra ID, Key Vault, Partner Center, Microsoft Graph. Default: free ports. */
   port?: number;
   /** Users of the partner tenant; the first is the one who signs in. Default: one MFA user, `admin@contoso.example`. */
   users?: EmulatorUserOptions[];
-  /** Customer tenants. Default none. */
+  /** Customer tenants. Default none (the `emulator` command and the demo use {@link defaultEstate}). */
   customers?: EmulatorCustomerOptions[];
+  /** The stack output `customerGraphScopes`. Default: User.Read.All and Directory.Read.All with customers, else none. */
+  customerGraphScopes?: string[];
+  /**
+   * The Graph delegated scopes an administrator consented to in the partner tenant (what the stack's `graphScopes`
+   * become). Default: `.default` — every Graph scope, DelegatedAdminRelationship.Read.All included.
+   */
+  partnerGraphScopes?: string[];
   /** Derive ids, the client secret and user credentials from this text, so every start gives the same outputs. Default: random. */
   seed?: string;
   /** Register the app as multi-tenant. Default: true when `customers` are given. */
@@ -113,6 +126,8 @@ export interface EmulatorStackOutputs {
   scopes: string[];
   authorityHost: string;
   partnerCenterEndpoint: string;
+  /** Microsoft Graph's endpoint (the stack's config `graphEndpoint`; the emulator's own Graph). */
+  graphEndpoint: string;
   clientSecretExpiresAt: string;
   adminConsentUrl: string;
   multiTenant: boolean;
@@ -127,6 +142,8 @@ export interface Emulator {
   keyVaultUri: string;
   /** Partner Center's API endpoint. */
   partnerCenterEndpoint: string;
+  /** Microsoft Graph's endpoint, e.g. `https://localhost:41237` (requests go to `${graphEndpoint}/v1.0/…`). */
+  graphEndpoint: string;
   tenantId: string;
   clientId: string;
   users: EmulatorUser[];
@@ -148,6 +165,7 @@ export interface Emulator {
   entra: EntraEmulator;
   keyVault: KeyVaultEmulator;
   partnerCenter: PartnerCenterEmulator;
+  graph: GraphEmulator;
   /** The app's client secret (what the vault holds). */
   clientSecret: string;
   /** Writes {@link outputs} as JSON to `file` (default: `stack.outputs.json` in the emulator's temp folder) and returns the path. */
@@ -196,21 +214,23 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const secretNames = { ...(options.secretNames ?? DEFAULT_SECRET_NAMES) };
   const multiTenant = options.multiTenant ?? (options.customers?.length ?? 0) > 0;
   const basePort = options.port;
-  if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort > 65533)) {
-    throw new RangeError(`startEmulator: port must be an integer from 1 to 65533 (three consecutive ports are used), got ${basePort}`);
+  if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort > 65532)) {
+    throw new RangeError(`startEmulator: port must be an integer from 1 to 65532 (four consecutive ports are used), got ${basePort}`);
   }
 
   const entra = new EntraEmulator({ tls, accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds, signInPagesOverHttp: options.signInPagesOverHttp });
   const keyVault = new KeyVaultEmulator({ tls, entra, tenantId, name: options.vaultName ?? "pcsam-emulator" });
   const partnerCenter = new PartnerCenterEmulator({ tls, entra, organization: { tenantId, ...options.organization } });
+  const graph = new GraphEmulator({ tls, entra });
   const scratch = mkdtempSync(path.join(os.tmpdir(), "pcsam-emulator-"));
   const undo: Array<() => void> = [];
   try {
     await entra.start(basePort);
     await keyVault.start(basePort === undefined ? undefined : basePort + 1);
     await partnerCenter.start(basePort === undefined ? undefined : basePort + 2);
+    await graph.start(basePort === undefined ? undefined : basePort + 3);
   } catch (err) {
-    await Promise.allSettled([entra.stop(), keyVault.stop(), partnerCenter.stop()]);
+    await Promise.allSettled([entra.stop(), keyVault.stop(), partnerCenter.stop(), graph.stop()]);
     rmSync(scratch, { recursive: true, force: true });
     throw err;
   }
@@ -222,7 +242,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     clientSecret,
     redirectUris: [DEFAULT_REDIRECT_URI],
     displayName: "Partner Center SAM",
-    adminConsentedScopes: [GRAPH_DEFAULT],
+    adminConsentedScopes: options.partnerGraphScopes ?? [GRAPH_DEFAULT],
     multiTenant,
     applicationObjectId: values.uuid("application"),
     servicePrincipalObjectId: values.uuid("service-principal"),
@@ -241,16 +261,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     return { username: user.username, password: user.password, mfa, mfaCode: user.mfaCode, displayName: user.displayName, oid: user.oid };
   });
 
+  // The partner's own tenant in Graph (its /organization), then each customer's state (./estate).
+  graph.addTenant({ id: tenantId, displayName: options.organization?.companyName ?? partnerCenter.organization.companyName, domains: [partnerCenter.organization.domain ?? "contoso.example"] });
+  const estate = { entra, partnerCenter, graph, partnerTenantId: tenantId, clientId, user: { username: users[0].username, oid: users[0].oid }, groups: new Map() };
   const customers = (options.customers ?? []).map((c, i): EmulatorCustomer => {
     const customer = {
       tenantId: (c.tenantId ?? values.uuid(`customer-${i}`)).toLowerCase(),
       domain: c.domain ?? `customer${i + 1}.onmicrosoft.com`,
       displayName: c.displayName ?? `Customer ${i + 1}`,
     };
-    // A customer of the partner is listed by Partner Center and has its own Entra tenant.
-    partnerCenter.addCustomer({ id: customer.tenantId, domain: customer.domain, companyName: customer.displayName });
-    if (c.consented) entra.consentAppInTenant(customer.tenantId, clientId, c.consented === true ? [GRAPH_DEFAULT] : c.consented);
-    if (c.gdap) entra.grantGdapRole(customer.tenantId, users[0].username);
+    applyCustomer(estate, customer, c, i);
     return customer;
   });
 
@@ -273,10 +293,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     scopes: [partnerCenterScope(partnerCenter.url)],
     authorityHost: entra.url,
     partnerCenterEndpoint: partnerCenter.url,
+    graphEndpoint: graph.url,
     clientSecretExpiresAt: clientSecretExpiresOn.toISOString(),
     adminConsentUrl: adminConsentUrl(entra.url, tenantId, clientId),
     multiTenant,
-    customerGraphScopes: [],
+    customerGraphScopes: [...(options.customerGraphScopes ?? (customers.length ? DEFAULT_CUSTOMER_GRAPH_SCOPES : []))],
   };
 
   const caCertificateFile = path.join(scratch, "emulator-ca.pem");
@@ -299,6 +320,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     authorityHost: entra.url,
     keyVaultUri: keyVault.url,
     partnerCenterEndpoint: partnerCenter.url,
+    graphEndpoint: graph.url,
     tenantId,
     clientId,
     users,
@@ -311,6 +333,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     entra,
     keyVault,
     partnerCenter,
+    graph,
     clientSecret,
     writeOutputs(file = path.join(scratch, "stack.outputs.json")) {
       writeFileSync(file, `${JSON.stringify(outputs, null, 2)}\n`, { mode: 0o600 });
@@ -321,7 +344,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([partnerCenter.stop(), keyVault.stop(), entra.stop()]);
+      await Promise.allSettled([graph.stop(), partnerCenter.stop(), keyVault.stop(), entra.stop()]);
       for (const fn of undo.splice(0)) fn();
       rmSync(scratch, { recursive: true, force: true });
     },

@@ -4,14 +4,18 @@
  * another shell needs, and serves until it is told to stop.
  */
 import { startEmulator, type Emulator } from "./emulator";
+import { defaultEstate, generatedEstate } from "./estate";
 
 /** Options of {@link serveEmulator}. */
 export interface ServeEmulatorOptions {
-  /** First of three consecutive ports (Entra ID, Key Vault, Partner Center); default free ports. */
+  /** First of four consecutive ports (Entra ID, Key Vault, Partner Center, Microsoft Graph); default free ports. */
   port?: number;
   /** Same ids and credentials on every start. */
   seed?: string;
-  /** Customer tenants to add, each with the app consented and a GDAP role for the user. Default 2. */
+  /**
+   * That many healthy customer tenants (the app consented, an active GDAP relationship with auto-extend, the user
+   * in its group). Default: the default estate, one customer in each interesting state ({@link defaultEstate}).
+   */
   customers?: number;
   /** Where to save the stack outputs (default a file in the emulator's temp folder, removed at stop). */
   outputsFile?: string;
@@ -28,6 +32,7 @@ export interface EmulatorAnnouncement {
   authorityHost: string;
   keyVaultUri: string;
   partnerCenterEndpoint: string;
+  graphEndpoint: string;
   tenantId: string;
   clientId: string;
   outputsFile: string;
@@ -43,6 +48,7 @@ export function announcement(emu: Emulator, outputsFile: string): EmulatorAnnoun
     authorityHost: emu.authorityHost,
     keyVaultUri: emu.keyVaultUri,
     partnerCenterEndpoint: emu.partnerCenterEndpoint,
+    graphEndpoint: emu.graphEndpoint,
     tenantId: emu.tenantId,
     clientId: emu.clientId,
     outputsFile,
@@ -62,13 +68,14 @@ function shellQuote(value: string): string {
 export function announcementText(a: EmulatorAnnouncement): string {
   const user = a.users[0];
   return [
-    "Partner Center SAM emulator: Entra ID, Key Vault and Partner Center on this machine (not Microsoft's services).",
+    "Partner Center SAM emulator: Entra ID, Key Vault, Partner Center and Microsoft Graph on this machine (not Microsoft's services).",
     "",
     `  Entra ID (authority host)  ${a.authorityHost}`,
     `  Key Vault                  ${a.keyVaultUri}`,
     `  Partner Center             ${a.partnerCenterEndpoint}`,
+    `  Microsoft Graph            ${a.graphEndpoint}`,
     `  Tenant / app (client id)   ${a.tenantId} / ${a.clientId}`,
-    ...(a.customers.length ? [`  Customer tenants           ${a.customers.map((c) => c.domain).join(", ")}`] : []),
+    ...(a.customers.length ? [`  Customer tenants           ${a.customers.length > 10 ? `${a.customers.length} (${a.customers.slice(0, 3).map((c) => c.domain).join(", ")}, …)` : a.customers.map((c) => c.domain).join(", ")}`] : []),
     `  Stack outputs              ${a.outputsFile}`,
     `  Sign in as                 ${user.username}, password ${user.password}, MFA code ${user.mfaCode} (valid only here)`,
     "",
@@ -92,7 +99,7 @@ export async function serveEmulator(options: ServeEmulatorOptions): Promise<void
   const emu = await startEmulator({
     port: options.port,
     seed: options.seed,
-    customers: Array.from({ length: options.customers ?? 2 }, () => ({ consented: true, gdap: true })),
+    customers: options.customers === undefined ? defaultEstate() : generatedEstate(options.customers),
     trustInProcess: false,
     signInPagesOverHttp: true,
   });

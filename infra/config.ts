@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_REDIRECT_URI, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../bootstrap/src/core/contract";
+import { DEFAULT_REDIRECT_URI, PUBLIC_AUTHORITY_HOST, PUBLIC_GRAPH_ENDPOINT, PUBLIC_PARTNER_CENTER_ENDPOINT } from "../bootstrap/src/core/contract";
 import { ConfigProblem, ConfigValidationError, STACK_CONFIGURATION, SettingsOrigin } from "./config-error";
 import { CLIENT_SECRET_GRACE_DAYS, GRAPH_SIGN_IN_SCOPES } from "./constants";
 import * as rules from "./config-rules";
@@ -47,6 +47,8 @@ export interface StackConfig {
   authorityHost: string;
   /** Normalised to an origin without trailing slash. */
   partnerCenterEndpoint: string;
+  /** Microsoft Graph's endpoint (sovereign clouds have their own), normalised to an origin without trailing slash. */
+  graphEndpoint: string;
   softDeleteRetentionDays: number;
   purgeProtection: boolean;
   /** Protect the vault and the stack-created resource group from deletion and replacement. */
@@ -81,6 +83,7 @@ export const PROJECT_SETTINGS = {
   allowedIpRanges: [] as string[],
   authorityHost: PUBLIC_AUTHORITY_HOST,
   partnerCenterEndpoint: PUBLIC_PARTNER_CENTER_ENDPOINT,
+  graphEndpoint: PUBLIC_GRAPH_ENDPOINT,
   softDeleteRetentionDays: 90,
   purgeProtection: true,
   protectVault: true,
@@ -195,6 +198,7 @@ export function parseStackConfig(
     allowedIpRanges: setting("allowedIpRanges", rules.listOf(rules.ipv4Range, ["203.0.113.0/24", "198.51.100.7"])),
     authorityHost: setting("authorityHost", rules.httpsOrigin("https://login.microsoftonline.us")),
     partnerCenterEndpoint: setting("partnerCenterEndpoint", rules.httpsOrigin(PUBLIC_PARTNER_CENTER_ENDPOINT)),
+    graphEndpoint: setting("graphEndpoint", rules.httpsOrigin("https://graph.microsoft.us")),
     softDeleteRetentionDays: setting("softDeleteRetentionDays", rules.wholeNumber(7, 90, 90)),
     purgeProtection: setting("purgeProtection", rules.flag),
     protectVault: setting("protectVault", rules.flag),
@@ -278,6 +282,7 @@ export function parseStackConfig(
     allowedIpRanges: config.allowedIpRanges ?? [],
     authorityHost: config.authorityHost ?? PROJECT_SETTINGS.authorityHost,
     partnerCenterEndpoint: config.partnerCenterEndpoint ?? PROJECT_SETTINGS.partnerCenterEndpoint,
+    graphEndpoint: config.graphEndpoint ?? PROJECT_SETTINGS.graphEndpoint,
     softDeleteRetentionDays: config.softDeleteRetentionDays ?? PROJECT_SETTINGS.softDeleteRetentionDays,
     purgeProtection: config.purgeProtection ?? PROJECT_SETTINGS.purgeProtection,
     protectVault: config.protectVault ?? PROJECT_SETTINGS.protectVault,

@@ -42,6 +42,8 @@ export interface PartnerCenterSamArgs {
   allowedIpRanges?: string[];
   authorityHost?: string;
   partnerCenterEndpoint?: string;
+  /** Microsoft Graph's endpoint; default https://graph.microsoft.com. */
+  graphEndpoint?: string;
   softDeleteRetentionDays?: number;
   purgeProtection?: boolean;
   protectVault?: boolean;
@@ -83,6 +85,7 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
   readonly scopes: string[];
   readonly authorityHost: string;
   readonly partnerCenterEndpoint: string;
+  readonly graphEndpoint: string;
   readonly clientSecretExpiresAt: pulumi.Output<string>;
   readonly adminConsentUrl: pulumi.Output<string>;
   readonly multiTenant: boolean;
@@ -110,6 +113,7 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
     this.scopes = outputs.scopes;
     this.authorityHost = outputs.authorityHost;
     this.partnerCenterEndpoint = outputs.partnerCenterEndpoint;
+    this.graphEndpoint = outputs.graphEndpoint;
     this.clientSecretExpiresAt = outputs.clientSecretExpiresAt;
     this.adminConsentUrl = outputs.adminConsentUrl;
     this.multiTenant = outputs.multiTenant;
@@ -161,6 +165,7 @@ export function argsFromStackConfig(config: StackConfig): PartnerCenterSamArgs {
     allowedIpRanges: config.allowedIpRanges,
     authorityHost: config.authorityHost,
     partnerCenterEndpoint: config.partnerCenterEndpoint,
+    graphEndpoint: config.graphEndpoint,
     softDeleteRetentionDays: config.softDeleteRetentionDays,
     purgeProtection: config.purgeProtection,
     protectVault: config.protectVault,

@@ -24,6 +24,8 @@ export interface StackOutputs {
   scopes: string[];
   authorityHost: string;
   partnerCenterEndpoint: string;
+  /** Microsoft Graph's endpoint (config `graphEndpoint`): where the commands call Graph and what the `graph` scope alias names. */
+  graphEndpoint: string;
   /** RFC 3339 end date of the current client secret. */
   clientSecretExpiresAt: pulumi.Output<string>;
   adminConsentUrl: pulumi.Output<string>;
@@ -167,6 +169,7 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     scopes: [partnerCenterScope(config.partnerCenterEndpoint)],
     authorityHost: config.authorityHost,
     partnerCenterEndpoint: config.partnerCenterEndpoint,
+    graphEndpoint: config.graphEndpoint,
     clientSecretExpiresAt: app.clientSecretExpiresAt,
     adminConsentUrl: pulumi
       .all([entra.tenantId, app.clientId])

@@ -69,6 +69,27 @@ export function revokeGdapRole(s: EntraState, customerTenantId: string, username
   return s.tenants.get(resolveTenant(s, customerTenantId) ?? "")?.gdap.delete(username.toLowerCase()) ?? false;
 }
 
+/**
+ * The customer tenant's Conditional Access (or cross-tenant access settings) answers the partner's users with
+ * this AADSTS code at its token endpoint; undefined removes the policy.
+ */
+export function setConditionalAccess(s: EntraState, tenantId: string, code: number | undefined): void {
+  const tenant = s.tenants.get(resolveTenant(s, tenantId) ?? "");
+  if (!tenant) throw new Error(`setConditionalAccess: unknown tenant ${tenantId}`);
+  tenant.conditionalAccess = code;
+}
+
+/**
+ * Makes `alias` (an identifier URI, e.g. the emulated Graph's own origin) name the same resource as `target`,
+ * as one service principal has several servicePrincipalNames: scopes `${alias}/…` are that resource's scopes
+ * and its tokens carry the resource's own `aud`.
+ */
+export function registerResourceAlias(s: EntraState, alias: string, target: string): void {
+  const resource = findResource(s, target);
+  if (!resource) throw new Error(`registerResourceAlias: unknown resource ${target}`);
+  s.resources.set(alias.replace(/\/+$/, "").toLowerCase(), resource);
+}
+
 /** Registers a confidential client in a tenant. */
 export function registerApp(s: EntraState, options: RegisterAppOptions): EntraApp {
   addTenant(s, options.tenantId);

@@ -77,6 +77,29 @@ export const STANDARD_INVALIDATIONS: Record<number, { error: string; text: strin
   },
 };
 
+/**
+ * What a customer tenant's token endpoint answers a partner (service-provider) user with when that tenant's
+ * policy blocks them — {@link Tenant.conditionalAccess}. Texts: MicrosoftDocs/entra-docs
+ * `docs/identity-platform/reference-error-codes.md` and Entra's B2B troubleshooting guide (AADSTS Error Codes):
+ * 50177 ExternalChallengeNotSupportedForPassthroughUsers, 50178 SessionControlNotSupportedForPassthroughUsers and
+ * 90072 PassThroughUserMfaError answer with the "does not exist in tenant" text (the true reason is only in
+ * Microsoft's diagnostic logs); 500213 NotAllowedByInboundPolicyTenant; 530034
+ * DelegatedAdminBlockedDueToSuspiciousActivity; 53003 BlockedByConditionalAccess; 50076 / 50079 / 50078 the
+ * customer's MFA policy (with suberror basic_action, as MSAL receives it). `{user}`, `{idp}`, `{tenant}`,
+ * `{appId}`, `{appName}`, `{resource}` are filled in.
+ */
+export const CUSTOMER_POLICY_ANSWERS: Record<number, { error: string; text: string; suberror?: string }> = {
+  53003: STANDARD_INVALIDATIONS[53003],
+  50076: STANDARD_INVALIDATIONS[50076],
+  50078: STANDARD_INVALIDATIONS[50078],
+  50079: STANDARD_INVALIDATIONS[50079],
+  50177: { error: "invalid_grant", text: "User account '{user}' from identity provider '{idp}' does not exist in tenant '{tenant}' and cannot access the application '{appId}'({appName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account." },
+  50178: { error: "invalid_grant", text: "User account '{user}' from identity provider '{idp}' does not exist in tenant '{tenant}' and cannot access the application '{appId}'({appName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account." },
+  90072: { error: "invalid_grant", text: "User account '{user}' from identity provider '{idp}' does not exist in tenant '{tenant}' and cannot access the application '{appId}'({appName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account." },
+  500213: { error: "invalid_grant", text: "The resource tenant's cross-tenant access policy does not allow this user to access this tenant." },
+  530034: { error: "invalid_grant", text: "Delegated admin access was blocked due to suspicious activity (account risk) of the user in their home tenant. Contact your administrator." },
+};
+
 export function entraTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
 }

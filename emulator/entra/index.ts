@@ -199,6 +199,20 @@ export class EntraEmulator {
     return directory.revokeGdapRole(this.state, customerTenantId, username);
   }
 
+  /**
+   * The customer tenant's Conditional Access (or cross-tenant access settings) answers the partner's users with
+   * this AADSTS code (53003, 50177, 50178, 50076, 50079, 50078, 90072, 500213, 530034 …) at its token endpoint,
+   * once the user's GDAP access is established; undefined removes the policy.
+   */
+  setConditionalAccess(tenantId: string, code: number | undefined): void {
+    directory.setConditionalAccess(this.state, tenantId, code);
+  }
+
+  /** Makes `alias` (e.g. the emulated Graph's origin) name the same resource as `target` (default Microsoft Graph). */
+  registerResourceAlias(alias: string, target: string = GRAPH): void {
+    directory.registerResourceAlias(this.state, alias, target);
+  }
+
   /** Registers a confidential client in a tenant. */
   registerApp(options: RegisterAppOptions): EntraApp {
     return directory.registerApp(this.state, options);

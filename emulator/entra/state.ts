@@ -10,7 +10,26 @@ import type { AuthorizeFault, EntraApp, EntraUser, ManagedIdentityRequestRecord,
 
 export const OIDC_SCOPES = new Set(["openid", "profile", "offline_access", "email"]);
 export const GRAPH = "https://graph.microsoft.com";
-export const GRAPH_SCOPES = ["User.Read", "Directory.Read.All", "Directory.AccessAsUser.All", "Application.Read.All"];
+/**
+ * The Graph delegated scopes the stand-in knows (`.default` grants all of them). Includes what the estate's
+ * endpoints need (learn.microsoft.com/graph/permissions-reference): DelegatedAdminRelationship.* for GDAP,
+ * User.*, Domain.Read.All, Organization.Read.All, LicenseAssignment.Read.All, GroupMember.Read.All.
+ */
+export const GRAPH_SCOPES = [
+  "User.Read",
+  "Directory.Read.All",
+  "Directory.AccessAsUser.All",
+  "Application.Read.All",
+  "DelegatedAdminRelationship.Read.All",
+  "DelegatedAdminRelationship.ReadWrite.All",
+  "User.Read.All",
+  "User.ReadBasic.All",
+  "Domain.Read.All",
+  "Organization.Read.All",
+  "LicenseAssignment.Read.All",
+  "GroupMember.Read.All",
+  "Group.Read.All",
+];
 export const CODE_LIFETIME_SECONDS = 600;
 export const REFRESH_INACTIVITY_SECONDS = 90 * 24 * 3600;
 export const SESSION_LIFETIME_SECONDS = 900;
@@ -26,6 +45,11 @@ export interface Tenant {
   appConsents: Map<string, Set<string>>;
   /** Users of other tenants (lower-case UPN) holding a GDAP role here, with the roles. */
   gdap: Map<string, string[]>;
+  /**
+   * The AADSTS code this tenant's Conditional Access / cross-tenant access settings answer partner
+   * (service-provider) users with, e.g. 53003 or 50177; undefined = no such policy.
+   */
+  conditionalAccess?: number;
 }
 
 export interface StoredApp extends EntraApp {

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { readForm, sendJson } from "../http";
 import { appKnownIn, findResource } from "./directory";
-import { OAuthError, STANDARD_INVALIDATIONS, sendOAuthError, standardClaims, unknownResource } from "./errors";
+import { CUSTOMER_POLICY_ANSWERS, OAuthError, STANDARD_INVALIDATIONS, sendOAuthError, standardClaims, unknownResource } from "./errors";
 import {
   GRAPH,
   OIDC_SCOPES,
@@ -159,6 +159,19 @@ export function redeemRefreshToken(s: EntraState, app: StoredApp, form: URLSearc
     const tenant = s.tenants.get(tenantId)!;
     if (!tenant.gdap.has(record.user.username.toLowerCase())) {
       throw new OAuthError(400, "invalid_grant", 50020, `User account '${record.user.username}' from identity provider 'https://sts.windows.net/${record.tenantId}/' does not exist in tenant '${tenant.displayName}' and cannot access the application '${app.clientId}'(${app.displayName}) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account.`);
+    }
+    if (tenant.conditionalAccess !== undefined) {
+      // The customer's Conditional Access / cross-tenant access settings evaluate the partner user (service provider).
+      const answer = CUSTOMER_POLICY_ANSWERS[tenant.conditionalAccess] ?? { error: "invalid_grant", text: "Access has been blocked by the tenant's policies." };
+      const resource = scopes.map(parseScope).find((p) => !OIDC_SCOPES.has(p.raw))?.resource ?? GRAPH;
+      const text = answer.text
+        .replace("{user}", record.user.username)
+        .replace("{idp}", `https://sts.windows.net/${record.tenantId}/`)
+        .replace("{tenant}", tenant.displayName)
+        .replace("{appId}", app.clientId)
+        .replace("{appName}", app.displayName)
+        .replace("{resource}", resource);
+      throw new OAuthError(400, answer.error, tenant.conditionalAccess, text, answer.suberror ?? STANDARD_INVALIDATIONS[tenant.conditionalAccess]?.suberror, standardClaims(s, tenant.conditionalAccess));
     }
   }
   const omit = s.omitRefreshTokens > 0;

@@ -15,7 +15,7 @@ import { createTokenProvider, type TokenProvider } from "partner-center-sam";
 import { removeScratchDirs, scratchDir, seedRefreshToken, writeOutputsFile } from "../support/fixtures";
 import setup from "../support/global-setup";
 import { forbiddenModules, loadedModules, withModuleRecorder } from "../support/loaded-modules";
-import { runCli, startCli, type CliName } from "../support/run-cli";
+import { CLI_MAIN, runCli, startCli, type CliName } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 import { freeLoopbackPort } from "../support/free-port";
 
@@ -26,6 +26,8 @@ const CONCURRENT = 100;
 /** Runs of the whole unattended demo (each starts its own emulator and runs six commands). */
 const DEMO_RUNS = 3;
 const CHILD_FLAG = "PCSAM_BENCH_CHILD";
+/** Customers of the emulator start-up benchmark (issue 15: under 5 s for 500). */
+const ESTATE = 500;
 
 interface Row {
   name: string;
@@ -74,6 +76,26 @@ async function timeToSignInUrl(s: StandIns, port: number, env: Record<string, st
   const ms = elapsedMs(start);
   cli.child.kill("SIGTERM");
   await cli.done;
+  return ms;
+}
+
+/** `emulator --customers <n> --json` from spawn until it has printed its endpoints (the estate is served), then stopped. */
+async function timeEmulatorStart(customers: number, env: Record<string, string>): Promise<number> {
+  const start = process.hrtime.bigint();
+  const child = spawn(process.execPath, [CLI_MAIN, "emulator", "--customers", String(customers), "--json"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  let stdout = "";
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const ms = await new Promise<number>((resolve, reject) => {
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      stdout += text;
+      if (stdout.trimEnd().endsWith("}")) resolve(elapsedMs(start));
+    });
+    void exited.then((code) => reject(new Error(`emulator exited ${code} before it was ready:\n${stderr}`)));
+  });
+  child.kill("SIGINT");
+  if ((await exited) !== 0) throw new Error(`emulator did not stop cleanly:\n${stderr}`);
   return ms;
 }
 
@@ -185,6 +207,7 @@ async function benchmark(): Promise<void> {
     });
 
     const demo = await repeat(DEMO_RUNS, () => timeCommand("demo", ["--unattended"], env));
+    const estate500 = await repeat(3, () => timeEmulatorStart(ESTATE, env));
 
     const baselineMs = median(baseline);
     printTable(
@@ -197,6 +220,7 @@ async function benchmark(): Promise<void> {
         { name: "getAccessToken() warm (per call)", samples: warm, unit: "µs", target: 100, note: `${WARM_CALLS} sequential awaited calls per run; ${warmRequests} token request(s) during all warm runs` },
         { name: `${CONCURRENT} concurrent cold getAccessToken()`, samples: concurrent, unit: "ms", note: `token requests/vault writes per run: ${concurrentCounts.join(", ")}` },
         { name: "npm run demo -- --unattended, whole", samples: demo, unit: "ms", target: 15_000, note: "its own emulator, then status, bootstrap, status, refresh, token, call" },
+        { name: `emulator --customers ${ESTATE}: start to endpoints printed`, samples: estate500, unit: "ms", target: 5_000, note: "a new process: CA, four services, the estate in Entra, Partner Center and Graph" },
       ],
       baselineMs,
     );

@@ -56,7 +56,9 @@ describe("npm run demo", () => {
     expect(text).toMatch(/Stored the refresh token|✔ Bootstrap/i);
     expect(text).toMatch(/✔ Refreshed/);
     expect(text).toMatch(/an access token of \d+ characters was printed on stdout; not shown here/);
-    expect(text).toContain('"companyName": "Fabrikam"');
+    // The default estate: the Partner Center call lists its customers, the GDAP-only one excepted.
+    expect(text).toContain('"companyName": "Fabrikam (healthy)"');
+    expect(text).not.toContain('"companyName": "Wingtip (GDAP only)"');
     expect(text).toMatch(/On real Azure:/);
   });
 

@@ -112,8 +112,8 @@ describe("partner-center-sam emulator", () => {
     const result = await runCli("emulator", ["--port", "70000", "--customers", "x", "--seed", "", "--outputs", path.join(scratch, "no-such-folder", "o.json")], baseEnv());
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--outputs names a file in .*no-such-folder.*, which is not an existing folder/);
-    expect(result.stderr).toContain("--port must be a whole number from 1 to 65533");
-    expect(result.stderr).toContain("--customers must be a whole number from 0 to 50");
+    expect(result.stderr).toContain("--port must be a whole number from 1 to 65532");
+    expect(result.stderr).toContain("--customers must be a whole number from 0 to 5000");
     expect(result.stderr).toContain("--seed must name some text");
   });
 });

@@ -28,7 +28,7 @@ function providerFor(emu: Emulator) {
   return createTokenProvider({ keyVaultUri: emu.keyVaultUri, credential: emu.credential, authorityHost: emu.authorityHost, partnerCenterEndpoint: emu.partnerCenterEndpoint });
 }
 
-/** A port nobody listens on now, with the next two free too. */
+/** A port nobody listens on now, with the next three free too. */
 async function freePorts(): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
@@ -40,7 +40,7 @@ async function freePorts(): Promise<number> {
     });
     if (port > 65000) continue;
     const taken = await Promise.all(
-      [port + 1, port + 2].map(
+      [port + 1, port + 2, port + 3].map(
         (p) =>
           new Promise<boolean>((resolve) => {
             const probe = net.createServer().listen(p, "127.0.0.1", () => probe.close(() => resolve(false)));
@@ -125,14 +125,14 @@ describe("startEmulator", () => {
     expect(b.tenantId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
-  it("listens on the port given and the next two", async () => {
+  it("listens on the port given and the next three", async () => {
     const port = await freePorts();
     const emu = await start({ port });
-    expect([emu.authorityHost, emu.keyVaultUri, emu.partnerCenterEndpoint].map((u) => Number(new URL(u).port))).toEqual([port, port + 1, port + 2]);
+    expect([emu.authorityHost, emu.keyVaultUri, emu.partnerCenterEndpoint, emu.graphEndpoint].map((u) => Number(new URL(u).port))).toEqual([port, port + 1, port + 2, port + 3]);
   });
 
-  it("refuses a port that leaves no room for three", async () => {
-    await expect(startEmulator({ port: 65534 })).rejects.toThrow(/port must be an integer from 1 to 65533/);
+  it("refuses a port that leaves no room for four", async () => {
+    await expect(startEmulator({ port: 65534 })).rejects.toThrow(/port must be an integer from 1 to 65532/);
   });
 
   it("serves customer tenants: listed by Partner Center, consented and with a GDAP role as asked", async () => {

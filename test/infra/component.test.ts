@@ -67,6 +67,7 @@ describe("the PartnerCenterSam component in another team's program", () => {
         "clientId",
         "clientSecretExpiresAt",
         "customerGraphScopes",
+        "graphEndpoint",
         "keyVaultName",
         "keyVaultUri",
         "multiTenant",

@@ -35,6 +35,7 @@ describe("stack configuration", () => {
       allowedIpRanges: [],
       authorityHost: "https://login.microsoftonline.com",
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
+      graphEndpoint: "https://graph.microsoft.com",
       softDeleteRetentionDays: 90,
       purgeProtection: true,
       protectVault: true,
@@ -72,6 +73,7 @@ describe("stack configuration", () => {
         ...LOCATION,
         [`${P}:authorityHost`]: "https://login.microsoftonline.us/",
         [`${P}:partnerCenterEndpoint`]: "https://api.partnercenter.microsoft.com:443/",
+        [`${P}:graphEndpoint`]: "https://graph.microsoft.us/",
         [`${P}:secretReaders`]: JSON.stringify([id, id.toLowerCase()]),
         [`${P}:graphScopes`]: JSON.stringify(["openid", "User.Read", "User.Read", "offline_access", "profile"]),
         [`${P}:resourceGroupName`]: "rg-existing",
@@ -83,6 +85,7 @@ describe("stack configuration", () => {
     );
     expect(config.authorityHost).toBe("https://login.microsoftonline.us");
     expect(config.partnerCenterEndpoint).toBe("https://api.partnercenter.microsoft.com");
+    expect(config.graphEndpoint).toBe("https://graph.microsoft.us");
     expect(config.secretReaders).toEqual([id.toLowerCase()]);
     expect(config.graphScopes).toEqual(["User.Read"]);
     expect(config.useExistingResourceGroup).toBe(true);
@@ -111,6 +114,8 @@ describe("stack configuration", () => {
     [`${P}:authorityHost`, "http://login.microsoftonline.com", "must be an https:// URL with no path, query or fragment", "https://login.microsoftonline.us"],
     [`${P}:authorityHost`, "https://login.microsoftonline.com/organizations", "must be an https:// URL with no path, query or fragment", "https://login.microsoftonline.us"],
     [`${P}:partnerCenterEndpoint`, "api.partnercenter.microsoft.com", "must be an https:// URL with no path, query or fragment", "https://api.partnercenter.microsoft.com"],
+    [`${P}:graphEndpoint`, "http://graph.microsoft.com", "must be an https:// URL with no path, query or fragment", "https://graph.microsoft.us"],
+    [`${P}:graphEndpoint`, "https://graph.microsoft.com/v1.0", "must be an https:// URL with no path, query or fragment", "https://graph.microsoft.us"],
     [`${P}:softDeleteRetentionDays`, "6", "must be a whole number from 7 to 90", "90"],
     [`${P}:softDeleteRetentionDays`, "91", "must be a whole number from 7 to 90", "90"],
     [`${P}:purgeProtection`, "off", "must be true or false", "true"],

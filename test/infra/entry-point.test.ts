@@ -88,6 +88,7 @@ describe("the program started the way `pulumi up` starts it", () => {
       scopes: ["https://api.partnercenter.microsoft.com/user_impersonation"],
       authorityHost: "https://login.microsoftonline.com",
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
+      graphEndpoint: "https://graph.microsoft.com",
       clientSecretExpiresAt: "2025-06-29T12:00:00Z",
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${clientId}`,
       multiTenant: false,

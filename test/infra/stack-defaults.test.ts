@@ -240,6 +240,7 @@ describe("a stack with only azure-native:location set", () => {
       scopes: ["https://api.partnercenter.microsoft.com/user_impersonation"],
       authorityHost: "https://login.microsoftonline.com",
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
+      graphEndpoint: "https://graph.microsoft.com",
       clientSecretExpiresAt: "2025-08-28T12:00:00Z",
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${CLIENT_ID}`,
       multiTenant: false,

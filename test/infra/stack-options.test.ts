@@ -207,6 +207,7 @@ describe("a stack with every setting configured", () => {
       scopes: ["https://api.partnercenter.microsoft.com/user_impersonation"],
       authorityHost: "https://login.microsoftonline.us",
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
+      graphEndpoint: "https://graph.microsoft.com",
       clientSecretExpiresAt: "2025-04-30T12:00:00Z",
       adminConsentUrl: `https://login.microsoftonline.us/${FAKE.tenantId}/adminconsent?client_id=${clientId}`,
       multiTenant: false,

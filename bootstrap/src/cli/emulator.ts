@@ -12,7 +12,8 @@ import { addJsonOption } from "./shared-options";
 export interface EmulatorCommandOptions {
   port?: number;
   seed?: string;
-  customers: number;
+  /** Healthy customers to add; undefined = the default estate. */
+  customers?: number;
   outputsFile?: string;
   json: boolean;
   signal: AbortSignal;
@@ -26,22 +27,22 @@ export function emulatorCommand(runF: (options: EmulatorCommandOptions) => Promi
   const command = new Command("emulator")
     .summary("serve Entra ID, Key Vault and Partner Center emulated on this machine, until Ctrl-C")
     .description(
-      "Start the built-in emulator of Entra ID, Key Vault and Partner Center on loopback (HTTPS with a CA made at start),\n" +
+      "Start the built-in emulator of Entra ID, Key Vault, Partner Center and Microsoft Graph on loopback (HTTPS with a CA made at start),\n" +
         "save the stack outputs a `pulumi up` would produce, and print the endpoints and the environment to export in another\n" +
         "shell so the other commands (and your own code) run against it. Serves until Ctrl-C or SIGTERM (then exit 0).",
     )
-    .option("--port <port>", "first of three consecutive loopback ports: Entra ID, Key Vault, Partner Center (default: free ports)")
+    .option("--port <port>", "first of four consecutive loopback ports: Entra ID, Key Vault, Partner Center, Microsoft Graph (default: free ports)")
     .option("--seed <text>", "derive ids, the client secret and the user's password and MFA code from this text, the same on every start")
-    .option("--customers <count>", "customer tenants to add, each with the app consented and a GDAP role for the user", "2")
+    .option("--customers <count>", "that many healthy customer tenants, up to 5000 (default: a small estate with one customer in each interesting state)")
     .option("--outputs <file>", "also save the stack outputs to this file (default: a file in the emulator's temp folder)");
   addJsonOption(command, "print one JSON document with the endpoints, environment, users and outputs file on stdout");
   return setRun(
     command,
     (cmd, { signal }) => {
-      const flags = cmd.opts<{ port?: string; seed?: string; customers: string; outputs?: string; json?: boolean }>();
+      const flags = cmd.opts<{ port?: string; seed?: string; customers?: string; outputs?: string; json?: boolean }>();
       const problems = new OptionProblems();
-      const port = flags.port === undefined ? undefined : problems.integer("--port", flags.port, 0, 1, 65533);
-      const customers = problems.integer("--customers", flags.customers, 2, 0, 50);
+      const port = flags.port === undefined ? undefined : problems.integer("--port", flags.port, 0, 1, 65532);
+      const customers = flags.customers === undefined ? undefined : problems.integer("--customers", flags.customers, 0, 0, 5000);
       problems.nonEmpty("--seed", flags.seed, "some text");
       problems.nonEmpty("--outputs", flags.outputs, "a file");
       if (flags.outputs?.trim()) {

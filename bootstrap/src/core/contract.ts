@@ -24,6 +24,9 @@ export const DEFAULT_SECRET_NAMES: Readonly<SecretNames> = Object.freeze({
 /** The public Microsoft Entra ID authority host. */
 export const PUBLIC_AUTHORITY_HOST = "https://login.microsoftonline.com";
 
+/** The public Microsoft Graph endpoint (sovereign clouds have their own: `https://graph.microsoft.us`, `https://microsoftgraph.chinacloudapi.cn`). */
+export const PUBLIC_GRAPH_ENDPOINT = "https://graph.microsoft.com";
+
 /** The public Partner Center REST endpoint. */
 export const PUBLIC_PARTNER_CENTER_ENDPOINT = "https://api.partnercenter.microsoft.com";
 
