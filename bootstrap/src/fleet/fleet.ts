@@ -7,6 +7,7 @@
  * is reported once and gets no further requests). Results are yielded per
  * customer as they complete (see pool.ts for concurrency, maxFailures, signal).
  */
+import { setMaxListeners } from "node:events";
 import { HostThrottle } from "../core/host-throttle";
 import type { Deadline } from "../core/retry";
 import { ApiClient, type ApiAnswer, type ApiRequest, type TokenRequest } from "../partner-center/api-client";
@@ -58,6 +59,8 @@ export async function* runFleet<T>(customers: readonly FleetCustomer[], work: (c
   const throttle = options.throttle ?? new HostThrottle();
   const graphDefault = `${(options.graphEndpoint ?? "https://graph.microsoft.com").replace(/\/+$/, "")}/.default`;
   const signal = options.signal ?? options.deadline?.signal ?? new AbortController().signal;
+  // Every customer in flight listens to the run's signals (its requests, its token): that is by design, not a leak.
+  for (const s of new Set([signal, options.deadline?.signal])) if (s) setMaxListeners(0, s);
   const pool = runPool(customers, (customer) => work(customerContext(customer, options, throttle, graphDefault, signal)), { ...options, signal });
   for (;;) {
     const next = await pool.next();

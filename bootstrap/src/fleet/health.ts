@@ -106,7 +106,9 @@ export function judge(input: VerdictInput): Pick<CustomerHealth, "verdict" | "ne
     );
   }
   if (access.state === "consent_missing") broken.push(`The app is not consented in ${who}: run \`partner-center-sam consent --customer ${tenantId}\`.`);
-  if (access.state === "no_gdap_role") {
+  if (access.state === "no_gdap_role" && active.length > 0 && active.every((r) => r.userInGroup === false)) {
+    broken.push(`The bootstrap user has no GDAP role in ${who}: it is in none of the security groups the active relationship's access assignments name; add the user to one of them in your tenant.`);
+  } else if (access.state === "no_gdap_role") {
     broken.push(`The bootstrap user has no GDAP role in ${who}: in Partner Center, assign the relationship's roles to a security group of your tenant (access assignments) and add the bootstrap user to that group.`);
   }
   if (access.state === "conditional_access") {
@@ -139,5 +141,5 @@ export function judge(input: VerdictInput): Pick<CustomerHealth, "verdict" | "ne
 export function daysUntil(iso: string | undefined, now: number): number | null {
   if (!iso) return null;
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? null : Math.floor((t - now) / 86_400_000);
+  return Number.isNaN(t) ? null : Math.ceil((t - now) / 86_400_000);
 }

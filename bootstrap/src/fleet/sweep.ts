@@ -27,7 +27,8 @@ export interface PartnerView {
 
 /** Reads the partner's relationships and groups. `grantedScopes` (the partner Graph token's `scp`) lets a missing permission be named before any call. */
 export async function readPartnerView(client: ApiClient, grantedScopes: readonly string[] | undefined, signal?: AbortSignal): Promise<PartnerView> {
-  const has = (s: string) => grantedScopes?.some((g) => g.toLowerCase() === s.toLowerCase()) ?? true;
+  // MSAL reports granted scopes resource-qualified (https://graph.microsoft.com/X); the token's scp has the bare names.
+  const has = (s: string) => grantedScopes?.some((g) => g.replace(/^.*\//, "").toLowerCase() === s.toLowerCase()) ?? true;
   const permission = (detail: string): PartnerView => ({
     gdapUnavailable: {
       reason: "permission",
@@ -36,7 +37,7 @@ export async function readPartnerView(client: ApiClient, grantedScopes: readonly
   });
   let view: PartnerView;
   if (!GDAP_READ_SCOPES.some(has)) {
-    view = permission(`granted: ${grantedScopes?.join(" ") || "none"}`);
+    view = permission(`granted: ${grantedScopes?.map((g) => g.replace(/^.*\//, "")).join(" ") || "none"}`);
   } else {
     try {
       const relationships = await listRelationships(client, signal);

@@ -81,7 +81,6 @@ export async function runCustomers(options: CustomersFlowOptions): Promise<Custo
     }
     const view: PartnerView = graph.status === "fulfilled" ? graph.value : { gdapUnavailable: { reason: "error", message: firstLine(graph.reason) } };
     if (pc.status === "rejected") progress.warn(`Partner Center's customer list could not be read (${firstLine(pc.reason)}); the sweep covers the customers of the GDAP relationships.`);
-    if (view.gdapUnavailable) progress.warn(view.gdapUnavailable.message);
     const estate = mergeEstate(pc.status === "fulfilled" ? pc.value : [], view.relationships ? [...view.relationships.values()].flat() : undefined);
 
     const include = options.include?.length ? options.include : (outputs.customerInclude ?? []);
