@@ -56,7 +56,7 @@ export function fakeFetch(graph: FakeGraph, pcCustomers: Array<{ tenantId: strin
 
 /** A relationship as Graph lists it. */
 export function relationship(id: string, tenantId: string, name: string, fields: { status?: string; endsInDays?: number | null; autoExtend?: boolean; roles?: string[] } = {}): Record<string, unknown> {
-  const end = fields.endsInDays === null ? undefined : new Date(Date.now() + (fields.endsInDays ?? 200) * 86_400_000 + 3_600_000).toISOString();
+  const end = fields.endsInDays === null ? undefined : new Date(Date.now() + (fields.endsInDays ?? 200) * 86_400_000 - 60_000).toISOString();
   return {
     id,
     displayName: `GDAP ${name}`,

@@ -102,7 +102,7 @@ describe("the customers sweep", () => {
   it("names the one next step that fixes each problem", async () => {
     const { byName } = await sweep(estateGraph());
     expect(byName.healthy.nextStep).toBeNull();
-    expect(byName.ending.nextStep).toMatch(/ends on \d{4}-\d{2}-\d{2} \(in (9|10) days\) without auto-extend: turn on auto-extend \(P180D\)/);
+    expect(byName.ending.nextStep).toMatch(/ends on \d{4}-\d{2}-\d{2} \(in 10 days\) without auto-extend: turn on auto-extend \(P180D\)/);
     expect(byName.expired.nextStep).toContain("cannot be restored: create a new GDAP relationship");
     expect(byName.staleConsent.nextStep).toBe(`The app's consent in staleConsent (${tid(5)}) lacks User.Read.All: run \`partner-center-sam consent --customer ${tid(5)} --replace\`.`);
     expect(byName.staleConsent.consent).toEqual({ state: "stale", grantedScopes: ["Directory.Read.All"], missingScopes: ["User.Read.All"] });
