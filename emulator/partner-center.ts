@@ -4,15 +4,17 @@
  * the real service (`links.next` with a relative `uri` and the
  * `MS-ContinuationToken` header, `seekOperation=Next`); and the Control Panel
  * Vendor consent API `POST|GET /v1/customers/{id}/applicationconsents` and
- * `DELETE /v1/customers/{id}/applicationconsents/{applicationId}` (409 when the
+ * `DELETE /v1/customers/{id}/applicationconsents/{applicationId}` ("Permission entry
+ * already exists." with {@link PartnerCenterEmulator.existingConsentStatus} when the
  * app already has a consent there; a POST makes the app known to that customer
  * tenant at the Entra stand-in with the granted Graph scopes, a DELETE removes it). Like the real service since April 2026 it
  * rejects tokens without MFA (no `amr` value containing `mfa`) with 401 and error code
  * 900421. Errors use Partner Center's `{ code, description, data, source }`.
  *
- * Not verified against the real service: the error code and text of the 409 for
- * an existing consent (the product keys only on the status), and the default
- * page size of `/v1/customers` (here {@link PartnerCenterEmulator.customersPageSize}).
+ * Not verified against the real service: the status of the "Permission entry already
+ * exists." answer for an existing consent (real clients match the text; the product
+ * accepts the text or a 409), and the default page size of `/v1/customers` (here
+ * {@link PartnerCenterEmulator.customersPageSize}).
  *
  * Never logs; the call log carries no tokens.
  */
@@ -118,6 +120,13 @@ export class PartnerCenterEmulator {
   readonly customers: EmulatedCustomer[] = [];
   /** Items per page of `GET /v1/customers` when the request names no `size`. */
   customersPageSize = 40;
+  /**
+   * The status of the answer to a consent POST for an app already consented there, with the text
+   * "Permission entry already exists." Microsoft documents no 409 for this API (200, 201, 400, 401, 403, 404,
+   * 500) and real clients match the text, so the status is unverified: 409 by default, 400 to test a client
+   * against the other answer the sources allow.
+   */
+  existingConsentStatus = 409;
   private readonly faults: Fault[] = [];
   /** Application consents per customer id (lower case), per application id (lower case). */
   private readonly consents = new Map<string, Map<string, { applicationId: string; applicationGrants: ApplicationGrant[] }>>();
@@ -339,7 +348,7 @@ export class PartnerCenterEmulator {
     }
     const applicationId = body.applicationId.toLowerCase();
     const existing = this.consents.get(customer.id) ?? new Map();
-    if (existing.has(applicationId)) throw new PartnerCenterError(409, "409", "Permission entry already exists.");
+    if (existing.has(applicationId)) throw new PartnerCenterError(this.existingConsentStatus, String(this.existingConsentStatus), "Permission entry already exists.");
     // What the consent does in the customer tenant: the app's service principal appears there with the grants.
     const graphScopes = applicationGrants.filter((g) => g.enterpriseApplicationId.toLowerCase() === GRAPH_APP_ID).flatMap((g) => g.scope.split(",").map((n) => n.trim()).filter(Boolean));
     try {

@@ -88,15 +88,15 @@ describe("call --customers", () => {
     for (const l of lines.filter((x) => x.ok)) expect(l.status).toBe(200);
     const failed = lines.filter((l) => !l.ok);
     const codes = Object.fromEntries(failed.map((l) => [l.displayName.split(" ")[0], l.error!.code]));
-    // Woodgrove's Conditional Access (AADSTS53003) gets its own code from the Entra answer classification.
-    expect({ ...codes, Woodgrove: undefined }).toEqual({
+    expect(codes).toEqual({
       Proseware: "gdap_access_missing",
       Coho: "gdap_access_missing",
       Adatum: "gdap_access_missing",
       Litware: "customer_consent_missing",
       Tailspin: "Authorization_RequestDenied",
-      Woodgrove: undefined,
+      Woodgrove: "customer_conditional_access_blocked",
     });
+    for (const l of failed) expect(JSON.stringify(l)).not.toMatch(/npm run bootstrap|bootstrap again/);
     expect(failed.find((l) => l.displayName.startsWith("Tailspin"))).toMatchObject({ status: 403, error: { requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } });
     expect(result.stderr).toContain("The call failed in 6 of 8 customer tenants");
     for (const l of lines) expect(redemptionsIn(l.tenantId) - before[l.tenantId]!).toBe(1);

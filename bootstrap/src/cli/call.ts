@@ -10,7 +10,7 @@ import { setRun } from "./run-command";
 import { addFleetOptions, resolveFleetFlags } from "./fleet-options";
 import type { FanOutFlowOptions } from "../flows/fan-out-flow";
 import { parseCustomerLines, readCustomerFile } from "../fleet/selection";
-import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
+import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults, addGraphEndpointOption } from "./shared-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -54,6 +54,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
   addFleetOptions(command, { select: false });
   addTargetOptions(command, { vaultUri: true });
   addEndpointOptions(command);
+  addGraphEndpointOption(command);
   addWaitOptions(command, WAIT);
   return setRun(
     command,

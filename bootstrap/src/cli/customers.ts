@@ -7,7 +7,7 @@ import { addFleetOptions, resolveFleetFlags } from "./fleet-options";
 import { OptionProblems } from "./options";
 import type { Reporter } from "./reporter";
 import { setRun } from "./run-command";
-import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
+import { addEndpointOptions, addGraphEndpointOption, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 900 };
 
@@ -38,6 +38,7 @@ export function customersCommand(runF: (options: CustomersCommandOptions) => Pro
   addFleetOptions(command, { select: true });
   addTargetOptions(command, { vaultUri: false });
   addEndpointOptions(command);
+  addGraphEndpointOption(command);
   addWaitOptions(command, WAIT);
   addJsonOption(command, "print one JSON document (checkedAt, counts, one entry per customer) on stdout");
   return setRun(

@@ -45,6 +45,11 @@ export class OptionProblems {
     return this.url(flag, raw, URL_RULES.authorityHost);
   }
 
+  /** Checks a Microsoft Graph endpoint: an https origin. */
+  graphEndpoint(flag: string, raw: string | undefined): string | undefined {
+    return this.url(flag, raw, URL_RULES.graphEndpoint);
+  }
+
   /** Checks a Key Vault URI; returns it as given (the SDK wants its own form). */
   keyVaultUri(flag: string, raw: string | undefined): string | undefined {
     return this.url(flag, raw, URL_RULES.keyVaultUri) && raw;

@@ -26,6 +26,7 @@ export interface SharedFlags {
   vaultUri?: string;
   authorityHost?: string;
   partnerCenterEndpoint?: string;
+  graphEndpoint?: string;
   accessWait?: string | number;
   timeout?: string | number;
   json?: boolean;
@@ -56,6 +57,14 @@ export function addEndpointOptions(command: Command): Command {
   return command
     .addOption(new Option("--authority-host <url>", "Entra ID authority host (default: the stack output, or https://login.microsoftonline.com)").env(AUTHORITY_HOST_ENV))
     .option("--partner-center-endpoint <url>", "Partner Center endpoint (default: the stack output, or https://api.partnercenter.microsoft.com)");
+}
+
+/** `--graph-endpoint`, for the commands that call Microsoft Graph (the `graph` scope alias, `call`'s host rule, the sweep). */
+export function addGraphEndpointOption(command: Command): Command {
+  return command.option(
+    "--graph-endpoint <url>",
+    "Microsoft Graph endpoint, e.g. https://graph.microsoft.us in a sovereign cloud (default: the stack output graphEndpoint, or https://graph.microsoft.com)",
+  );
 }
 
 /** `--access-wait` and `--timeout`, with the command's defaults. */
@@ -91,13 +100,14 @@ export function resolveShared(command: Command, problems: OptionProblems, wait: 
   const rawAuthority = fromEnv && flags.authorityHost === "" ? undefined : flags.authorityHost;
   const authorityHost = problems.authorityHost(fromEnv ? `${AUTHORITY_HOST_ENV} (environment)` : "--authority-host", rawAuthority);
   const partnerCenterEndpoint = problems.httpsUrl("--partner-center-endpoint", flags.partnerCenterEndpoint);
+  const graphEndpoint = problems.graphEndpoint("--graph-endpoint", flags.graphEndpoint);
   // A wrong AZURE_AUTHORITY_HOST is reported even when --authority-host overrides it: other tools read it too.
   const env = process.env[AUTHORITY_HOST_ENV];
   if (!fromEnv && env && command.options.some((o) => o.envVar === AUTHORITY_HOST_ENV)) problems.authorityHost(`${AUTHORITY_HOST_ENV} (environment)`, env);
   const accessWait = problems.integer("--access-wait", flags.accessWait, wait.accessWait, 0, 3600);
   const timeout = problems.integer("--timeout", flags.timeout, wait.timeout, wait.timeoutMin ?? 1, 3600);
   return {
-    source: { vaultUri, stack: flags.stack, outputsFile: flags.outputs, authorityHost, partnerCenterEndpoint },
+    source: { vaultUri, stack: flags.stack, outputsFile: flags.outputs, authorityHost, partnerCenterEndpoint, ...(graphEndpoint ? { graphEndpoint } : {}) },
     accessWaitMs: accessWait * 1000,
     timeoutMs: timeout * 1000,
     json: flags.json === true,

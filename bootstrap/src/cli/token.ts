@@ -5,7 +5,7 @@ import type { TokenFlowOptions } from "../flows/token-flow";
 import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
-import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
+import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults, addGraphEndpointOption } from "./shared-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
 
@@ -35,6 +35,7 @@ export function tokenCommand(runF: (options: TokenCommandOptions) => Promise<num
     .option("--tenant <tenant>", "a customer tenant (id or verified domain) to get the token in; default the partner's own tenant");
   addTargetOptions(command, { vaultUri: true });
   addEndpointOptions(command);
+  addGraphEndpointOption(command);
   addWaitOptions(command, WAIT);
   addJsonOption(command, 'print { "accessToken", "tokenType", "expiresOn", "tenantId", "scopes" } on stdout instead of the token alone');
   return setRun(

@@ -227,14 +227,21 @@ export interface WithRetriesOptions {
   now?: () => number;
 }
 
-/** Thrown when a server's Retry-After asks for longer than is left to wait. */
+/**
+ * Thrown when a server's Retry-After asks for longer than is left to wait: before the command's deadline, or —
+ * without one — of the retry budget. The message reports the server's own value.
+ */
 export class RetryAfterTooLongError extends Error {
   constructor(
     readonly retryAfterMs: number,
     readonly leftMs: number,
     override readonly cause: unknown,
+    /** What ran out: the command's deadline, or (without a deadline) the retry budget. */
+    readonly limit: "deadline" | "budget" = "budget",
   ) {
-    super(`the service asked to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), more than the ${Math.floor(leftMs / 1000)} s left to wait`);
+    super(
+      `the service asked to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), more than the ${Math.floor(leftMs / 1000)} s left ${limit === "deadline" ? "before the command's deadline (--timeout)" : "to wait"}`,
+    );
     this.name = "RetryAfterTooLongError";
   }
 }
@@ -271,10 +278,14 @@ export async function withRetries<T>(operation: (signal: AbortSignal) => Promise
     const left = Math.min(policy.budgetMs - waited[verdict.concern], deadline.remainingMs());
     let delayMs = backoffDelay(attempts[verdict.concern], policy.initialDelayMs, policy.maxDelayMs);
     if (verdict.retryAfterMs !== undefined) {
-      if (verdict.retryAfterMs > left) throw left > 0 ? new RetryAfterTooLongError(verdict.retryAfterMs, left, error) : error;
+      // The server said how long to wait (a throttled Graph says 41 s, then 315 s): honour it while the command's
+      // deadline allows, even past the retry budget; without a deadline the budget is the limit.
+      const untilDeadline = deadline.remainingMs();
+      const limit = Number.isFinite(untilDeadline) ? "deadline" : "budget";
+      const allowed = limit === "deadline" ? untilDeadline : left;
+      if (verdict.retryAfterMs > allowed) throw allowed > 0 ? new RetryAfterTooLongError(verdict.retryAfterMs, allowed, error, limit) : error;
       delayMs = verdict.retryAfterMs;
-    }
-    if (delayMs > left) throw error;
+    } else if (delayMs > left) throw error;
     options.onRetry?.({ attempt, delayMs, concern: verdict.concern, error });
     const started = now();
     await sleep(delayMs, deadline.signal);

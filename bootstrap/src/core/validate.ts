@@ -41,6 +41,11 @@ export const URL_RULES = Object.freeze({
   },
   keyVaultUri: { kind: "origin", expected: "an https URL such as https://kv-name.vault.azure.net/", pathAdvice: "give the vault's address only" },
   partnerCenterEndpoint: { kind: "endpoint", expected: "an https URL such as https://api.partnercenter.microsoft.com" },
+  graphEndpoint: {
+    kind: "origin",
+    expected: "an https URL of the host only, such as https://graph.microsoft.com (or a sovereign cloud's, e.g. https://graph.microsoft.us)",
+    pathAdvice: "give the host only; the commands add /v1.0/… themselves",
+  },
   redirectUri: { kind: "redirect", expected: "http://localhost[:port]/… or an https URL, without a query or fragment" },
   adminConsentUrl: { kind: "link", expected: "an https URL" },
 } satisfies Record<string, UrlRule>);

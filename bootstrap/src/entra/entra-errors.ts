@@ -1,5 +1,6 @@
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
+import { explainCustomerTenantError } from "./customer-tenant-errors";
 
 /** What the caller was doing when Entra ID answered with an error. */
 export interface EntraErrorContext {
@@ -127,36 +128,6 @@ const REFRESH_TOKEN_DEAD: Record<string, string> = {
   "53003": "A Conditional Access policy blocked the token request.",
   "65001": "The user or an admin has not consented to the app's permissions.",
 };
-
-/** In a customer tenant: the app is not there, or not consented for what was asked. */
-const CUSTOMER_APP_MISSING = new Set(["700016", "650052", "65001"]);
-/** In a customer tenant: the partner user has no (GDAP) access there. */
-const CUSTOMER_USER_MISSING = new Set(["50020", "50177"]);
-
-/**
- * The two failures of a redemption in a customer tenant that a person must fix
- * (exit 3): the app was never consented there, or the partner user has no GDAP
- * role there. Undefined for anything else, which is explained as usual.
- */
-function explainCustomerTenantError(fields: EntraErrorFields, tenant: string, opts: { aadsts?: string; cause: unknown }): SamError | undefined {
-  const { aadsts: code, error: oauthError, suberror } = fields;
-  const what = withNumber(oauthError || "error", code);
-  if ((code && CUSTOMER_APP_MISSING.has(code)) || (!code && (oauthError === "consent_required" || suberror === "consent_required"))) {
-    return catalogError("customer_consent_missing", {
-      message: `The app is not consented in the customer tenant ${tenant} for the requested scopes (${what}).`,
-      ...opts,
-      hint: `Run \`partner-center-sam consent --customer ${tenant}\` to add the app to that tenant with the stack's customerGraphScopes (the app must be multi-tenant: set \`multiTenant: true\` and run \`pulumi up\` first), then try again.`,
-    });
-  }
-  if ((code && CUSTOMER_USER_MISSING.has(code)) || oauthError === "interaction_required") {
-    return catalogError("gdap_access_missing", {
-      message: `The signed-in partner user has no GDAP role in the customer tenant ${tenant} (${what}).`,
-      ...opts,
-      hint: "In Partner Center, the customer needs an active GDAP relationship with your organization that grants the roles this call needs, and that relationship must assign those roles to a security group of your tenant which has the user who ran the bootstrap as a member. Set that up (this tool cannot), allow for propagation, then try again.",
-    });
-  }
-  return undefined;
-}
 
 /** OAuth `error` values after which the stored refresh token cannot be redeemed without a person. */
 const REFRESH_NEEDS_PERSON = new Set(["invalid_grant", "interaction_required", "consent_required", "login_required"]);

@@ -14,6 +14,12 @@ export interface TimeoutNetworkClientOptions {
    * metadata request hung), so a caller can still say what really happened.
    */
   onNetworkError?: (error: AuthError) => void;
+  /**
+   * Told about every GET (OpenID metadata) that Entra ID answered with an error. msal-node turns such an answer
+   * into its own `endpoints_resolution_error` and drops Entra's body — for an unknown tenant, `invalid_tenant`
+   * AADSTS90002 — so a caller can still say what Entra said.
+   */
+  onErrorAnswer?: (url: string, status: number, body: unknown) => void;
 }
 
 /** The caller's signal for the Entra ID requests made inside {@link withEntraSignal}. */
@@ -38,11 +44,13 @@ export class TimeoutNetworkClient implements INetworkModule {
   private readonly requestTimeoutMs: number;
   private readonly deadline: Deadline;
   private readonly onNetworkError: (error: AuthError) => void;
+  private readonly onErrorAnswer: (url: string, status: number, body: unknown) => void;
 
   constructor(options: TimeoutNetworkClientOptions = {}) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.deadline = options.deadline ?? Deadline.none();
     this.onNetworkError = options.onNetworkError ?? (() => undefined);
+    this.onErrorAnswer = options.onErrorAnswer ?? (() => undefined);
   }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
@@ -78,6 +86,7 @@ export class TimeoutNetworkClient implements INetworkModule {
       } catch {
         throw new AuthError("network_error", "", `${what} answered HTTP ${response.status} with a body that is not JSON.`);
       }
+      if (method === "GET" && response.status >= 400) this.onErrorAnswer(url, response.status, body);
       return { headers, body, status: response.status };
     } catch (error) {
       if (error instanceof AuthError) throw error;

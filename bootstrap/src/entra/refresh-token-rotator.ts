@@ -91,6 +91,8 @@ export class RefreshTokenRotator {
   private readonly network: TimeoutNetworkClientOptions;
   /** The last request to Entra ID that got no answer (msal may hide it behind its own error). */
   private lastNetworkError?: Error;
+  /** Entra's error answers to OpenID metadata requests, by the tenant segment of their path (lower case). */
+  private readonly metadataErrors = new Map<string, unknown>();
   private credentials?: Promise<AppCredentials>;
   private app?: { credentials: AppCredentials; client: ConfidentialClientApplication };
   /**
@@ -112,6 +114,11 @@ export class RefreshTokenRotator {
       onNetworkError: (error) => {
         this.lastNetworkError = error;
         outer?.(error);
+      },
+      onErrorAnswer: (url, status, body) => {
+        const tenant = new URL(url).pathname.split("/").filter(Boolean)[0];
+        if (tenant) this.metadataErrors.set(tenant.toLowerCase(), body);
+        options.network?.onErrorAnswer?.(url, status, body);
       },
     };
   }
@@ -251,6 +258,10 @@ export class RefreshTokenRotator {
         hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
       });
     }
+    // msal-node reports Entra's answer to its OpenID metadata request (an unknown tenant: invalid_tenant AADSTS90002)
+    // as `endpoints_resolution_error`; explain Entra's own answer instead.
+    const metadata = customerTenant && (error as { errorCode?: unknown } | null)?.errorCode === "endpoints_resolution_error" ? this.metadataErrors.get(customerTenant.toLowerCase()) : undefined;
+    if (metadata !== undefined) return explainEntraError(metadata, { phase: "refresh", customerTenant });
     return explainEntraError(error, { phase: "refresh", customerTenant });
   }
 }

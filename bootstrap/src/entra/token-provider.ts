@@ -18,6 +18,8 @@ export interface TokenProviderOptions {
   authorityHost?: string;
   /** Partner Center endpoint, for the default scope; defaults to the public endpoint. */
   partnerCenterEndpoint?: string;
+  /** Microsoft Graph's endpoint (`fetch` infers Graph's scope for it); defaults to https://graph.microsoft.com. */
+  graphEndpoint?: string;
   /** Access tokens are reused until this long before they expire (ms). Default 5 minutes. */
   expiryMarginMs?: number;
   /** How long to keep retrying a Key Vault 403 while a role assignment may still be propagating (ms). Default 30 seconds. */
@@ -154,6 +156,7 @@ export class TokenProvider {
     this.onStoreFailure = options.onStoreFailure ?? ((error) => process.emitWarning(error.message, { code: "PCSAM_REFRESH_TOKEN_NOT_STORED" }));
     this.api = new ApiClient({
       partnerCenterEndpoint: endpoint,
+      ...(options.graphEndpoint ? { graphEndpoint: checkedUrl("graphEndpoint", options.graphEndpoint, URL_RULES.graphEndpoint) } : {}),
       requestTimeoutMs: options.requestTimeoutMs,
       transientBudgetMs: options.transientBudgetMs,
       getToken: ({ scopes, tenantId, forceRefresh, signal }) => this.getAccessToken({ scopes, tenantId, forceRefresh, signal }),

@@ -71,7 +71,7 @@ export function classifyAccess(error: unknown): CustomerHealth["access"] {
         ? "no_gdap_role"
         : code === "tenant_not_found"
           ? "tenant_not_found"
-          : (aadsts !== null && CUSTOMER_POLICY_AADSTS.has(aadsts)) || /conditional_access|customer_policy|customer_mfa|customer_device/.test(code ?? "")
+          : (aadsts !== null && CUSTOMER_POLICY_AADSTS.has(aadsts)) || /^customer_(conditional_access|service_provider|mfa|cross_tenant|admin_risk)/.test(code ?? "")
             ? "conditional_access"
             : (error instanceof ApiCallError && error.answer.status === 429) || aadsts === "50196" || /throttl/.test(code ?? "")
               ? "throttled"

@@ -56,6 +56,7 @@ export function openApiClient(where: VaultTarget, options: ApiFlowOptions, deadl
   const provider = openTokenProvider(where, options);
   return new ApiClient({
     partnerCenterEndpoint: where.partnerCenterEndpoint,
+    graphEndpoint: where.graphEndpoint,
     deadline,
     onRetry: (message) => progress.note(message),
     getToken: async ({ scopes, tenantId, forceRefresh }) => {
@@ -72,7 +73,7 @@ export async function runCall(options: CallFlowOptions): Promise<CallResult> {
     options.progress.step(describeSource(options.source));
     const where = await resolveTarget(options.source);
     const client = openApiClient(where, options, deadline);
-    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint) : undefined;
+    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint, where.graphEndpoint) : undefined;
     // Checked before the vault is read: an unknown host without --scope never gets near a token.
     const resolved = client.resolve(options.target, scopes);
     options.progress.step(`${options.method} ${resolved.url.host}${resolved.url.pathname}${options.tenantId ? ` as tenant ${options.tenantId}` : ""}${options.all ? ", every page" : ""}`);

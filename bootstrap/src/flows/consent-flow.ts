@@ -2,10 +2,16 @@
  * `consent`: puts the app into customer tenants the way Microsoft documents for
  * Control Panel Vendor apps of the Secure Application Model:
  * `POST <endpoint>/v1/customers/{customer}/applicationconsents` with the app's
- * client id and its Microsoft Graph grants; an existing consent (409) is
- * replaced only when asked (`DELETE …/applicationconsents/{clientId}`, then POST).
+ * client id and its Microsoft Graph grants; an existing consent is replaced only
+ * when asked (`DELETE …/applicationconsents/{clientId}`, then POST).
+ *
+ * An existing consent is recognised as real clients recognise it: the text
+ * "Permission entry already exists" in a 4xx answer, or a 409 (Microsoft documents
+ * 200, 201, 400, 401, 403, 404 and 500 for this API and no 409; CIPP-API
+ * `Set-CIPPCPVConsent.ps1` matches the text). See docs/customer-answers.md.
  */
 import { ApiCallError, type ApiClient } from "../partner-center/api-client";
+import { noteConsent } from "../partner-center/recent-consents";
 import { catalogError } from "../core/error-catalogue";
 import { isGuid } from "../core/validate";
 
@@ -114,17 +120,28 @@ export async function runConsent(options: ConsentOptions): Promise<CustomerConse
   return results;
 }
 
+/** True when Partner Center answered a consent POST with "this consent already exists" (by text or by 409). */
+export function isExistingConsent(error: unknown): boolean {
+  if (!(error instanceof ApiCallError)) return false;
+  const status = error.answer.status;
+  if (status === 409) return true;
+  const text = `${error.description ?? ""} ${error.answer.text}`;
+  return status >= 400 && status < 500 && /permission entry already exists/i.test(text);
+}
+
 async function consentOne(client: ApiClient, customer: string, path: string, clientId: string, body: string, replace: boolean): Promise<CustomerConsentResult> {
   try {
     try {
       await client.call({ method: "POST", target: path, body });
+      noteConsent(customer);
       return { customer, outcome: "consented" };
     } catch (error) {
-      if (!(error instanceof ApiCallError) || error.answer.status !== 409) throw error;
+      if (!isExistingConsent(error)) throw error;
       if (!replace) return { customer, outcome: "exists" };
     }
     await client.call({ method: "DELETE", target: `${path}/${encodeURIComponent(clientId)}` });
     await client.call({ method: "POST", target: path, body });
+    noteConsent(customer);
     return { customer, outcome: "replaced" };
   } catch (error) {
     if (error instanceof ApiCallError) {

@@ -9,7 +9,7 @@ import { roleTemplateId } from "../core/entra-roles";
 import { catalogError } from "../core/error-catalogue";
 import { ExitCode, SamError } from "../core/errors";
 import { HostThrottle } from "../core/host-throttle";
-import { ApiClient, PUBLIC_GRAPH_ENDPOINT } from "../partner-center/api-client";
+import { ApiClient } from "../partner-center/api-client";
 import { mergeEstate, listPartnerCenterCustomers } from "../fleet/estate";
 import { runFleet, type FleetSummary } from "../fleet/fleet";
 import type { CustomerHealth, Verdict } from "../fleet/health";
@@ -62,7 +62,7 @@ export async function runCustomers(options: CustomersFlowOptions): Promise<Custo
     const where = await resolveTarget(options.source);
     if (!where.outputs) throw catalogError("invalid_options", { message: "customers needs the stack outputs (customerGraphScopes, customerInclude, gdapRoles): pass --stack or --outputs, not --vault-uri." });
     const { outputs } = where;
-    const graphEndpoint = (where as { graphEndpoint?: string }).graphEndpoint ?? (outputs as { graphEndpoint?: string }).graphEndpoint ?? PUBLIC_GRAPH_ENDPOINT;
+    const { graphEndpoint } = where;
     const provider = openTokenProvider(where, options);
     const throttle = new HostThrottle({ onPause: (host, ms) => progress.note(`${host} answered 429: every request to it waits ${Math.ceil(ms / 1000)} s (one throttle for the whole run).`) });
     const getToken: ConstructorParameters<typeof ApiClient>[0]["getToken"] = (r) => provider.getAccessToken({ scopes: r.scopes, tenantId: r.tenantId, forceRefresh: r.forceRefresh, signal: r.signal ?? deadline.signal });

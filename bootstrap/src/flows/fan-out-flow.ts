@@ -8,7 +8,7 @@
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { HostThrottle } from "../core/host-throttle";
-import { ApiCallError, ApiClient, PUBLIC_GRAPH_ENDPOINT, serviceError } from "../partner-center/api-client";
+import { ApiCallError, ApiClient, serviceError } from "../partner-center/api-client";
 import { listPartnerCenterCustomers } from "../fleet/estate";
 import { runFleet, type FleetSummary } from "../fleet/fleet";
 import { matches, selectCustomers, type FleetCustomer } from "../fleet/selection";
@@ -51,7 +51,7 @@ export async function runFanOut(options: FanOutFlowOptions): Promise<FanOutResul
     progress.step(describeSource(options.source));
     const where = await resolveTarget(options.source);
     const outputs = where.outputs;
-    const graphEndpoint = (where as { graphEndpoint?: string }).graphEndpoint ?? (outputs as { graphEndpoint?: string } | undefined)?.graphEndpoint ?? PUBLIC_GRAPH_ENDPOINT;
+    const { graphEndpoint } = where;
     const provider = openTokenProvider(where, options);
     const throttle = new HostThrottle({ onPause: (host, ms) => progress.note(`${host} answered 429: every request to it waits ${Math.ceil(ms / 1000)} s (one throttle for the whole run).`) });
     const getToken: ConstructorParameters<typeof ApiClient>[0]["getToken"] = (r) => provider.getAccessToken({ scopes: r.scopes, tenantId: r.tenantId, forceRefresh: r.forceRefresh, signal: r.signal ?? deadline.signal });

@@ -1,5 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { partnerCenterScope } from "../core/contract";
+import { PUBLIC_GRAPH_ENDPOINT, partnerCenterScope } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { withDeadline } from "./flow-deadline";
@@ -10,7 +10,8 @@ import { resolveTarget, type TargetSource, type VaultTarget } from "../vault/vau
 
 /** `--scope` aliases. */
 export const SCOPE_ALIASES = Object.freeze({
-  graph: "https://graph.microsoft.com/.default",
+  /** In the public cloud; resolved against the Graph endpoint in use (`--graph-endpoint`, the stack's `graphEndpoint`). */
+  graph: `${PUBLIC_GRAPH_ENDPOINT}/.default`,
   /** Resolved against the Partner Center endpoint in use. */
   "partner-center": "partner-center",
 });
@@ -42,9 +43,9 @@ export interface TokenResult {
   scopes: string[];
 }
 
-/** Replaces the `--scope` aliases by the scopes they stand for. */
-export function expandScopes(scopes: readonly string[], partnerCenterEndpoint: string): string[] {
-  return scopes.map((s) => (s === "partner-center" ? partnerCenterScope(partnerCenterEndpoint) : s === "graph" ? SCOPE_ALIASES.graph : s));
+/** Replaces the `--scope` aliases by the scopes they stand for, for the endpoints in use. */
+export function expandScopes(scopes: readonly string[], partnerCenterEndpoint: string, graphEndpoint: string = PUBLIC_GRAPH_ENDPOINT): string[] {
+  return scopes.map((s) => (s === "partner-center" ? partnerCenterScope(partnerCenterEndpoint) : s === "graph" ? `${graphEndpoint.replace(/\/+$/, "")}/.default` : s));
 }
 
 /**
@@ -62,6 +63,7 @@ export function openTokenProvider(
     credential: options.credential,
     authorityHost: where.authorityHost,
     partnerCenterEndpoint: where.partnerCenterEndpoint,
+    graphEndpoint: where.graphEndpoint,
     accessWaitMs: options.accessWaitMs,
     onStoreFailure: (error) => options.progress.warn(`${error.message}${error instanceof SamError && error.hint ? ` Next: ${error.hint}` : ""}`),
   });
@@ -78,7 +80,7 @@ export async function runToken(options: TokenFlowOptions): Promise<TokenResult> 
   return withDeadline(options.timeoutMs + options.accessWaitMs, options.signal, async (deadline) => {
     const where = await resolveTarget(options.source);
     const provider = openTokenProvider(where, options);
-    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint) : undefined;
+    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint, where.graphEndpoint) : undefined;
     progress.step(`Redeeming the refresh token stored in ${where.keyVaultUri}${options.tenantId ? ` for tenant ${options.tenantId}` : ""}`);
     // The provider stops the redemption when the deadline or a signal aborts it; untilAborted words the error for this command.
     const token = await untilAborted(provider.getToken({ scopes, tenantId: options.tenantId, signal: deadline.signal }), deadline.signal).catch((error: unknown) => {

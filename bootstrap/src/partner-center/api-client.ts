@@ -28,13 +28,14 @@ import {
   type Classification,
 } from "../core/retry";
 import { trimTrailingSlash } from "../core/validate";
+import { nextPage } from "./next-page";
+
+export { nextPage };
 
 /** The Microsoft Graph endpoint of the public cloud. */
 export const PUBLIC_GRAPH_ENDPOINT = "https://graph.microsoft.com";
 /** Partner Center's error code for an App+User token without MFA. */
 export const PARTNER_CENTER_MFA_ERROR = "900421";
-/** The longest `Retry-After` that is honoured as sent; longer ones are waited this long (ms). */
-export const MAX_RETRY_AFTER_MS = 60_000;
 /** `--all` stops after this many pages, so a service that loops cannot keep the command forever. */
 export const MAX_PAGES = 1000;
 
@@ -129,11 +130,23 @@ export class ApiCallError extends ServiceError {
     super(
       "api_call_failed",
       `${method} ${where.host}${where.pathname} answered HTTP ${answer.status}${serviceCode ? ` ${serviceCode}` : ""}${description ? `: ${description}` : ""}${note}\n` +
-        `  request id ${answer.requestId}, correlation id ${answer.correlationId}`,
+        `  request id ${answer.requestId}, correlation id ${answer.correlationId}${graphIds(answer)}`,
       ExitCode.Failure,
       { hint: hintFor(answer.status) },
     );
   }
+}
+
+/**
+ * Microsoft Graph's own ids of an answer — its `request-id` and the `client-request-id` it echoes — which Microsoft
+ * support asks for (learn.microsoft.com/graph/errors); "" when the answer has none (Partner Center's).
+ */
+export function graphIds(answer: Pick<ApiAnswer, "headers">): string {
+  const safe = (value: string | null) => (value && /^[\w.:-]{1,100}$/.test(value) ? value : undefined);
+  const requestId = safe(answer.headers.get("request-id"));
+  const clientRequestId = safe(answer.headers.get("client-request-id"));
+  if (!requestId && !clientRequestId) return "";
+  return `\n  Graph request-id ${requestId ?? "(none)"}, client-request-id ${clientRequestId ?? "(none)"}`;
 }
 
 function hintFor(status: number): string {
@@ -293,14 +306,18 @@ export class ApiClient {
         if (!headers.has("accept")) headers.set("Accept", "application/json");
         headers.set("MS-RequestId", requestId);
         headers.set("MS-CorrelationId", correlationId);
+        // Graph ignores MS-RequestId; it echoes client-request-id in its answer and error body (learn.microsoft.com/graph/errors).
+        if (resolved.service === "Microsoft Graph" && !headers.has("client-request-id")) headers.set("client-request-id", correlationId);
         if (request.body !== undefined && !headers.has("content-type")) headers.set("Content-Type", "application/json");
         const response = await fetch(url, { method, headers, body: request.body, signal, redirect: "manual" });
         const text = await response.text();
         const result: ApiAnswer = { url, status: response.status, headers: response.headers, text, json: parseJson(text), requestId, correlationId };
         if (isTransientStatus(response.status)) {
           const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
-          if (response.status === 429 && retryAfter !== undefined) throttle?.pause(host, Math.min(retryAfter, MAX_RETRY_AFTER_MS));
-          throw new TransientAnswer(result, retryAfter === undefined ? undefined : Math.min(retryAfter, MAX_RETRY_AFTER_MS));
+          // The server's own value: retry.ts honours it while the deadline allows, and reports it when it cannot.
+          // A 429 also pauses every request of the run to this host (the shared throttle, when there is one).
+          if (response.status === 429 && retryAfter !== undefined) throttle?.pause(host, retryAfter);
+          throw new TransientAnswer(result, retryAfter);
         }
         return result;
       });
@@ -368,30 +385,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The next page of a collection: Partner Center's `links.next` (`uri` relative to
- * the API version, with its `MS-ContinuationToken` in `headers`) or Graph's
- * absolute `@odata.nextLink`. Undefined on the last page.
- */
-export function nextPage(body: unknown, current: URL): { url: string; headers: Record<string, string> } | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const o = body as Record<string, unknown>;
-  const odata = o["@odata.nextLink"];
-  if (typeof odata === "string" && odata !== "") return { url: new URL(odata, current).toString(), headers: {} };
-  const links = o.links as { next?: { uri?: unknown; headers?: unknown } } | undefined;
-  const next = links?.next;
-  if (typeof next?.uri !== "string" || next.uri === "") return undefined;
-  const headers: Record<string, string> = {};
-  if (Array.isArray(next.headers)) {
-    for (const h of next.headers as Array<{ key?: unknown; value?: unknown }>) {
-      if (typeof h?.key === "string" && typeof h.value === "string" && !/^authorization$/i.test(h.key)) headers[h.key] = h.value;
-    }
-  }
-  // Partner Center's link URIs leave out the version segment (/customers?…), which the request had (/v1/customers).
-  const version = /^\/v\d+(?=\/)/.exec(current.pathname)?.[0] ?? "";
-  const uri = next.uri;
-  const path = uri.startsWith("/") && version && !uri.startsWith(`${version}/`) ? `${version}${uri}` : uri;
-  return { url: new URL(path, current).toString(), headers };
 }

@@ -14,14 +14,14 @@ export interface StackOutputs {
   scopes: string[];
   authorityHost: string;
   partnerCenterEndpoint: string;
+  /** Optional (stacks from before sovereign-cloud Graph support lack it): Microsoft Graph's endpoint. */
+  graphEndpoint?: string;
   /** Optional: shown when Entra ID says consent is missing. */
   adminConsentUrl?: string;
   /** Optional (stacks from before customer tenants lack it): the app is multi-tenant. `consent` needs it true. */
   multiTenant?: boolean;
   /** Optional: the Graph delegated scope names `consent` grants in customer tenants. */
   customerGraphScopes?: string[];
-  /** Optional (stacks from before sovereign Graph support lack it): Microsoft Graph's endpoint. */
-  graphEndpoint?: string;
   /** Optional: config customerInclude — the customer tenant ids `customers`, `call --customers` and `consent --all` cover (empty = all). */
   customerInclude?: string[];
   /** Optional: config customerExclude — customer tenant ids those commands leave out. */
@@ -176,11 +176,11 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     }
   }
   const adminConsentUrl = o.adminConsentUrl === undefined ? undefined : url("adminConsentUrl", URL_RULES.adminConsentUrl) && (o.adminConsentUrl as string);
+  const graphEndpoint = o.graphEndpoint === undefined ? undefined : url("graphEndpoint", URL_RULES.graphEndpoint);
   if (o.multiTenant !== undefined) check("multiTenant", typeof o.multiTenant === "boolean", "true or false");
   if (o.customerGraphScopes !== undefined) {
     check("customerGraphScopes", Array.isArray(o.customerGraphScopes) && o.customerGraphScopes.every((s) => typeof s === "string" && /^[A-Za-z][\w.-]*$/.test(s)), "an array of Microsoft Graph scope names");
   }
-  const graphEndpoint = o.graphEndpoint === undefined ? undefined : url("graphEndpoint" as keyof typeof URL_RULES, URL_RULES.partnerCenterEndpoint);
   for (const name of ["customerInclude", "customerExclude", "gdapRoles"] as const) {
     if (o[name] !== undefined) check(name, Array.isArray(o[name]) && (o[name] as unknown[]).every(isGuid), name === "gdapRoles" ? "an array of Entra role template ids (GUIDs)" : "an array of customer tenant ids (GUIDs)");
   }
@@ -202,9 +202,9 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     authorityHost: authorityHost!,
     partnerCenterEndpoint: partnerCenterEndpoint!,
     adminConsentUrl,
+    ...(graphEndpoint ? { graphEndpoint } : {}),
     ...(typeof o.multiTenant === "boolean" ? { multiTenant: o.multiTenant } : {}),
     ...(Array.isArray(o.customerGraphScopes) ? { customerGraphScopes: [...(o.customerGraphScopes as string[])] } : {}),
-    ...(graphEndpoint ? { graphEndpoint } : {}),
     ...(Array.isArray(o.customerInclude) ? { customerInclude: (o.customerInclude as string[]).map((id) => id.toLowerCase()) } : {}),
     ...(Array.isArray(o.customerExclude) ? { customerExclude: (o.customerExclude as string[]).map((id) => id.toLowerCase()) } : {}),
     ...(Array.isArray(o.gdapRoles) ? { gdapRoles: (o.gdapRoles as string[]).map((id) => id.toLowerCase()) } : {}),

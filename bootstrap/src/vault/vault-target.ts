@@ -1,4 +1,4 @@
-import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, type SecretNames } from "../core/contract";
+import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_GRAPH_ENDPOINT, PUBLIC_PARTNER_CENTER_ENDPOINT, type SecretNames } from "../core/contract";
 import type { Progress } from "../core/progress";
 import type { Deadline } from "../core/retry";
 import { loadStackOutputs, type StackOutputs } from "./stack-outputs";
@@ -10,6 +10,8 @@ export interface VaultTarget {
   secretNames: SecretNames;
   authorityHost: string;
   partnerCenterEndpoint: string;
+  /** Microsoft Graph's endpoint: `--graph-endpoint`, else the stack output `graphEndpoint`, else the public cloud's. */
+  graphEndpoint: string;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface TargetSource {
   authorityHost?: string;
   /** Overrides the stack's (or the public) Partner Center endpoint. */
   partnerCenterEndpoint?: string;
+  /** Overrides the stack's (or the public) Microsoft Graph endpoint. */
+  graphEndpoint?: string;
 }
 
 /**
@@ -38,6 +42,7 @@ export async function resolveTarget(source: TargetSource): Promise<VaultTarget &
       secretNames: { ...DEFAULT_SECRET_NAMES },
       authorityHost: source.authorityHost ?? PUBLIC_AUTHORITY_HOST,
       partnerCenterEndpoint: source.partnerCenterEndpoint ?? PUBLIC_PARTNER_CENTER_ENDPOINT,
+      graphEndpoint: source.graphEndpoint ?? PUBLIC_GRAPH_ENDPOINT,
     };
   }
   const outputs = await loadStackOutputs({ stack: source.stack, outputsFile: source.outputsFile });
@@ -46,6 +51,7 @@ export async function resolveTarget(source: TargetSource): Promise<VaultTarget &
     secretNames: outputs.secretNames,
     authorityHost: source.authorityHost ?? outputs.authorityHost,
     partnerCenterEndpoint: source.partnerCenterEndpoint ?? outputs.partnerCenterEndpoint,
+    graphEndpoint: source.graphEndpoint ?? outputs.graphEndpoint ?? PUBLIC_GRAPH_ENDPOINT,
     outputs,
   };
 }

@@ -205,7 +205,13 @@ describe("resolveTarget", () => {
         secretNames: { ...DEFAULT_SECRET_NAMES },
         authorityHost: PUBLIC_AUTHORITY_HOST,
         partnerCenterEndpoint: PUBLIC_PARTNER_CENTER_ENDPOINT,
+        graphEndpoint: "https://graph.microsoft.com",
       });
+    });
+
+    it("uses the Graph endpoint it is given (the resolved --graph-endpoint), for a sovereign cloud", async () => {
+      const target = await resolveTarget({ vaultUri: VAULT_URI, graphEndpoint: "https://graph.microsoft.us" });
+      expect(target.graphEndpoint).toBe("https://graph.microsoft.us");
     });
 
     it("uses the authority host it is given (the resolved --authority-host or AZURE_AUTHORITY_HOST)", async () => {

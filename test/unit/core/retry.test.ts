@@ -137,6 +137,49 @@ describe("withRetries", () => {
     expect(sleeps).toEqual([2000]);
   });
 
+  it("honours a Retry-After longer than the budget while the command's deadline allows it", async () => {
+    let clock = 0;
+    const deadline = new Deadline(120_000, () => clock);
+    const sleeps: number[] = [];
+    const failures = [new Failure("transient", 41_000)];
+    const operation = vi.fn(async () => {
+      const failure = failures.shift();
+      if (failure) throw failure;
+      return "answered";
+    });
+    const result = await withRetries(operation, {
+      what: "x",
+      deadline,
+      classify: (e) => (e instanceof Failure && e.concern !== "fatal" ? { concern: e.concern, retryAfterMs: e.retryAfterMs } : undefined),
+      policies: { transient: { budgetMs: 30_000 } },
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+    });
+    deadline.dispose();
+    expect(result).toBe("answered");
+    expect(sleeps).toEqual([41_000]);
+  });
+
+  it("reports the server's own Retry-After when it ends after the command's deadline", async () => {
+    const clock = 0;
+    const deadline = new Deadline(120_000, () => clock);
+    const error = await withRetries(() => Promise.reject(new Failure("transient", 315_000)), {
+      what: "x",
+      deadline,
+      classify: (e) => ({ concern: "transient", retryAfterMs: (e as Failure).retryAfterMs }),
+      policies: { transient: { budgetMs: 30_000 } },
+      now: () => clock,
+      sleep: async () => undefined,
+    }).catch((e: unknown) => e);
+    deadline.dispose();
+    expect(error).toBeInstanceOf(RetryAfterTooLongError);
+    expect(error).toMatchObject({ retryAfterMs: 315_000, leftMs: 120_000, limit: "deadline" });
+    expect((error as Error).message).toBe("the service asked to wait 315 s (Retry-After), more than the 120 s left before the command's deadline (--timeout)");
+  });
+
   it("uses the configured initial and largest delays", async () => {
     const { operation, options, sleeps } = harness(transient(4));
     await withRetries(operation, { ...options, policies: { transient: { budgetMs: TEN_MINUTES, initialDelayMs: 100, maxDelayMs: 500 } } });

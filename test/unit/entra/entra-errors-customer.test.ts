@@ -36,7 +36,6 @@ describe("explainEntraError in a customer tenant", () => {
 
   it.each([
     ["50020 (user not in the tenant)", msalError("invalid_grant", "50020", "User account 'a@b' from identity provider 'https://sts.windows.net/x/' does not exist in tenant 'Fabrikam'."), "50020"],
-    ["50177 (external user not supported)", msalError("invalid_grant", "50177", "External challenge is not supported for passthrough users."), "50177"],
     ["interaction_required without a number", msalError("interaction_required", undefined, "Interaction is required."), undefined],
   ])("maps %s to gdap_access_missing, exit 3, naming what to set up in Partner Center", (_case, error, aadsts) => {
     const explained = explainEntraError(error, { phase: "refresh", customerTenant: CUSTOMER });
