@@ -78,7 +78,7 @@ describe("call --customers", () => {
   it("prints one NDJSON line per customer, exits 1 naming the failures, with one token request per customer and no vault write for them", async () => {
     const before = Object.fromEntries(s.customers.map((c) => [c.tenantId, redemptionsIn(c.tenantId)]));
     const writesBefore = s.vault.writeCount;
-    const result = await runCli("call", ["--outputs", outputs, "--customers", "all", "--scope", `${s.emulator.graphEndpoint}/.default`, `${s.emulator.graphEndpoint}/v1.0/organization`], s.childEnv());
+    const result = await runCli("call", ["--outputs", outputs, "--customers", "all", `${s.emulator.graphEndpoint}/v1.0/organization`], s.childEnv());
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { tenantId: string; displayName: string; ok: boolean; status: number | null; body?: { value?: unknown[] }; error?: { code: string } });
     // Partner Center lists eight (Wingtip is GDAP only).
@@ -101,6 +101,16 @@ describe("call --customers", () => {
     expect(result.stderr).toContain("The call failed in 6 of 8 customer tenants");
     for (const l of lines) expect(redemptionsIn(l.tenantId) - before[l.tenantId]!).toBe(1);
     expect(s.vault.writeCount - writesBefore).toBe(1);
+  });
+});
+
+describe("call --customers with a Partner Center path", () => {
+  it("is refused before any token request: Partner Center is called in the partner's own tenant", async () => {
+    const before = s.entra.tokenRequests.length;
+    const result = await runCli("call", ["--outputs", outputs, "--customers", "all", "/v1/customers"], s.childEnv());
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Partner Center is called in the partner's own tenant");
+    expect(s.entra.tokenRequests.length).toBe(before);
   });
 });
 

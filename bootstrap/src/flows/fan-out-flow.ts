@@ -56,9 +56,15 @@ export async function runFanOut(options: FanOutFlowOptions): Promise<FanOutResul
     const throttle = new HostThrottle({ onPause: (host, ms) => progress.note(`${host} answered 429: every request to it waits ${Math.ceil(ms / 1000)} s (one throttle for the whole run).`) });
     const getToken: ConstructorParameters<typeof ApiClient>[0]["getToken"] = (r) => provider.getAccessToken({ scopes: r.scopes, tenantId: r.tenantId, forceRefresh: r.forceRefresh, signal: r.signal ?? deadline.signal });
     const partner = new ApiClient({ partnerCenterEndpoint: where.partnerCenterEndpoint, graphEndpoint, getToken, deadline, throttle });
-    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint) : undefined;
+    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint, graphEndpoint) : undefined;
     // Checked before any token: an unknown host without --scope never gets near one.
     const resolved = partner.resolve(options.target, scopes);
+    if (resolved.service === "Partner Center" || resolved.scopes.some((s) => s.startsWith(`${where.partnerCenterEndpoint}/`))) {
+      throw catalogError("invalid_options", {
+        message: "--customers runs the request in each customer tenant, but Partner Center is called in the partner's own tenant (with the customer's id in the path, e.g. /v1/customers/{id}/subscriptions).",
+        hint: "Pass a Microsoft Graph URL (or another API's URL with --scope) to --customers, or call Partner Center once without --customers.",
+      });
+    }
 
     progress.step(`Listing customers (GET ${where.partnerCenterEndpoint}/v1/customers, every page)`);
     const listed = await listPartnerCenterCustomers(partner, deadline.signal);
