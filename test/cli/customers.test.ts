@@ -104,6 +104,28 @@ describe("call --customers", () => {
   });
 });
 
+describe("customers without DelegatedAdminRelationship.Read.All", () => {
+  it("names the permission and the steps that add it, still reports consent and access, and exits 3", async () => {
+    const narrow = await startStandIns({ customers: defaultEstate().slice(0, 5), partnerGraphScopes: ["User.Read"] });
+    try {
+      seedRefreshToken(narrow);
+      const result = await runCli("customers", ["--outputs", writeOutputsFile(narrow), "--json"], narrow.childEnv());
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain("lacks the delegated permission DelegatedAdminRelationship.Read.All");
+      expect(result.stderr).toContain("pulumi config set --path 'graphScopes[0]' DelegatedAdminRelationship.Read.All");
+      expect(result.stderr).toContain("npm run bootstrap");
+      const doc = JSON.parse(result.stdout) as { gdapUnavailable: { reason: string }; customers: Health[] };
+      expect(doc.gdapUnavailable.reason).toBe("permission");
+      const byName = Object.fromEntries(doc.customers.map((c) => [c.displayName.split(" ")[0], c]));
+      expect(byName.Litware!.consent.state).toBe("missing");
+      expect(byName.Tailspin!.consent.state).toBe("stale");
+      expect(byName.Fabrikam!.verdict).toBe("ok");
+    } finally {
+      await narrow.stop();
+    }
+  });
+});
+
 describe("call --customers with a Partner Center path", () => {
   it("is refused before any token request: Partner Center is called in the partner's own tenant", async () => {
     const before = s.entra.tokenRequests.length;
