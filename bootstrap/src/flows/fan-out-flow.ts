@@ -113,7 +113,9 @@ export async function runFanOut(options: FanOutFlowOptions): Promise<FanOutResul
 function failureLine(who: { tenantId: string; displayName: string }, error: unknown): Extract<FanOutLine, { ok: false }> {
   if (error instanceof ApiCallError) {
     const { code } = serviceError(error.answer.json);
-    return { ...who, status: error.answer.status, ok: false, error: { code: code ?? `http_${error.answer.status}`, message: error.message.split("\n")[0]!, requestId: error.answer.requestId } };
+    // Graph's own request-id is what Microsoft support asks for; Partner Center echoes our MS-RequestId.
+    const requestId = error.answer.headers.get("request-id") ?? error.answer.requestId;
+    return { ...who, status: error.answer.status, ok: false, error: { code: code ?? `http_${error.answer.status}`, message: error.message.split("\n")[0]!, requestId } };
   }
   const code = error instanceof SamError ? error.code : "unexpected_error";
   return { ...who, status: null, ok: false, error: { code, message: (error instanceof Error ? error.message : String(error)).split("\n")[0]!, requestId: null } };
