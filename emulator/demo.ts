@@ -108,6 +108,23 @@ function prettyJson(text: string): string {
   }
 }
 
+/** One short line per NDJSON line of `call --customers` (the bodies are long): the customer and how it answered. */
+function ndjsonSummary(stdout: string): string {
+  return stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        const l = JSON.parse(line) as { displayName?: string; ok?: boolean; status?: number | null; error?: { code?: string } };
+        return `  ${l.ok ? "✔" : "✖"} ${l.displayName ?? "?"}: ${l.ok ? `HTTP ${l.status}` : (l.error?.code ?? "failed")}`;
+      } catch {
+        return `  ${line.slice(0, 120)}`;
+      }
+    })
+    .join("\n");
+}
+
 /** Runs the demo; resolves with each step's result (`ok` when every step exited as expected). */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
@@ -178,10 +195,22 @@ ${lines.map((l) => `  | ${l}`).join("\n")}\n` : "✖ The webhook received nothin
     if (token.stdout) write(`(an access token of ${token.stdout.trim().length} characters was printed on stdout; not shown here)\n`);
     const call = await step("call sends a Partner Center API request with the stored identity.", ["call", "/v1/customers", ...target], 0, { deadlineMs: STEP_DEADLINE_MS, captureStdout: true });
     write(`${prettyJson(call.stdout)}\n`);
+    await step(
+      "customers shows the access health of every customer — GDAP, consent, access — with a verdict and the next step; the estate has one customer in each state, so it exits 3.",
+      ["customers", ...target],
+      3,
+    );
+    const fanOut = await step(
+      "call --customers runs one Microsoft Graph request in every customer tenant, one NDJSON line per customer as it completes; the customers that cannot answer make it exit 1.",
+      ["call", "--customers", "all", `${emu.graphEndpoint}/v1.0/organization`, ...target],
+      1,
+      { deadlineMs: STEP_DEADLINE_MS, captureStdout: true },
+    );
+    write(`${ndjsonSummary(fanOut.stdout)}\n`);
   } finally {
     await emu.close();
   }
-  const ok = steps.length === 7 && steps.every((s) => s.ok);
+  const ok = steps.length === 9 && steps.every((s) => s.ok);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   write(
     [
@@ -189,7 +218,8 @@ ${lines.map((l) => `  | ${l}`).join("\n")}\n` : "✖ The webhook received nothin
       ok ? `✔ Demo finished in ${seconds} s: every step behaved as expected.` : `✖ Demo finished in ${seconds} s: ${steps.filter((s) => !s.ok).length} step(s) did not behave as expected (see above).`,
       "",
       "What you saw: the state before the bootstrap (and the Teams card it sends), the MFA sign-in storing the first refresh token in Key Vault,",
-      "a healthy status, a refresh rotating the token, an access token for other tools, and a Partner Center call.",
+      "a healthy status, a refresh rotating the token, an access token for other tools, a Partner Center call,",
+      "the health of every customer, and one Graph request fanned out to every customer tenant.",
       "",
       "On real Azure:",
       "  - `pulumi up` creates the app registration, its client secret and the Key Vault (here the emulator made them).",

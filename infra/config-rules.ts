@@ -4,6 +4,7 @@
  * text breaks; each carries an example of a good value for the error message.
  */
 import { isGuid } from "../bootstrap/src/core/validate";
+import { closestRoleName, roleTemplateId } from "../bootstrap/src/core/entra-roles";
 
 /** The outcome of parsing one value. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; rule: string };
@@ -184,6 +185,23 @@ export const ipv4Range: ItemRule = {
     const network = Math.floor(address / size) * size;
     if (network !== address) return fail("has host bits set: the address must be the first of its CIDR range");
     return pass(item);
+  },
+};
+
+/** A customer's Entra tenant id; normalised to lower case. */
+export const customerTenantId: ItemRule = {
+  describe: "customer tenant ids (GUIDs)",
+  check: (item) => (isGuid(item) ? pass(item.toLowerCase()) : fail("is not a GUID")),
+};
+
+/** An Entra built-in role, by display name (e.g. `User Administrator`) or role template id; normalised to the template id. */
+export const gdapRole: ItemRule = {
+  describe: "Entra built-in role names or role template ids",
+  check: (item) => {
+    const id = roleTemplateId(item);
+    if (id) return pass(id);
+    const near = closestRoleName(item);
+    return fail(`is not an Entra built-in role name${near ? ` (did you mean "${near}"?)` : ""}; pass the role template id for a role not listed`);
   },
 };
 

@@ -29,6 +29,12 @@ export interface StackConfig {
   multiTenant: boolean;
   /** Delegated Graph scope names the app gets in customer tenants (the `consent` command grants them there). */
   customerGraphScopes: string[];
+  /** Customer tenant ids `customers`, `call --customers` and `consent --all` cover; empty = every customer. */
+  customerInclude: string[];
+  /** Customer tenant ids those commands leave out. */
+  customerExclude: string[];
+  /** Entra role template ids every customer's GDAP must grant (`customers` names the missing ones); empty = not checked. */
+  gdapRoles: string[];
   /**
    * Entra object ids that own the app registrations and get Key Vault Secrets Officer.
    * Empty: the identity running `pulumi up` does.
@@ -72,6 +78,9 @@ export const PROJECT_SETTINGS = {
   graphScopes: [] as string[],
   multiTenant: false,
   customerGraphScopes: [] as string[],
+  customerInclude: [] as string[],
+  customerExclude: [] as string[],
+  gdapRoles: [] as string[],
   administrators: [] as string[],
   secretReaders: [] as string[],
   secretWriters: [] as string[],
@@ -186,6 +195,9 @@ export function parseStackConfig(
     graphScopes: setting("graphScopes", rules.listOf(rules.graphScopeName, ["DelegatedAdminRelationship.ReadWrite.All"])),
     multiTenant: setting("multiTenant", rules.flag),
     customerGraphScopes: setting("customerGraphScopes", rules.listOf(rules.graphScopeName, ["Directory.Read.All", "User.Read.All"])),
+    customerInclude: setting("customerInclude", rules.listOf(rules.customerTenantId, ["00000000-0000-0000-0000-000000000000"])),
+    customerExclude: setting("customerExclude", rules.listOf(rules.customerTenantId, ["00000000-0000-0000-0000-000000000000"])),
+    gdapRoles: setting("gdapRoles", rules.listOf(rules.gdapRole, ["User Administrator", "Security Reader"])),
     administrators: setting("administrators", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
     secretReaders: setting("secretReaders", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
     secretWriters: setting("secretWriters", rules.listOf(rules.objectId, ["00000000-0000-0000-0000-000000000000"])),
@@ -270,6 +282,9 @@ export function parseStackConfig(
     graphScopes: (config.graphScopes ?? []).filter((name) => !SIGN_IN_SCOPE_NAMES.has(name)),
     multiTenant: config.multiTenant ?? PROJECT_SETTINGS.multiTenant,
     customerGraphScopes: config.customerGraphScopes ?? [],
+    customerInclude: config.customerInclude ?? [],
+    customerExclude: config.customerExclude ?? [],
+    gdapRoles: config.gdapRoles ?? [],
     administrators,
     secretReaders: config.secretReaders ?? [],
     secretWriters: config.secretWriters ?? [],

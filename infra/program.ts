@@ -34,6 +34,12 @@ export interface StackOutputs {
   multiTenant: boolean;
   /** Delegated Graph scope names the `consent` command grants the app in customer tenants. */
   customerGraphScopes: string[];
+  /** Config customerInclude: the customer tenant ids the fleet commands cover (empty = all). */
+  customerInclude: string[];
+  /** Config customerExclude: the customer tenant ids the fleet commands leave out. */
+  customerExclude: string[];
+  /** Config gdapRoles as Entra role template ids: the roles every customer must grant. */
+  gdapRoles: string[];
   /** Client id of the GitHub Actions refresher identity; only when `githubRepository` and `githubEnvironment` are configured. */
   refresherClientId?: pulumi.Output<string>;
   /** Client id of the identity that runs `pulumi up` from GitHub Actions; only when `githubDeployEnvironment` is configured. */
@@ -194,6 +200,9 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
       .apply(([tenantId, clientId]) => adminConsentUrl(config.authorityHost, tenantId, clientId)),
     multiTenant: config.multiTenant,
     customerGraphScopes: config.customerGraphScopes,
+    customerInclude: config.customerInclude,
+    customerExclude: config.customerExclude,
+    gdapRoles: config.gdapRoles,
     ...(refresher ? { refresherClientId: refresher.clientId } : {}),
     ...(deployer ? { deployerClientId: deployer.clientId } : {}),
     ...(alerts ? { alertActionGroupId: alerts.actionGroupId, alertsSince: alerts.since } : {}),

@@ -21,3 +21,8 @@ export { buildMessage, shouldNotify, type NotifyEvent, type NotifyMessage, type 
 export { SIGNATURE_HEADER, signBody } from "./notify/payloads";
 export { NOTIFY_ENV, NOTIFY_SECRET_ENV, parseTargets, type NotifyTarget } from "./notify/targets";
 export { runNotifyTest, type NotifyTestOptions } from "./flows/notify-flow";
+export { forEachCustomer, type ForEachCustomerOptions } from "./fleet/for-each-customer";
+export type { CustomerContext, CustomerResult, FleetSummary } from "./fleet/fleet";
+export type { FleetCustomer } from "./fleet/selection";
+export { shardOf, type Shard } from "./fleet/shard";
+export { HostThrottle } from "./core/host-throttle";

@@ -18,6 +18,7 @@ import { forbiddenModules, loadedModules, withModuleRecorder } from "../support/
 import { CLI_MAIN, runCli, startCli, type CliName } from "../support/run-cli";
 import { startStandIns, type StandIns } from "../support/stand-ins";
 import { freeLoopbackPort } from "../support/free-port";
+import { fleetRows } from "./fleet-bench";
 
 const RUNS = 7;
 /** Cached calls per warm sample. */
@@ -209,6 +210,8 @@ async function benchmark(): Promise<void> {
     const demo = await repeat(DEMO_RUNS, () => timeCommand("demo", ["--unattended"], env));
     const estate500 = await repeat(3, () => timeEmulatorStart(ESTATE, env));
 
+    const fleet = await fleetRows(3);
+
     const baselineMs = median(baseline);
     printTable(
       [
@@ -221,6 +224,7 @@ async function benchmark(): Promise<void> {
         { name: `${CONCURRENT} concurrent cold getAccessToken()`, samples: concurrent, unit: "ms", note: `token requests/vault writes per run: ${concurrentCounts.join(", ")}` },
         { name: "npm run demo -- --unattended, whole", samples: demo, unit: "ms", target: 15_000, note: "its own emulator, then status, bootstrap, status, refresh, token, call" },
         { name: `emulator --customers ${ESTATE}: start to endpoints printed`, samples: estate500, unit: "ms", target: 5_000, note: "a new process: CA, four services, the estate in Entra, Partner Center and Graph" },
+        ...fleet,
       ],
       baselineMs,
     );

@@ -30,6 +30,8 @@ const STEPS = [
   ["refresh --outputs ", 0],
   ["token --outputs ", 0],
   ["call /v1/customers --outputs ", 0],
+  ["customers --outputs ", 3],
+  ["call --customers all ", 1],
 ] as const;
 
 describe("npm run demo", () => {
@@ -74,9 +76,9 @@ describe("npm run demo", () => {
   });
 
   it("exits 1 and names the step when one does not behave as expected, and still runs the others", async () => {
-    // A preload in every Node process the demo starts makes `call` exit 5 before it does anything.
+    // A preload in every Node process the demo starts makes `call /v1/customers` exit 5 before it does anything.
     const breakCall = path.join(scratch, "break-call.cjs");
-    writeFileSync(breakCall, 'if (process.argv.includes("call")) process.exit(5);\n');
+    writeFileSync(breakCall, 'if (process.argv.includes("call") && process.argv.includes("/v1/customers")) process.exit(5);\n');
     const env = demoEnv({ CI: "true" });
     const failed = await runCli("demo", [], { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS} --require ${breakCall}` });
     expect(failed.code, failed.stdout + failed.stderr).toBe(1);

@@ -35,6 +35,8 @@ export interface StartStandInsOptions {
   customers?: EmulatedCustomerOptions[];
   /** Register the app as multi-tenant (AzureADMultipleOrgs). Default: true when `customers` are given, else false. */
   multiTenant?: boolean;
+  /** The Graph scopes an admin consented to in the partner tenant (default every one). */
+  partnerGraphScopes?: string[];
 }
 
 /** A customer tenant of the partner (GDAP), as {@link startStandIns} sets it up. */
@@ -94,6 +96,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
     customers: options.customers,
     multiTenant: options.multiTenant,
+    partnerGraphScopes: options.partnerGraphScopes,
     users: [
       { username: ADMIN_USERNAME, displayName: "Avery Admin", mfa: true },
       ...(options.nonMfaUser ? [{ username: NON_MFA_USERNAME, displayName: "Una User", mfa: false }] : []),

@@ -7,6 +7,9 @@ import { terminalSafe } from "./reporter";
 import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
+import { addFleetOptions, resolveFleetFlags } from "./fleet-options";
+import type { FanOutFlowOptions } from "../flows/fan-out-flow";
+import { parseCustomerLines, readCustomerFile } from "../fleet/selection";
 import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults, addGraphEndpointOption } from "./shared-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
@@ -17,8 +20,11 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers the command sets itself. */
 const RESERVED_HEADERS = new Set(["authorization", "host", "ms-requestid", "ms-correlationid", "content-length"]);
 
-/** What `call` runs with. */
-export type CallCommandOptions = CallFlowOptions;
+/** What `call` runs with: one request, or (`--customers`) the same request in many customer tenants. */
+export type CallCommandOptions = CallFlowOptions | (Omit<FanOutFlowOptions, "onLine"> & { fanOut: true; reporter: import("./reporter").Reporter });
+
+/** `--timeout` default with `--customers` (s): a whole estate takes longer than one call. */
+const FAN_OUT_TIMEOUT = 900;
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -43,7 +49,9 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
     .option("--header <name:value>", "an extra request header, repeatable", collect)
     .option("--all", "follow every next page (Partner Center links.next, Graph @odata.nextLink) and print one document with all items")
     .option("--tenant <tenant>", "a customer tenant (id or verified domain) to get the token in; default the partner's own tenant")
-    .option("--scope <scope>", "the token's scope, repeatable: graph, partner-center or a full scope URI (default: inferred from the host)", collect);
+    .option("--scope <scope>", "the token's scope, repeatable: graph, partner-center or a full scope URI (default: inferred from the host)", collect)
+    .option("--customers <all|ID,...|@FILE>", `run the request in every selected customer tenant and print one NDJSON line per customer (--timeout default ${FAN_OUT_TIMEOUT})`);
+  addFleetOptions(command, { select: false });
   addTargetOptions(command, { vaultUri: true });
   addEndpointOptions(command);
   addGraphEndpointOption(command);
@@ -52,9 +60,18 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
     command,
     (cmd, { reporter, signal }) => {
       const target = cmd.args[0] ?? "";
-      const flags = cmd.opts<{ method: string; body?: string; header?: string[]; all?: boolean; tenant?: string; scope?: string[] }>();
+      const flags = cmd.opts<{ method: string; body?: string; header?: string[]; all?: boolean; tenant?: string; scope?: string[]; customers?: string }>();
       const problems = new OptionProblems();
       const shared = resolveShared(cmd, problems, WAIT);
+      const fleet = resolveFleetFlags(cmd, problems);
+      const customers = flags.customers === undefined ? undefined : parseCustomersFlag(flags.customers, problems);
+      if (flags.customers !== undefined && flags.tenant !== undefined) problems.add("--customers and --tenant are alternatives: pass one of them");
+      if (flags.customers === undefined) {
+        for (const name of ["exclude", "shard", "maxFailures"] as const) {
+          if (cmd.getOptionValueSource(name) === "cli") problems.add(`--${name === "maxFailures" ? "max-failures" : name} works with --customers only`);
+        }
+        if (cmd.getOptionValueSource("concurrency") === "cli") problems.add("--concurrency works with --customers only");
+      }
       const headers: Record<string, string> = {};
       for (const raw of flags.header ?? []) {
         const at = raw.indexOf(":");
@@ -83,6 +100,28 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
       }
       if (flags.all && flags.method !== "GET") problems.add("--all follows pages of a GET; it cannot be combined with --method " + flags.method);
       problems.throwIfAny();
+      if (customers !== undefined) {
+        const timeoutMs = cmd.getOptionValueSource("timeout") === "default" ? FAN_OUT_TIMEOUT * 1000 : shared.timeoutMs;
+        return runF({
+          ...shared,
+          timeoutMs,
+          fanOut: true,
+          customers,
+          exclude: fleet.exclude,
+          shard: fleet.shard,
+          concurrency: fleet.concurrency,
+          maxFailures: fleet.maxFailures,
+          target,
+          method: flags.method as HttpMethod,
+          body,
+          headers,
+          all: flags.all === true,
+          scopes: flags.scope,
+          progress: reporter,
+          reporter,
+          signal,
+        });
+      }
       return runF({
         ...shared,
         target,
@@ -100,6 +139,15 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
   );
 }
 
+/** `--customers all`, `ID,ID,…` (tenant ids or domains) or `@FILE` (one per line). */
+function parseCustomersFlag(value: string, problems: OptionProblems): "all" | string[] {
+  const trimmed = value.trim();
+  if (trimmed.toLowerCase() === "all") return "all";
+  const { values, problems: found } = trimmed.startsWith("@") ? readCustomerFile(trimmed.slice(1), "--customers @FILE") : parseCustomerLines(trimmed.split(",").join("\n"), "--customers");
+  found.forEach((p) => problems.add(p.replace(/, line (\d+)/, trimmed.startsWith("@") ? ", line $1" : " (item $1)")));
+  return values;
+}
+
 function readBody(value: string, problems: OptionProblems): string | undefined {
   if (!value.startsWith("@")) return value;
   try {
@@ -112,6 +160,7 @@ function readBody(value: string, problems: OptionProblems): string | undefined {
 
 /** Runs the call flow and prints the response body on stdout: pretty JSON on a terminal, compact otherwise. */
 export async function callRun(options: CallCommandOptions): Promise<number> {
+  if ("fanOut" in options) return fanOutRun(options);
   const { runCall } = await import("../flows/call-flow.js");
   const result = await runCall(options);
   const tty = process.stdout.isTTY === true;
@@ -125,4 +174,18 @@ export async function callRun(options: CallCommandOptions): Promise<number> {
     process.stdout.write(`${tty ? terminalSafe(text) : text}\n`);
   }
   return ExitCode.Ok;
+}
+
+/** `call --customers`: one NDJSON line per customer on stdout as it completes; exit 1 (naming them on stderr) when any failed. */
+async function fanOutRun(options: Extract<CallCommandOptions, { fanOut: true }>): Promise<number> {
+  const { runFanOut } = await import("../flows/fan-out-flow.js");
+  const { reporter } = options;
+  const result = await runFanOut({ ...options, onLine: (line) => reporter.result([JSON.stringify(line)], line) });
+  if (result.failed.length === 0) {
+    reporter.note(`✔ ${result.succeeded} of ${result.total} customer${result.total === 1 ? "" : "s"} answered.`);
+    return ExitCode.Ok;
+  }
+  const names = result.failed.slice(0, 20).map((f) => `${f.displayName} (${f.tenantId}, ${f.code})`);
+  reporter.warn(`The call failed in ${result.failed.length} of ${result.total} customer tenants: ${names.join(", ")}${result.failed.length > 20 ? ", …" : ""}.`);
+  return ExitCode.Failure;
 }

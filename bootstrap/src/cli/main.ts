@@ -16,6 +16,7 @@ import { ExitCode } from "../core/errors";
 import { bootstrapCommand } from "./bootstrap";
 import { callCommand } from "./call";
 import { consentCommand } from "./consent";
+import { customersCommand } from "./customers";
 import { demoCommand } from "./demo";
 import { emulatorCommand } from "./emulator";
 import { importTokenCommand } from "./import-token";
@@ -41,6 +42,7 @@ export const COMMANDS: ReadonlyArray<() => Command> = [
   tokenCommand,
   callCommand,
   consentCommand,
+  customersCommand,
   emulatorCommand,
   demoCommand,
   notifyCommand,

@@ -69,6 +69,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   public_client_app: entry(Usage, "The app is registered as a public client.", PULUMI_UP),
   redirect_uri_mismatch: entry(Usage, "The redirect URI is not registered on the app.", PULUMI_UP),
   unauthorized_client: entry(Usage, "Entra ID does not allow this app to do this.", PULUMI_UP),
+  customer_not_found: entry(Usage, "A customer named with --customer is not in the estate.", "Check the tenant id or domain against `partner-center-sam customers`, or fix config customerInclude."),
   tenant_not_found: entry(Usage, "Entra ID does not know this tenant.", "Check the tenant id or domain (--tenant): it must be a customer's tenant id or verified domain."),
   unsupported_grant_type: entry(Usage, "Entra ID does not support this grant for the app.", PULUMI_UP),
   // A person must act (exit 3)
@@ -105,7 +106,14 @@ export const ERROR_CATALOGUE = Object.freeze({
    * which only library callers see (`error.exitCode`).
    */
   cancelled: entry(ActionNeeded, "The command was cancelled.", "Run the command again.", "SamError"),
+  gdap_permission_missing: entry(
+    ActionNeeded,
+    "The app cannot read GDAP relationships: its Microsoft Graph token lacks DelegatedAdminRelationship.Read.All.",
+    "Add it: `pulumi config set --path 'graphScopes[0]' DelegatedAdminRelationship.Read.All`, run `pulumi up`, then `npm run bootstrap` so the stored refresh token carries it.",
+    "SamError",
+  ),
   // Failures of the services or the network (exit 1)
+  sweep_failed: entry(Failure, "The sweep could not run: neither Partner Center nor Microsoft Graph answered.", "Check the network path to both services and run the command again."),
   access_token_unreadable: entry(Failure, "The access token could not be read.", RUN_AGAIN),
   api_call_failed: entry(Failure, "The API answered with an error.", "Fix the request and run it again; quote the request and correlation ids if you contact Microsoft support."),
   api_unreachable: entry(Failure, "The API did not answer.", RUN_AGAIN),

@@ -107,6 +107,8 @@ export async function runConsentFromStack(options: ConsentFlowOptions): Promise<
       customerGraphScopes: outputs.customerGraphScopes ?? [],
       customers: options.customers,
       all: options.all,
+      include: outputs.customerInclude,
+      exclude: outputs.customerExclude,
       dryRun: options.dryRun,
       replace: options.replace,
       progress: options.progress,

@@ -46,6 +46,9 @@ export interface ConsentOptions {
   customers?: readonly string[];
   /** `--all`: every customer from `GET /v1/customers`. */
   all?: boolean;
+  /** With `all`: config customerInclude (tenant ids; empty = every customer) and customerExclude. */
+  include?: readonly string[];
+  exclude?: readonly string[];
   /** Show what would be done; change nothing. */
   dryRun?: boolean;
   /** Replace an existing consent (DELETE, then POST). */
@@ -95,6 +98,9 @@ export async function runConsent(options: ConsentOptions): Promise<CustomerConse
     const { body } = await client.call({ target: "/v1/customers", all: true });
     const items = (body as { items?: Array<{ id?: unknown; companyProfile?: { tenantId?: unknown } }> } | undefined)?.items ?? [];
     customers = items.map((c) => c.companyProfile?.tenantId ?? c.id).filter((id): id is string => typeof id === "string");
+    const include = new Set((options.include ?? []).map((id) => id.toLowerCase()));
+    const exclude = new Set((options.exclude ?? []).map((id) => id.toLowerCase()));
+    customers = customers.filter((id) => (include.size === 0 || include.has(id.toLowerCase())) && !exclude.has(id.toLowerCase()));
     options.progress?.step(`${customers.length} customer${customers.length === 1 ? "" : "s"} found.`);
   }
 

@@ -15,6 +15,7 @@ import { randomUUID } from "node:crypto";
 import { partnerCenterScope } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
 import { ExitCode, SamError, ServiceError } from "../core/errors";
+import { HostPaused, type HostThrottle } from "../core/host-throttle";
 import { terminalSafe } from "../core/terminal";
 import {
   DEFAULT_TRANSIENT_BUDGET_MS,
@@ -28,6 +29,9 @@ import {
   type Classification,
 } from "../core/retry";
 import { trimTrailingSlash } from "../core/validate";
+import { nextPage } from "./next-page";
+
+export { nextPage };
 
 /** The Microsoft Graph endpoint of the public cloud. */
 export const PUBLIC_GRAPH_ENDPOINT = "https://graph.microsoft.com";
@@ -67,6 +71,12 @@ export interface ApiClientOptions {
   transientBudgetMs?: number;
   /** Told before each wait, so a command can say why it waits. */
   onRetry?: (message: string) => void;
+  /**
+   * Shared by every client of a run over many customers: a 429 with Retry-After
+   * from one pauses every request to that host until it passes. Default: none
+   * (each request honours its own Retry-After only).
+   */
+  throttle?: HostThrottle;
 }
 
 /** One request. */
@@ -282,8 +292,14 @@ export class ApiClient {
     const url = resolved.url.toString();
     const what = `${resolved.service === "other" ? resolved.url.host : `${resolved.service} ${resolved.url.host}`} (${method} ${resolved.url.pathname})`;
     let forceRefresh = false;
+    const throttle = this.options.throttle;
+    const host = resolved.url.host;
     for (let attempt = 0; ; attempt++) {
+      if (throttle?.remainingMs(host)) await throttle.waitWithin(host, this.options.deadline ?? Deadline.none(), request.signal);
       const answer = await this.withTransientRetries(what, method, request.signal, async (signal) => {
+        // Another worker got a 429 from this host since the last look: wait with it (counted as a transient wait).
+        const paused = throttle?.remainingMs(host) ?? 0;
+        if (paused > 0) throw new HostPaused(host, paused);
         const token = await this.options.getToken({ scopes: resolved.scopes, tenantId: request.tenantId, forceRefresh, signal: request.signal });
         const headers = new Headers(request.headers);
         headers.delete("authorization");
@@ -300,6 +316,8 @@ export class ApiClient {
         if (isTransientStatus(response.status)) {
           const retryAfter = parseRetryAfter(response.headers.get("retry-after"));
           // The server's own value: retry.ts honours it while the deadline allows, and reports it when it cannot.
+          // A 429 also pauses every request of the run to this host (the shared throttle, when there is one).
+          if (response.status === 429 && retryAfter !== undefined) throttle?.pause(host, retryAfter);
           throw new TransientAnswer(result, retryAfter);
         }
         return result;
@@ -332,11 +350,11 @@ export class ApiClient {
         requestTimeoutMs: this.options.requestTimeoutMs,
         policies: { transient: { budgetMs: this.options.transientBudgetMs ?? DEFAULT_TRANSIENT_BUDGET_MS } },
         classify: (error): Classification | undefined => {
-          if (error instanceof TransientAnswer) return { concern: "transient", retryAfterMs: error.retryAfterMs };
+          if (error instanceof TransientAnswer || error instanceof HostPaused) return { concern: "transient", retryAfterMs: error.retryAfterMs };
           return isTransientNetworkError(error) ? { concern: "transient" } : undefined;
         },
         onRetry: ({ delayMs, error }) =>
-          this.options.onRetry?.(`${what} ${error instanceof TransientAnswer ? `answered HTTP ${error.answer.status}` : "did not answer"}; retrying in ${Math.ceil(delayMs / 1000)} s.`),
+          this.options.onRetry?.(`${what} ${error instanceof TransientAnswer ? `answered HTTP ${error.answer.status}` : error instanceof HostPaused ? "is throttling this app" : "did not answer"}; retrying in ${Math.ceil(delayMs / 1000)} s.`),
       });
     } catch (error) {
       if (callerSignal?.aborted) throw abortError(callerSignal.reason);
@@ -370,30 +388,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The next page of a collection: Partner Center's `links.next` (`uri` relative to
- * the API version, with its `MS-ContinuationToken` in `headers`) or Graph's
- * absolute `@odata.nextLink`. Undefined on the last page.
- */
-export function nextPage(body: unknown, current: URL): { url: string; headers: Record<string, string> } | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const o = body as Record<string, unknown>;
-  const odata = o["@odata.nextLink"];
-  if (typeof odata === "string" && odata !== "") return { url: new URL(odata, current).toString(), headers: {} };
-  const links = o.links as { next?: { uri?: unknown; headers?: unknown } } | undefined;
-  const next = links?.next;
-  if (typeof next?.uri !== "string" || next.uri === "") return undefined;
-  const headers: Record<string, string> = {};
-  if (Array.isArray(next.headers)) {
-    for (const h of next.headers as Array<{ key?: unknown; value?: unknown }>) {
-      if (typeof h?.key === "string" && typeof h.value === "string" && !/^authorization$/i.test(h.key)) headers[h.key] = h.value;
-    }
-  }
-  // Partner Center's link URIs leave out the version segment (/customers?…), which the request had (/v1/customers).
-  const version = /^\/v\d+(?=\/)/.exec(current.pathname)?.[0] ?? "";
-  const uri = next.uri;
-  const path = uri.startsWith("/") && version && !uri.startsWith(`${version}/`) ? `${version}${uri}` : uri;
-  return { url: new URL(path, current).toString(), headers };
 }

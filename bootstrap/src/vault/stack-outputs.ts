@@ -26,6 +26,12 @@ export interface StackOutputs {
   alertActionGroupId?: string;
   /** Optional, with `alertActionGroupId`: when the alerts were first deployed (ISO 8601). */
   alertsSince?: string;
+  /** Optional: config customerInclude — the customer tenant ids `customers`, `call --customers` and `consent --all` cover (empty = all). */
+  customerInclude?: string[];
+  /** Optional: config customerExclude — customer tenant ids those commands leave out. */
+  customerExclude?: string[];
+  /** Optional: config gdapRoles as Entra role template ids — the roles every customer must grant (`customers` checks them). */
+  gdapRoles?: string[];
 }
 
 /** Where to read the outputs from. */
@@ -171,6 +177,9 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     check("alertActionGroupId", typeof o.alertActionGroupId === "string" && /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i.test(o.alertActionGroupId), "an Azure Monitor action group resource id");
   }
   if (o.alertsSince !== undefined) check("alertsSince", typeof o.alertsSince === "string" && !Number.isNaN(Date.parse(o.alertsSince)), "an ISO 8601 time");
+  for (const name of ["customerInclude", "customerExclude", "gdapRoles"] as const) {
+    if (o[name] !== undefined) check(name, Array.isArray(o[name]) && (o[name] as unknown[]).every(isGuid), name === "gdapRoles" ? "an array of Entra role template ids (GUIDs)" : "an array of customer tenant ids (GUIDs)");
+  }
   if (problems.length > 0) {
     throw catalogError("stack_outputs_invalid", { message: `The stack outputs are missing or malformed:\n  - ${problems.join("\n  - ")}`, hint: RUN_PULUMI_UP });
   }
@@ -194,5 +203,8 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     ...(Array.isArray(o.customerGraphScopes) ? { customerGraphScopes: [...(o.customerGraphScopes as string[])] } : {}),
     ...(typeof o.alertActionGroupId === "string" ? { alertActionGroupId: o.alertActionGroupId } : {}),
     ...(typeof o.alertsSince === "string" ? { alertsSince: o.alertsSince } : {}),
+    ...(Array.isArray(o.customerInclude) ? { customerInclude: (o.customerInclude as string[]).map((id) => id.toLowerCase()) } : {}),
+    ...(Array.isArray(o.customerExclude) ? { customerExclude: (o.customerExclude as string[]).map((id) => id.toLowerCase()) } : {}),
+    ...(Array.isArray(o.gdapRoles) ? { gdapRoles: (o.gdapRoles as string[]).map((id) => id.toLowerCase()) } : {}),
   };
 }

@@ -62,6 +62,16 @@ describe("consent", () => {
     expect(s.partnerCenter.calls.filter((c) => c.path === "/v1/customers")).toHaveLength(3);
   });
 
+  it("with all, honours the stack's customerInclude and customerExclude", async () => {
+    for (let i = 0; i < 4; i++) s.partnerCenter.addCustomer();
+    const ids = s.partnerCenter.customers.map((c) => c.id);
+
+    const results = await consent({ all: true, include: [ids[0]!.toUpperCase(), ids[1]!, ids[2]!], exclude: [ids[1]!] });
+
+    expect(results.map((r) => r.customer)).toEqual([ids[0], ids[2]]);
+    expect(posts()).toHaveLength(2);
+  });
+
   it("with a dry run, lists what it would do and posts nothing", async () => {
     for (let i = 0; i < 3; i++) s.partnerCenter.addCustomer();
 
