@@ -24,8 +24,12 @@ export interface StackOutputs {
   scopes: string[];
   authorityHost: string;
   partnerCenterEndpoint: string;
-  /** RFC 3339 end date of the current client secret. */
-  clientSecretExpiresAt: pulumi.Output<string>;
+  /** RFC 3339 end date of the current client secret; only with `appCredential: secret`. */
+  clientSecretExpiresAt?: pulumi.Output<string>;
+  /** RFC 3339 end date of the current certificate; only with `appCredential: certificate`. */
+  clientCertificateExpiresAt?: pulumi.Output<string>;
+  /** SHA-256 thumbprint (hex) of the current certificate, as Entra ID lists it; only with `appCredential: certificate`. */
+  clientCertificateThumbprint?: pulumi.Output<string>;
   adminConsentUrl: pulumi.Output<string>;
   /** Whether the app is multi-tenant (`AzureADMultipleOrgs`): the `consent` command refuses a single-tenant app. */
   multiTenant: boolean;
@@ -52,7 +56,7 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
   const azure = authorization.getClientConfigOutput({ parent });
   const entra = azuread.getClientConfigOutput({ parent });
   const tags = stackTags(config.project, config.stack);
-  const secretNames: SecretNames = { ...DEFAULT_SECRET_NAMES };
+  const secretNames: SecretNames = secretNamesFor(config.appCredential);
 
   // With administrators configured, nothing below depends on who runs `pulumi up`.
   const administrators: pulumi.Input<pulumi.Input<string>[]> = config.administrators.length === 0 ? [entra.objectId] : appOwners(config.project, config.administrators, parent);
@@ -112,6 +116,7 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
       multiTenant: config.multiTenant,
       customerGraphScopes: config.customerGraphScopes,
       grantAdminConsent: config.grantAdminConsent,
+      appCredential: config.appCredential,
       clientSecretRotationDays: config.clientSecretRotationDays,
       clientSecretGraceDays: config.clientSecretGraceDays,
     },
@@ -126,8 +131,17 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
       secretNames,
       clientId: app.clientId,
       tenantId: entra.tenantId,
-      clientSecret: app.clientSecret,
-      clientSecretExpiresAt: app.clientSecretExpiresAt,
+      ...(app.clientSecret && app.clientSecretExpiresAt ? { clientSecret: { value: app.clientSecret, expiresAt: app.clientSecretExpiresAt } } : {}),
+      ...(app.clientCertificate
+        ? {
+            clientCertificate: {
+              pem: app.clientCertificate.pem,
+              expiresAt: app.clientCertificate.expiresAt,
+              thumbprintSha256: app.clientCertificate.thumbprintSha256,
+              registration: app.clientCertificate.registration,
+            },
+          }
+        : {}),
       tags,
       roleAssignments: vault.roleAssignments,
     },
@@ -161,7 +175,10 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     scopes: [partnerCenterScope(config.partnerCenterEndpoint)],
     authorityHost: config.authorityHost,
     partnerCenterEndpoint: config.partnerCenterEndpoint,
-    clientSecretExpiresAt: app.clientSecretExpiresAt,
+    ...(app.clientSecretExpiresAt ? { clientSecretExpiresAt: app.clientSecretExpiresAt } : {}),
+    ...(app.clientCertificate
+      ? { clientCertificateExpiresAt: app.clientCertificate.expiresAt, clientCertificateThumbprint: app.clientCertificate.thumbprintSha256 }
+      : {}),
     adminConsentUrl: pulumi
       .all([entra.tenantId, app.clientId])
       .apply(([tenantId, clientId]) => adminConsentUrl(config.authorityHost, tenantId, clientId)),
@@ -170,6 +187,15 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     ...(refresher ? { refresherClientId: refresher.clientId } : {}),
     ...(deployer ? { deployerClientId: deployer.clientId } : {}),
   };
+}
+
+/**
+ * The vault secret names for a credential kind: the certificate's or the client
+ * secret's, never both, so the commands use exactly what the stack maintains.
+ */
+export function secretNamesFor(appCredential: StackConfig["appCredential"]): SecretNames {
+  const { clientSecret, clientCertificate, ...common } = DEFAULT_SECRET_NAMES;
+  return appCredential === "certificate" ? { ...common, clientCertificate } : { ...common, clientSecret };
 }
 
 /**
