@@ -1,6 +1,6 @@
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as pulumi from "@pulumi/pulumi";
-import { CLIENT_CERTIFICATE_CONTENT_TYPE, SecretNames } from "../bootstrap/src/core/contract";
+import { CERTIFICATE_THUMBPRINT_TAG, CLIENT_CERTIFICATE_CONTENT_TYPE, SecretNames } from "../bootstrap/src/core/contract";
 import { unixSeconds } from "./secret-rotation";
 
 /** Content types of the secrets the stack writes (the bootstrap's refresh token uses `application/x-refresh-token`). */
@@ -11,9 +11,6 @@ export const SECRET_CONTENT_TYPES = {
   /** The private key (PKCS#8) followed by the certificate, both PEM. */
   clientCertificate: CLIENT_CERTIFICATE_CONTENT_TYPE,
 } as const;
-
-/** Tag on the certificate secret naming its certificate's SHA-256 thumbprint (hex), so `status` can show it without reading the key. */
-export const CERTIFICATE_THUMBPRINT_TAG = "thumbprintSha256";
 
 /** Arguments of {@link VaultSecrets}. */
 export interface VaultSecretsArgs {

@@ -29,7 +29,10 @@ export interface RegisterAppOptions {
   /** Sign-in audience AzureADMultipleOrgs: the app can be consented into other tenants (default false: AzureADMyOrg). */
   multiTenant?: boolean;
   clientId: string;
-  clientSecret: string;
+  /** The client secret (a password credential); none for an app that authenticates with a certificate. */
+  clientSecret?: string;
+  /** Certificates (PEM) registered as key credentials: client assertions signed with their keys are accepted. */
+  certificates?: string[];
   redirectUris: string[];
   displayName?: string;
   applicationObjectId?: string;

@@ -44,6 +44,9 @@ export const REFRESH_TOKEN_LIFETIME_DAYS = 90;
 /** Content type of the certificate secret: the PEM private key followed by the PEM certificate. */
 export const CLIENT_CERTIFICATE_CONTENT_TYPE = "application/x-pem-file";
 
+/** Tag on the certificate secret with the certificate's SHA-256 thumbprint (hex), so `status` shows it without reading the key. */
+export const CERTIFICATE_THUMBPRINT_TAG = "thumbprintSha256";
+
 /** Content type of the refresh-token secret. */
 export const REFRESH_TOKEN_CONTENT_TYPE = "application/x-refresh-token";
 

@@ -1,4 +1,5 @@
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
+import { credentialSecret, usedCredential } from "./credential-errors";
 import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
@@ -18,7 +19,7 @@ export interface RefreshTokenRotatorOptions {
   /** Clock, for tags and expiry. */
   now?: () => Date;
   /**
-   * Told every secret value the rotator handles (client secret, stored and
+   * Told every secret value the rotator handles (client secret or certificate key, stored and
    * rotated refresh tokens, access token), so a command can keep them off screen.
    */
   onSecret?: (value: string) => void;
@@ -138,12 +139,12 @@ export class RefreshTokenRotator {
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer));
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      // A rotated or expired client secret: read the vault again once and retry with the new one.
-      if (!isClientSecretRejection(error)) throw this.explain(error, customer);
+      // A rotated or expired client secret or certificate: read the vault again once and retry with the new one.
+      if (!isClientSecretRejection(error)) throw this.explain(error, credentials, customer);
       this.credentials = undefined;
       credentials = await untilAborted(this.appCredentials(), signal);
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer)).catch((retryError: unknown) => {
-        throw signal?.aborted ? signal.reason : this.explain(retryError, customer);
+        throw signal?.aborted ? signal.reason : this.explain(retryError, credentials, customer);
       });
     }
     // Entra ID has answered: from here on the signal is ignored, so a rotated refresh token is always stored.
@@ -227,7 +228,7 @@ export class RefreshTokenRotator {
   }
 
   private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[], customerTenant?: string): Promise<AuthenticationResult | null> {
-    this.onSecret(credentials.clientSecret);
+    this.onSecret(credentialSecret(credentials));
     if (customerTenant) {
       if (this.customerApp?.credentials !== credentials) {
         this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
@@ -240,7 +241,7 @@ export class RefreshTokenRotator {
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
   }
 
-  private explain(error: unknown, customerTenant?: string): unknown {
+  private explain(error: unknown, credentials: AppCredentials, customerTenant?: string): unknown {
     const name = (error as { name?: unknown } | null)?.name;
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
@@ -251,7 +252,7 @@ export class RefreshTokenRotator {
         hint: "Check the network path to the authority host (--authority-host, AZURE_AUTHORITY_HOST or the stack's authorityHost) and run the command again; the stored refresh token is still valid.",
       });
     }
-    return explainEntraError(error, { phase: "refresh", customerTenant });
+    return explainEntraError(error, { phase: "refresh", customerTenant, credential: usedCredential(credentials) });
   }
 }
 

@@ -3,6 +3,7 @@ import { catalogError } from "../core/error-catalogue";
 import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "../entra/jwt-claims";
 import { signInInteractively } from "../sign-in/interactive-sign-in";
 import { createMsalApp } from "../entra/msal-app";
+import { credentialSecret, usedCredential } from "../entra/credential-errors";
 import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center/partner-center";
 import type { InteractiveProgress } from "../core/progress";
 import { Deadline } from "../core/retry";
@@ -95,7 +96,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
 
   reporter.step(`Reading the app's credentials from ${outputs.keyVaultUri}`);
   const credentials = await store.readAppCredentials();
-  reporter.protect(credentials.clientSecret);
+  reporter.protect(credentialSecret(credentials));
   const mismatched = (["clientId", "tenantId"] as const).filter((k) => credentials[k].toLowerCase() !== outputs[k].toLowerCase());
   if (mismatched.length > 0) {
     throw catalogError("vault_outputs_mismatch", {
@@ -123,6 +124,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     input: options.input,
     reporter,
     adminConsentUrl: outputs.adminConsentUrl,
+    credential: usedCredential(credentials),
   });
 
   const claims = readAccessTokenClaims(signIn.result.accessToken);

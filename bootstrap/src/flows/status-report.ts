@@ -1,4 +1,4 @@
-import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
+import { CERTIFICATE_THUMBPRINT_TAG, REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import type { Redemption } from "../entra/refresh-token-rotator";
 import type { DeletedSecretInfo, SecretMetadata, VaultStore } from "../vault/vault-store";
 
@@ -59,6 +59,11 @@ export interface StatusAction {
   fix: string;
 }
 
+/** The certificate secret: like the client secret, plus the certificate's SHA-256 thumbprint (from the secret's tag; null without one). */
+export interface CertificateStatus extends ExpiringSecretStatus {
+  thumbprintSha256: string | null;
+}
+
 /** The document `npm run status -- --json` prints (stable field names). */
 export interface StatusReport {
   healthy: boolean;
@@ -72,7 +77,10 @@ export interface StatusReport {
   probe: ProbeResult | null;
   clientId: SimpleSecretStatus;
   tenantId: SimpleSecretStatus;
-  clientSecret: ExpiringSecretStatus;
+  /** The client secret; absent when the stack's outputs name none (a certificate stack). */
+  clientSecret?: ExpiringSecretStatus;
+  /** The certificate (key and certificate PEM); absent when the stack's outputs name none (a client-secret stack). */
+  clientCertificate?: CertificateStatus;
   refreshToken: RefreshTokenStatus;
   actions: StatusAction[];
 }
@@ -118,7 +126,7 @@ export async function readStatus(options: StatusOptions): Promise<StatusReport> 
   const metadata = await store.readMetadata();
   const deleted = new Map<string, DeletedSecretInfo>();
   for (const name of Object.values(store.secretNames)) {
-    if (metadata.has(name)) continue;
+    if (name === undefined || metadata.has(name)) continue;
     const found = await store.readDeleted(name);
     if (found) deleted.set(name, found);
   }
@@ -159,14 +167,29 @@ export function judgeStatus(
   const clientId = simple(names.clientId);
   const tenantId = simple(names.tenantId);
 
-  const secretMeta = metadata.get(names.clientSecret);
-  const clientSecret = expiring(names.clientSecret, secretMeta, secretMeta?.expiresOn, warnDays, now);
-  if (!secretMeta && deleted.has(names.clientSecret)) {
-    Object.assign(clientSecret, { state: "deleted", scheduledPurgeDate: purgeDate(names.clientSecret) });
-    actions.push({ secret: names.clientSecret, problem: deletedProblem(names.clientSecret), fix: `${recover(names.clientSecret)}, then \`pulumi up\`` });
-  } else if (clientSecret.state !== "ok") {
-    actions.push({ secret: names.clientSecret, problem: describe(clientSecret), fix: "pulumi up (rotate now with `pulumi up --replace` on the app password)" });
-  }
+  // The app credential(s) the outputs name, judged alike: expiry from the secret's `expires` (= the credential's end date).
+  const credential = (name: string, replace: string): ExpiringSecretStatus => {
+    const meta = metadata.get(name);
+    const status = expiring(name, meta, meta?.expiresOn, warnDays, now);
+    if (!meta && deleted.has(name)) {
+      Object.assign(status, { state: "deleted", scheduledPurgeDate: purgeDate(name) });
+      actions.push({ secret: name, problem: deletedProblem(name), fix: `${recover(name)}, then \`pulumi up\`` });
+    } else if (status.state !== "ok") {
+      actions.push({ secret: name, problem: describe(status), fix: `pulumi up (rotate now with \`pulumi up --replace\` on ${replace})` });
+    }
+    return status;
+  };
+  // With both named (`--vault-uri` assumes the default names), the one the vault lacks is not a problem while the other is there.
+  const judged = (name: string | undefined, other: string | undefined): name is string =>
+    name !== undefined && !(other !== undefined && !metadata.has(name) && !deleted.has(name) && metadata.has(other));
+  const clientSecret = judged(names.clientSecret, names.clientCertificate) ? credential(names.clientSecret, "the app password") : undefined;
+  const clientCertificate: CertificateStatus | undefined =
+    !judged(names.clientCertificate, names.clientSecret)
+      ? undefined
+      : {
+          ...credential(names.clientCertificate, "the certificate's private key"),
+          thumbprintSha256: metadata.get(names.clientCertificate)?.tags[CERTIFICATE_THUMBPRINT_TAG] ?? null,
+        };
 
   const tokenMeta = metadata.get(names.refreshToken);
   const lastWrite = tokenMeta?.updatedOn ?? tokenMeta?.createdOn;
@@ -202,7 +225,8 @@ export function judgeStatus(
     probe,
     clientId,
     tenantId,
-    clientSecret,
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(clientCertificate ? { clientCertificate } : {}),
     refreshToken,
     actions,
   };
