@@ -123,8 +123,10 @@ export function createClientCertificate(options: ClientCertificateOptions = {}):
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
   cert.serialNumber = serialNumber();
-  cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
-  cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + 180 * 24 * 3600 * 1000);
+  // X.509 validity has whole seconds (as has Key Vault's `expires`).
+  const seconds = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000);
+  cert.validity.notBefore = seconds(options.notBefore ?? new Date(Date.now() - 60_000));
+  cert.validity.notAfter = seconds(options.notAfter ?? new Date(Date.now() + 180 * 24 * 3600 * 1000));
   const subject = [{ name: "commonName", value: options.commonName ?? "Partner Center SAM" }];
   cert.setSubject(subject);
   cert.setIssuer(subject);

@@ -70,11 +70,17 @@ describe("startEmulator", () => {
     expect(emu.users[0]).toMatchObject({ username: "admin@contoso.example", mfa: true });
     expect(emu.users[0].mfaCode).toMatch(/^\d{6}$/);
     // The vault holds the app's credentials, and no refresh token yet (the state after `pulumi up`).
-    expect(emu.keyVault.latest(emu.outputs.secretNames.clientSecret)?.value).toBe(emu.clientSecret);
+    // By default the app has a certificate, as the stack's default appCredential: key and certificate in the vault, no client secret.
+    const certificate = emu.keyVault.latest(emu.outputs.secretNames.clientCertificate!);
+    expect(certificate?.value).toBe(emu.clientCertificate!.pem);
+    expect(certificate?.contentType).toBe("application/x-pem-file");
+    expect(certificate?.expiresOn?.toISOString()).toBe(emu.outputs.clientCertificateExpiresAt);
+    expect(emu.outputs.secretNames.clientSecret).toBeUndefined();
+    expect(emu.clientSecret).toBeUndefined();
     expect(emu.keyVault.latest(emu.outputs.secretNames.refreshToken)).toBeUndefined();
     const file = emu.writeOutputs();
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(emu.outputs);
-    expect(JSON.stringify(emu.outputs)).not.toContain(emu.clientSecret);
+    expect(JSON.stringify(emu.outputs)).not.toContain("PRIVATE KEY");
   });
 
   it("has every output the Pulumi program always exports, and no other", async () => {
@@ -82,8 +88,12 @@ describe("startEmulator", () => {
     const program = readFileSync(path.join(process.cwd(), "infra", "program.ts"), "utf8");
     const block = program.slice(program.indexOf("export interface StackOutputs"), program.indexOf("\n}\n", program.indexOf("export interface StackOutputs")));
     const always = [...block.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]);
+    const optional = [...block.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1]);
     expect(always.length).toBeGreaterThan(10);
-    expect(Object.keys(emu.outputs).sort()).toEqual(always.sort());
+    // Besides those, the outputs of the app credential it has (the certificate's by default), as the program exports them.
+    const credential = ["clientCertificateExpiresAt", "clientCertificateThumbprint"];
+    expect(optional).toEqual(expect.arrayContaining(credential));
+    expect(Object.keys(emu.outputs).sort()).toEqual([...always, ...credential].sort());
   });
 
   it("gives child processes the CA file and the managed identity the vault accepts", async () => {

@@ -260,7 +260,7 @@ const vaultContentCases: ReliabilityCase[] = [
     expected: { outcome: "exit 1", message: /pulumi up/, vault: "unchanged" },
     setup: (s) => {
       seedRefreshToken(s);
-      s.vault.setSecret(s.outputs.secretNames.clientSecret, s.clientSecret, { enabled: false });
+      s.vault.setSecret(s.outputs.secretNames.clientSecret!, s.clientSecret!, { enabled: false });
     },
     run: (s) => cli(s, "refresh", vaultUriArgs(s)),
   },
@@ -270,7 +270,7 @@ const vaultContentCases: ReliabilityCase[] = [
     expected: { outcome: "exit 2", message: /pulumi up/, vault: "unchanged" },
     setup: (s) => {
       seedRefreshToken(s);
-      s.vault.setSecret(s.outputs.secretNames.clientSecret, "Wrong~SecretValue0123456789abcdefghij");
+      s.vault.setSecret(s.outputs.secretNames.clientSecret!, "Wrong~SecretValue0123456789abcdefghij");
     },
     secrets: ["Wrong~SecretValue0123456789abcdefghij"],
     run: (s) => cli(s, "refresh", vaultUriArgs(s)),

@@ -121,7 +121,7 @@ const lastingRefreshCases: ReliabilityCase[] = [
     expected: { outcome: "exit 1", message: /recover[\s\S]*pulumi up/, vault: "unchanged" },
     setup: (s) => {
       seedRefreshToken(s);
-      s.vault.deleteSecret(s.outputs.secretNames.clientSecret);
+      s.vault.deleteSecret(s.outputs.secretNames.clientSecret!);
     },
     run: (s) => cli(s, "refresh", refreshArgs(s)),
   },
@@ -227,7 +227,7 @@ const entraCases: ReliabilityCase[] = [
       seedRefreshToken(s);
       const replacement = "Rotated~ClientSecret0123456789abcdefghi";
       s.entra.expireClientSecret(s.clientId, replacement);
-      s.vault.setSecret(s.outputs.secretNames.clientSecret, replacement);
+      s.vault.setSecret(s.outputs.secretNames.clientSecret!, replacement);
     },
     run: async (s) => {
       // The command read the old secret first only if it cached it; the stand-in answers 7000222 for the old one.

@@ -147,7 +147,7 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
   const requiredKeys = ["clientId", "tenantId", "refreshToken"] as const;
   // The app credential: a stack names the certificate, the client secret, or (not this stack, but allowed) both.
   const credentialKeys = ["clientCertificate", "clientSecret"] as const;
-  const nameKeys = [...requiredKeys, ...credentialKeys];
+  const nameKeys = ["clientId", "clientSecret", "clientCertificate", "tenantId", "refreshToken"] as const;
   if (typeof names !== "object" || names === null || Array.isArray(names)) {
     check("secretNames", false, `an object with ${requiredKeys.join(", ")} and clientCertificate or clientSecret (Key Vault secret names)`);
   } else {

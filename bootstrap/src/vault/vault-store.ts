@@ -84,12 +84,6 @@ export class VaultStore {
    */
   async readAppCredentials(options: VaultReadOptions = {}): Promise<AppCredentials> {
     const { clientSecret: secretName, clientCertificate: certificateName } = this.secretNames;
-    if (secretName === undefined && certificateName === undefined) {
-      throw catalogError("secret_missing", {
-        message: "The stack outputs name no app credential in the vault (secretNames.clientCertificate or secretNames.clientSecret).",
-        hint: "Run `pulumi up` for this stack and pass its current outputs.",
-      });
-    }
     const both = secretName !== undefined && certificateName !== undefined;
     const credential = (name: string | undefined): Promise<string | undefined> =>
       name === undefined
@@ -108,8 +102,8 @@ export class VaultStore {
     if (certificatePem !== undefined) return { ...ids, clientCertificate: parseClientCertificate(certificatePem, certificateName!) };
     if (clientSecret !== undefined) return { ...ids, clientSecret };
     throw catalogError("secret_missing", {
-      message: `Neither the certificate "${certificateName}" nor the client secret "${secretName}" was found in ${this.keyVaultUri}.`,
-      hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and credential to the vault.",
+      message: `No app credential was found in ${this.keyVaultUri}: the stack outputs name ${both ? `"${certificateName}" and "${secretName}", both missing` : "neither secretNames.clientCertificate nor secretNames.clientSecret"}.`,
+      hint: "Run `pulumi up` for this stack (and pass its current outputs): it writes the app's client id, tenant id and credential to the vault.",
     });
   }
 
