@@ -58,6 +58,10 @@ export async function handleToken(s: EntraState, req: http.IncomingMessage, res:
     tenantId,
     tenantPath,
     status: 200,
+    clientAuthentication: [
+      ...(form.get("client_secret") !== null || basicAuth(req) ? (["client_secret"] as const) : []),
+      ...(form.get("client_assertion") !== null ? (["client_assertion"] as const) : []),
+    ],
   };
   s.settings.tokenRequests.push(record);
   if (s.tokenGate) {

@@ -143,6 +143,8 @@ export interface TokenRequestRecord {
   /** The tenant segment of the path as the client sent it (an id or a domain). */
   tenantPath: string;
   status: number;
+  /** The client credentials the request carried (never their values): `client_secret` (body or Basic) and/or `client_assertion`. */
+  clientAuthentication: Array<"client_secret" | "client_assertion">;
   /** OAuth error and AADSTS code when the request failed. */
   error?: string;
   errorCode?: number;
