@@ -89,7 +89,7 @@ const targetCases: FlagCase[] = [
   {
     name: "outputs naming the client secret and the refresh token alike",
     args: (s) =>
-      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientSecret))],
+      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientCertificate ?? (o.secretNames as Record<string, string>).clientSecret))],
     message: /secretNames.*distinct|distinct.*secretNames/s,
   },
   {
@@ -181,7 +181,7 @@ const bootstrapCases: FlagCase[] = [
   {
     name: "outputs naming the client secret and the refresh token alike",
     args: (s) =>
-      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientSecret))],
+      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientCertificate ?? (o.secretNames as Record<string, string>).clientSecret))],
     message: /distinct/,
   },
   {
@@ -256,6 +256,7 @@ const vaultContentCases: ReliabilityCase[] = [
   },
   {
     name: "a disabled client secret",
+    standIns: { appCredential: "secret" },
     area: "vault contents",
     expected: { outcome: "exit 1", message: /pulumi up/, vault: "unchanged" },
     setup: (s) => {
@@ -266,6 +267,7 @@ const vaultContentCases: ReliabilityCase[] = [
   },
   {
     name: "a client secret Entra ID does not know",
+    standIns: { appCredential: "secret" },
     area: "vault contents",
     expected: { outcome: "exit 2", message: /pulumi up/, vault: "unchanged" },
     setup: (s) => {

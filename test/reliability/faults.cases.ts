@@ -20,7 +20,8 @@ type Step = "client secret read" | "refresh token read" | "refresh token write";
 
 function filterFor(s: StandIns, step: Step): VaultFaultFilter {
   const names = s.outputs.secretNames;
-  if (step === "client secret read") return { method: "GET", name: names.clientSecret };
+  // The app credential: the certificate by default, the client secret on a secret stack.
+  if (step === "client secret read") return { method: "GET", name: names.clientCertificate ?? names.clientSecret };
   if (step === "refresh token read") return { method: "GET", name: names.refreshToken };
   return { method: "PUT", name: names.refreshToken };
 }
@@ -117,6 +118,7 @@ const lastingRefreshCases: ReliabilityCase[] = [
   },
   {
     name: "a soft-deleted client-secret secret",
+    standIns: { appCredential: "secret" },
     area: "refresh · vault",
     expected: { outcome: "exit 1", message: /recover[\s\S]*pulumi up/, vault: "unchanged" },
     setup: (s) => {
@@ -221,6 +223,7 @@ const entraCases: ReliabilityCase[] = [
   },
   {
     name: "an expired client secret that `pulumi up` already replaced in the vault",
+    standIns: { appCredential: "secret" },
     area: "refresh · Entra ID",
     expected: { outcome: "exit 0", message: /refresh token/i, vault: "newest" },
     setup: (s) => {
