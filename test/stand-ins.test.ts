@@ -557,7 +557,7 @@ describe("Key Vault stand-in", () => {
       const pages = [];
       for await (const page of client.listPropertiesOfSecrets().byPage({ maxPageSize: 2 })) pages.push(page.map((p) => p.name));
       expect(pages.length).toBeGreaterThan(1);
-      expect(pages.flat()).toEqual(expect.arrayContaining(["sdk-Test", ...Object.values(DEFAULT_SECRET_NAMES).filter((n) => n !== DEFAULT_SECRET_NAMES.refreshToken)]));
+      expect(pages.flat()).toEqual(expect.arrayContaining(["sdk-Test", ...Object.values(DEFAULT_SECRET_NAMES).filter((n) => n !== DEFAULT_SECRET_NAMES.refreshToken && n !== DEFAULT_SECRET_NAMES.clientCertificate)]));
       await expect(client.getSecret("does-not-exist")).rejects.toMatchObject({ statusCode: 404, code: "SecretNotFound" });
     });
     expect(s.vault.writeCount).toBe(writesBefore + 2);
@@ -734,7 +734,8 @@ describe("startStandIns", () => {
       authorityHost: s.entra.url,
       partnerCenterEndpoint: s.partnerCenter.url,
       scopes: [`${s.partnerCenter.url}/user_impersonation`],
-      secretNames: DEFAULT_SECRET_NAMES,
+      // A client-secret app (this file's stand-ins): the secret's name, not the certificate's.
+      secretNames: { clientId: DEFAULT_SECRET_NAMES.clientId, clientSecret: DEFAULT_SECRET_NAMES.clientSecret, tenantId: DEFAULT_SECRET_NAMES.tenantId, refreshToken: DEFAULT_SECRET_NAMES.refreshToken },
       adminConsentUrl: `${s.entra.url}/${s.tenantId}/adminconsent?client_id=${s.clientId}`,
     });
     expect(s.vault.latest(DEFAULT_SECRET_NAMES.clientId)?.value).toBe(s.clientId);
