@@ -104,6 +104,23 @@ describe("startEmulator", () => {
     expect(emu.env.IDENTITY_ENDPOINT.startsWith(emu.authorityHost)).toBe(true);
   });
 
+  it("starts, on request, with a certificate the app does not know or one that has expired, and the provider says so", async () => {
+    const unknown = await start({ bootstrapped: true, certificate: { registered: false } });
+    await expect(providerFor(unknown).getAccessToken()).rejects.toMatchObject({ code: "client_certificate_unknown" });
+    const notAfter = new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000);
+    const expired = await start({ bootstrapped: true, certificate: { notBefore: new Date(notAfter.getTime() - 86_400_000), notAfter } });
+    expect(expired.outputs.clientCertificateExpiresAt).toBe(notAfter.toISOString());
+    await expect(providerFor(expired).getAccessToken()).rejects.toMatchObject({ code: "client_certificate_expired" });
+  });
+
+  it("starts with a client secret instead when asked (appCredential: secret), and the provider uses it", async () => {
+    const emu = await start({ bootstrapped: true, appCredential: "secret" });
+    expect(emu.outputs.secretNames.clientCertificate).toBeUndefined();
+    expect(emu.keyVault.latest(emu.outputs.secretNames.clientSecret!)?.value).toBe(emu.clientSecret);
+    expect(await providerFor(emu).getAccessToken()).toMatch(/^eyJ/);
+    expect(emu.entra.tokenRequests.filter((r) => r.grantType === "refresh_token").map((r) => r.clientAuthentication)).toEqual([["client_secret"]]);
+  });
+
   it("lets the token provider get a token in this process with no other setup, once bootstrapped", async () => {
     const emu = await start({ bootstrapped: true });
     const stored = emu.keyVault.latest(emu.outputs.secretNames.refreshToken);
