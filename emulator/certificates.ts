@@ -4,7 +4,7 @@
  * names the emulated services listen on. Keys come from node:crypto; the
  * X.509 encoding and signing from node-forge, so no `openssl` binary is needed.
  */
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import forge from "node-forge";
 
 /** PEM key and certificate for the HTTPS servers, and the CA certificate that clients trust. */
@@ -85,4 +85,61 @@ export function createEmulatorTls(commonName = "partner-center-sam emulator CA")
   server.sign(caKeys.privateKey, forge.md.sha256.create());
 
   return { key: serverKeys.pem, cert: forge.pki.certificateToPem(server), ca: forge.pki.certificateToPem(ca) };
+}
+
+/** An app certificate as the stack makes it: an RSA key and a self-signed certificate, and what the vault stores. */
+export interface ClientCertificateMaterial {
+  /** The private key (PKCS#8 PEM). */
+  privateKeyPem: string;
+  /** The certificate (PEM), what the app registration holds. */
+  certificatePem: string;
+  /** Key followed by certificate: the vault secret's value (`application/x-pem-file`). */
+  pem: string;
+  /** SHA-256 thumbprint, lower-case hex. */
+  thumbprintSha256: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Options of {@link createClientCertificate}. */
+export interface ClientCertificateOptions {
+  /** Default `Partner Center SAM`. */
+  commonName?: string;
+  /** Default: a minute ago. */
+  notBefore?: Date;
+  /** Default: 180 days from now (150 days of rotation plus 30 of grace, the stack's default). */
+  notAfter?: Date;
+}
+
+/**
+ * Makes an app certificate like the stack's `tls.SelfSignedCert` (RSA 3072,
+ * `digitalSignature` key usage), with node:crypto for the key and node-forge
+ * for the X.509 encoding.
+ */
+export function createClientCertificate(options: ClientCertificateOptions = {}): ClientCertificateMaterial {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 3072 });
+  const privateKeyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const forgeKey = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
+  cert.serialNumber = serialNumber();
+  // X.509 validity has whole seconds (as has Key Vault's `expires`).
+  const seconds = (date: Date) => new Date(Math.floor(date.getTime() / 1000) * 1000);
+  cert.validity.notBefore = seconds(options.notBefore ?? new Date(Date.now() - 60_000));
+  cert.validity.notAfter = seconds(options.notAfter ?? new Date(Date.now() + 180 * 24 * 3600 * 1000));
+  const subject = [{ name: "commonName", value: options.commonName ?? "Partner Center SAM" }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([{ name: "keyUsage", digitalSignature: true, critical: true }]);
+  cert.sign(forgeKey, forge.md.sha256.create());
+  const certificatePem = forge.pki.certificateToPem(cert);
+  const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary");
+  return {
+    privateKeyPem,
+    certificatePem,
+    pem: `${privateKeyPem}${certificatePem}`,
+    thumbprintSha256: createHash("sha256").update(der).digest("hex"),
+    notBefore: cert.validity.notBefore,
+    notAfter: cert.validity.notAfter,
+  };
 }

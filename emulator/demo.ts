@@ -138,7 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     write(
       [
         `The stack outputs \`pulumi up\` would have produced are in ${outputs}:`,
-        "an app registration, its client secret in the vault, and the vault itself — here served by the emulator.",
+        "an app registration, its certificate in the vault, and the vault itself — here served by the emulator.",
         "",
       ].join("\n") + "\n",
     );
@@ -222,7 +222,7 @@ ${lines.map((l) => `  | ${l}`).join("\n")}\n` : "✖ The webhook received nothin
       "the health of every customer, and one Graph request fanned out to every customer tenant.",
       "",
       "On real Azure:",
-      "  - `pulumi up` creates the app registration, its client secret and the Key Vault (here the emulator made them).",
+      "  - `pulumi up` creates the app registration, its certificate and the Key Vault (here the emulator made them).",
       "  - The sign-in is Microsoft's, with your real MFA; the account needs Partner Center roles (Admin agent).",
       "  - The tokens are Entra ID's and Partner Center answers with your real customers.",
       "",

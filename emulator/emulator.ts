@@ -1,9 +1,9 @@
 /**
  * `startEmulator()`: Entra ID, Key Vault, Partner Center and Microsoft Graph on
  * loopback, wired together the way `pulumi up` leaves the real services — one
- * partner tenant, the app registration with its client secret and redirect URI,
- * users, a vault holding the app's credentials, optional customer tenants with
- * their GDAP relationships, consent and policies (./estate) — plus the
+ * partner tenant, the app registration with its certificate (or client secret)
+ * and redirect URI, users, a vault holding the app's credentials, optional
+ * customer tenants with their GDAP relationships, consent and policies (./estate) — plus the
  * stack outputs, the environment a child process needs, and an Azure
  * credential the emulated vault accepts.
  */
@@ -12,9 +12,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
-import { DEFAULT_REDIRECT_URI, DEFAULT_SECRET_NAMES, adminConsentUrl, partnerCenterScope, type SecretNames } from "../bootstrap/src/core/contract";
+import {
+  CERTIFICATE_THUMBPRINT_TAG,
+  CLIENT_CERTIFICATE_CONTENT_TYPE,
+  DEFAULT_REDIRECT_URI,
+  DEFAULT_SECRET_NAMES,
+  adminConsentUrl,
+  partnerCenterScope,
+  type SecretNames,
+} from "../bootstrap/src/core/contract";
 import { storeRefreshToken, type StoreRefreshTokenOptions, type StoredRefreshTokenInfo } from "./bootstrap-state";
-import { createEmulatorTls, type EmulatorTls } from "./certificates";
+import { createClientCertificate, createEmulatorTls, type ClientCertificateMaterial, type EmulatorTls } from "./certificates";
 import { EntraEmulator, type EntraApp, type EntraUser } from "./entra";
 import { DEFAULT_CUSTOMER_GRAPH_SCOPES, applyCustomer, type CustomerState, type EmulatorGdapOptions } from "./estate";
 import { GraphEmulator } from "./graph";
@@ -87,9 +95,21 @@ export interface StartEmulatorOptions {
   multiTenant?: boolean;
   /** Vault name, the first label of the vault URI. Default `pcsam-emulator`. */
   vaultName?: string;
-  /** Secret names in the vault. Default: the stack's defaults. */
+  /** Secret names in the vault. Default: the stack's defaults for the app credential (certificate or client secret). */
   secretNames?: SecretNames;
-  /** Store the app's client id, tenant id and client secret in the vault, as `pulumi up` does. Default true. */
+  /**
+   * How the app authenticates, as the stack's `appCredential`: `certificate` (default) — a
+   * certificate registered on the app and stored in the vault, client assertions checked
+   * as Entra checks them, no client secret — or `secret`, a client secret.
+   */
+  appCredential?: "certificate" | "secret";
+  /**
+   * The certificate to make (with `appCredential: certificate`): its validity (default: from
+   * a minute ago for 180 days; a past `notAfter` gives an expired certificate), and whether the
+   * app registration knows it (default true; false gives a certificate Entra rejects with AADSTS700027).
+   */
+  certificate?: { notBefore?: Date; notAfter?: Date; registered?: boolean };
+  /** Store the app's client id, tenant id and credential in the vault, as `pulumi up` does. Default true. */
   seedVault?: boolean;
   /** Overrides for Partner Center's organization profile. */
   organization?: Partial<OrganizationProfile>;
@@ -137,7 +157,11 @@ export interface EmulatorStackOutputs {
   partnerCenterEndpoint: string;
   /** Microsoft Graph's endpoint (the stack's config `graphEndpoint`; the emulator's own Graph). */
   graphEndpoint: string;
-  clientSecretExpiresAt: string;
+  /** With `appCredential: secret`. */
+  clientSecretExpiresAt?: string;
+  /** With `appCredential: certificate`. */
+  clientCertificateExpiresAt?: string;
+  clientCertificateThumbprint?: string;
   adminConsentUrl: string;
   multiTenant: boolean;
   customerGraphScopes: string[];
@@ -181,8 +205,10 @@ export interface Emulator {
   /** A `--notify` target posting to the webhook sink: `teams+https://…`, `slack+https://…` or `https://…`. */
   webhookUrl(kind: WebhookKind): string;
   graph: GraphEmulator;
-  /** The app's client secret (what the vault holds). */
-  clientSecret: string;
+  /** The app's client secret (what the vault holds), with `appCredential: secret`. */
+  clientSecret?: string;
+  /** The app's certificate and key (what the vault holds), with `appCredential: certificate`. */
+  clientCertificate?: ClientCertificateMaterial;
   /** Writes {@link outputs} as JSON to `file` (default: `stack.outputs.json` in the emulator's temp folder) and returns the path. */
   writeOutputs(file?: string): string;
   /** Stores a refresh token the way `npm run bootstrap` does (as {@link StartEmulatorOptions.bootstrapped} does at start). */
@@ -225,8 +251,13 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const tls = options.tls ?? createEmulatorTls();
   const tenantId = values.uuid("tenant");
   const clientId = values.uuid("client");
-  const clientSecret = `${values.token("secret-prefix", 3)}~${values.token("secret", 27)}`;
-  const secretNames = { ...(options.secretNames ?? DEFAULT_SECRET_NAMES) };
+  const appCredential = options.appCredential ?? "certificate";
+  const { clientSecret: defaultSecretName, clientCertificate: defaultCertificateName, ...commonNames } = DEFAULT_SECRET_NAMES;
+  const clientSecret = appCredential === "secret" ? `${values.token("secret-prefix", 3)}~${values.token("secret", 27)}` : undefined;
+  const clientCertificate = appCredential === "certificate" ? createClientCertificate(options.certificate) : undefined;
+  const secretNames: SecretNames = {
+    ...(options.secretNames ?? (clientCertificate ? { ...commonNames, clientCertificate: defaultCertificateName } : { ...commonNames, clientSecret: defaultSecretName })),
+  };
   const multiTenant = options.multiTenant ?? (options.customers?.length ?? 0) > 0;
   const basePort = options.port;
   if (basePort !== undefined && (!Number.isInteger(basePort) || basePort < 1 || basePort > 65532)) {
@@ -256,7 +287,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const app: EntraApp = entra.registerApp({
     tenantId,
     clientId,
-    clientSecret,
+    ...(clientSecret ? { clientSecret } : {}),
+    certificates: clientCertificate && options.certificate?.registered !== false ? [clientCertificate.certificatePem] : [],
     redirectUris: [DEFAULT_REDIRECT_URI],
     displayName: "Partner Center SAM",
     adminConsentedScopes: options.partnerGraphScopes ?? [GRAPH_DEFAULT],
@@ -298,7 +330,16 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   if (options.seedVault ?? true) {
     keyVault.setSecret(secretNames.clientId, clientId, { contentType: "text/plain" });
     keyVault.setSecret(secretNames.tenantId, tenantId, { contentType: "text/plain" });
-    keyVault.setSecret(secretNames.clientSecret, clientSecret, { contentType: "text/plain", expiresOn: clientSecretExpiresOn });
+    if (clientSecret && secretNames.clientSecret) {
+      keyVault.setSecret(secretNames.clientSecret, clientSecret, { contentType: "text/plain", expiresOn: clientSecretExpiresOn });
+    }
+    if (clientCertificate && secretNames.clientCertificate) {
+      keyVault.setSecret(secretNames.clientCertificate, clientCertificate.pem, {
+        contentType: CLIENT_CERTIFICATE_CONTENT_TYPE,
+        expiresOn: clientCertificate.notAfter,
+        tags: { [CERTIFICATE_THUMBPRINT_TAG]: clientCertificate.thumbprintSha256 },
+      });
+    }
   }
 
   const outputs: EmulatorStackOutputs = {
@@ -314,7 +355,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     authorityHost: entra.url,
     partnerCenterEndpoint: partnerCenter.url,
     graphEndpoint: graph.url,
-    clientSecretExpiresAt: clientSecretExpiresOn.toISOString(),
+    ...(clientCertificate
+      ? { clientCertificateExpiresAt: clientCertificate.notAfter.toISOString(), clientCertificateThumbprint: clientCertificate.thumbprintSha256 }
+      : { clientSecretExpiresAt: clientSecretExpiresOn.toISOString() }),
     adminConsentUrl: adminConsentUrl(entra.url, tenantId, clientId),
     multiTenant,
     customerGraphScopes: multiTenant ? customerGraphScopes : [],
@@ -357,7 +400,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     webhooks: webhookSink.received,
     webhookUrl: (kind) => webhookSink.url(kind),
     graph,
-    clientSecret,
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(clientCertificate ? { clientCertificate } : {}),
     writeOutputs(file = path.join(scratch, "stack.outputs.json")) {
       writeFileSync(file, `${JSON.stringify(outputs, null, 2)}\n`, { mode: 0o600 });
       return file;

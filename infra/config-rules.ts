@@ -29,6 +29,17 @@ export function nonEmptyText(example: string, maxLength = 256): Rule<string> {
   };
 }
 
+/** One of a fixed set of words (compared without case), normalised to its listed spelling. */
+export function oneOf<T extends string>(choices: readonly T[], example: T): Rule<T> {
+  return {
+    example,
+    parse: (text) => {
+      const found = choices.find((choice) => choice.toLowerCase() === text.trim().toLowerCase());
+      return found ? pass(found) : fail(`must be one of ${choices.join(", ")}`);
+    },
+  };
+}
+
 /** A whole number between `min` and `max` inclusive. */
 export function wholeNumber(min: number, max: number, example: number): Rule<number> {
   return {

@@ -19,8 +19,14 @@ export interface StackConfig {
   keyVaultName?: string;
   appDisplayName: string;
   redirectUri: string;
+  /**
+   * How the app authenticates to Entra ID: `certificate` (default; a self-signed
+   * certificate whose private key is in the vault) or `secret` (a client secret).
+   */
+  appCredential: AppCredentialKind;
+  /** Days between rotations of the app credential (client secret or certificate). */
   clientSecretRotationDays: number;
-  /** Days the client secret stays valid after its scheduled rotation. */
+  /** Days the app credential (client secret or certificate) stays valid after its scheduled rotation. */
   clientSecretGraceDays: number;
   grantAdminConsent: boolean;
   /** Extra delegated Graph scope names, without the sign-in scopes (openid, profile, offline_access). */
@@ -63,6 +69,10 @@ export interface StackConfig {
   githubDeployer?: { repository: string; environment: string };
 }
 
+/** The app's credential kinds (config `appCredential`). */
+export const APP_CREDENTIAL_KINDS = ["certificate", "secret"] as const;
+export type AppCredentialKind = (typeof APP_CREDENTIAL_KINDS)[number];
+
 /** The fully qualified key of the required Azure region. */
 export const LOCATION_KEY = "azure-native:location";
 
@@ -72,6 +82,7 @@ export const PROJECT_SETTINGS = {
   keyVaultName: "",
   appDisplayName: "",
   redirectUri: DEFAULT_REDIRECT_URI,
+  appCredential: "certificate" as AppCredentialKind,
   clientSecretRotationDays: 150,
   clientSecretGraceDays: CLIENT_SECRET_GRACE_DAYS,
   grantAdminConsent: false,
@@ -131,9 +142,10 @@ export function configWarnings(config: StackConfig): string[] {
     );
   }
   if (config.clientSecretRotationDays + config.clientSecretGraceDays > POLICY_FRIENDLY_CLIENT_SECRET_LIFETIME_DAYS) {
+    const [what, limit] = config.appCredential === "secret" ? ["client secret", "password lifetime"] : ["certificate", "certificate (asymmetric key) lifetime"];
     warnings.push(
-      `The client secret lives ${key("clientSecretRotationDays")} + ${key("clientSecretGraceDays")} days, more than ` +
-        `${POLICY_FRIENDLY_CLIENT_SECRET_LIFETIME_DAYS}: tenants whose app management policy caps password lifetime refuse it ` +
+      `The ${what} lives ${key("clientSecretRotationDays")} + ${key("clientSecretGraceDays")} days, more than ` +
+        `${POLICY_FRIENDLY_CLIENT_SECRET_LIFETIME_DAYS}: tenants whose app management policy caps ${limit} refuse it ` +
         "with CredentialInvalidLifetimeAsPerAppPolicy. Lower the sum to 180 or less if that happens.",
     );
   }
@@ -189,6 +201,7 @@ export function parseStackConfig(
   const appDisplayName = setting("appDisplayName", rules.nonEmptyText("Partner Center SAM (production)"));
   const config = {
     redirectUri: setting("redirectUri", rules.redirectUri),
+    appCredential: setting("appCredential", rules.oneOf(APP_CREDENTIAL_KINDS, "certificate")),
     clientSecretRotationDays: setting("clientSecretRotationDays", rules.wholeNumber(1, 730, 150)),
     clientSecretGraceDays: setting("clientSecretGraceDays", rules.wholeNumber(1, 90, 30)),
     grantAdminConsent: setting("grantAdminConsent", rules.flag),
@@ -217,7 +230,7 @@ export function parseStackConfig(
   if (rotationDays + graceDays > MAX_CLIENT_SECRET_LIFETIME_DAYS) {
     problem(
       key("clientSecretRotationDays"),
-      `plus ${key("clientSecretGraceDays")} is the client secret's lifetime, which must not exceed ${MAX_CLIENT_SECRET_LIFETIME_DAYS} days`,
+      `plus ${key("clientSecretGraceDays")} is the app credential's lifetime, which must not exceed ${MAX_CLIENT_SECRET_LIFETIME_DAYS} days`,
       "150 (with a grace of 30)",
     );
   }
@@ -276,6 +289,7 @@ export function parseStackConfig(
     ...(keyVaultName === undefined ? {} : { keyVaultName }),
     appDisplayName: appDisplayName ?? defaultAppDisplayName(stack),
     redirectUri: config.redirectUri ?? PROJECT_SETTINGS.redirectUri,
+    appCredential: config.appCredential ?? PROJECT_SETTINGS.appCredential,
     clientSecretRotationDays: rotationDays,
     clientSecretGraceDays: graceDays,
     grantAdminConsent: config.grantAdminConsent ?? PROJECT_SETTINGS.grantAdminConsent,

@@ -1,6 +1,7 @@
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
+import { ClientCertificate } from "./client-certificate";
 import {
   GRAPH_SIGN_IN_SCOPES,
   MICROSOFT_GRAPH_APP_ID,
@@ -29,26 +30,30 @@ export interface PartnerCenterAppArgs {
   customerGraphScopes?: string[];
   /** Grant the delegated permissions for all users, so sign-in shows no consent prompt. */
   grantAdminConsent: boolean;
-  /** Days between client secret rotations. */
+  /** `certificate`: a rotating self-signed certificate (key credential); `secret`: a rotating client secret (password credential). */
+  appCredential: "certificate" | "secret";
+  /** Days between rotations of the credential. */
   clientSecretRotationDays: number;
-  /** Days each client secret stays valid after its scheduled rotation. */
+  /** Days each credential stays valid after its scheduled rotation. */
   clientSecretGraceDays: number;
 }
 
 /**
  * The single-tenant app registration for Partner Center "App + User"
  * authentication: delegated Partner Center and Graph permissions, its service
- * principal, optional admin consent, and a client secret that rotates through
- * ordinary stack updates.
+ * principal, optional admin consent, and a credential — a certificate or a
+ * client secret — that rotates through ordinary stack updates.
  */
 export class PartnerCenterApp extends pulumi.ComponentResource {
   readonly clientId: pulumi.Output<string>;
   readonly applicationObjectId: pulumi.Output<string>;
   readonly servicePrincipalObjectId: pulumi.Output<string>;
-  /** The current client secret (a Pulumi secret). */
-  readonly clientSecret: pulumi.Output<string>;
-  /** RFC 3339 end date of the current client secret. */
-  readonly clientSecretExpiresAt: pulumi.Output<string>;
+  /** The current client secret (a Pulumi secret); only with `appCredential: secret`. */
+  readonly clientSecret?: pulumi.Output<string>;
+  /** RFC 3339 end date of the current client secret; only with `appCredential: secret`. */
+  readonly clientSecretExpiresAt?: pulumi.Output<string>;
+  /** The current certificate and its key; only with `appCredential: certificate`. */
+  readonly clientCertificate?: ClientCertificate;
 
   constructor(name: string, args: PartnerCenterAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("partner-center-sam:index:PartnerCenterApp", name, {}, opts);
@@ -113,8 +118,9 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
       );
     }
 
-    // The timer's id changes when it expires (seen at refresh), which replaces the password:
-    // the new one is created first, the vault secret updated, then the old one deleted.
+    // The timer's id changes when it expires (seen at refresh), which replaces the credential
+    // (password, or key and certificate): the new one is created first, the vault secret
+    // updated, then the old one deleted.
     // Changing either number replaces the timer (triggers), so the schedule restarts from now:
     // an update alone would keep the old base time and could produce an end date in the past.
     const rotation = new time.Rotating(
@@ -125,28 +131,43 @@ export class PartnerCenterApp extends pulumi.ComponentResource {
       },
       child,
     );
-    const password = new azuread.ApplicationPassword(
-      "client-secret",
-      {
-        applicationId: app.id,
-        displayName: `Managed by Pulumi; rotates every ${args.clientSecretRotationDays} days`,
-        endDate: rotation.rotationRfc3339.apply((next) => clientSecretEndDate(next, args.clientSecretGraceDays)),
-        rotateWhenChanged: { rotation: rotation.id },
-      },
-      { parent: this, deleteBeforeReplace: false },
-    );
+    if (args.appCredential === "certificate") {
+      this.clientCertificate = new ClientCertificate(
+        "client-certificate",
+        {
+          applicationId: app.id,
+          displayName: args.displayName,
+          rotationId: rotation.id,
+          validityDays: args.clientSecretRotationDays + args.clientSecretGraceDays,
+          graceDays: args.clientSecretGraceDays,
+        },
+        child,
+      );
+    } else {
+      const password = new azuread.ApplicationPassword(
+        "client-secret",
+        {
+          applicationId: app.id,
+          displayName: `Managed by Pulumi; rotates every ${args.clientSecretRotationDays} days`,
+          endDate: rotation.rotationRfc3339.apply((next) => clientSecretEndDate(next, args.clientSecretGraceDays)),
+          rotateWhenChanged: { rotation: rotation.id },
+        },
+        { parent: this, deleteBeforeReplace: false },
+      );
+      this.clientSecret = pulumi.secret(password.value);
+      this.clientSecretExpiresAt = password.endDate;
+    }
 
     this.clientId = app.clientId;
     this.applicationObjectId = app.objectId;
     this.servicePrincipalObjectId = servicePrincipal.objectId;
-    this.clientSecret = pulumi.secret(password.value);
-    this.clientSecretExpiresAt = password.endDate;
 
     this.registerOutputs({
       clientId: this.clientId,
       applicationObjectId: this.applicationObjectId,
       servicePrincipalObjectId: this.servicePrincipalObjectId,
-      clientSecretExpiresAt: this.clientSecretExpiresAt,
+      ...(this.clientSecretExpiresAt ? { clientSecretExpiresAt: this.clientSecretExpiresAt } : {}),
+      ...(this.clientCertificate ? { clientCertificateExpiresAt: this.clientCertificate.expiresAt } : {}),
     });
   }
 }

@@ -27,6 +27,9 @@ export interface PartnerCenterSamArgs {
   keyVaultName?: string;
   appDisplayName?: string;
   redirectUri?: string;
+  /** `certificate` (default): the app authenticates with a rotating certificate; `secret`: with a rotating client secret. */
+  appCredential?: "certificate" | "secret";
+  /** Days between rotations of the app credential (client secret or certificate). */
   clientSecretRotationDays?: number;
   clientSecretGraceDays?: number;
   grantAdminConsent?: boolean;
@@ -64,7 +67,7 @@ const COMPONENT_ARGUMENTS: SettingsOrigin = {
 
 /**
  * Everything `pulumi up` of this project creates — Key Vault, Partner Center
- * app with its rotating client secret, the vault secrets and the optional
+ * app with its rotating certificate (or client secret), the vault secrets and the optional
  * GitHub refresher identity — as one component for existing Pulumi programs:
  *
  * ```ts
@@ -90,7 +93,12 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
   readonly authorityHost: string;
   readonly partnerCenterEndpoint: string;
   readonly graphEndpoint: string;
-  readonly clientSecretExpiresAt: pulumi.Output<string>;
+  /** Only with `appCredential: secret`. */
+  readonly clientSecretExpiresAt?: pulumi.Output<string>;
+  /** Only with `appCredential: certificate` (the default). */
+  readonly clientCertificateExpiresAt?: pulumi.Output<string>;
+  /** SHA-256 thumbprint (hex) of the current certificate; only with `appCredential: certificate`. */
+  readonly clientCertificateThumbprint?: pulumi.Output<string>;
   readonly adminConsentUrl: pulumi.Output<string>;
   readonly multiTenant: boolean;
   readonly customerGraphScopes: string[];
@@ -122,7 +130,9 @@ export class PartnerCenterSam extends pulumi.ComponentResource {
     this.authorityHost = outputs.authorityHost;
     this.partnerCenterEndpoint = outputs.partnerCenterEndpoint;
     this.graphEndpoint = outputs.graphEndpoint;
-    this.clientSecretExpiresAt = outputs.clientSecretExpiresAt;
+    if (outputs.clientSecretExpiresAt) this.clientSecretExpiresAt = outputs.clientSecretExpiresAt;
+    if (outputs.clientCertificateExpiresAt) this.clientCertificateExpiresAt = outputs.clientCertificateExpiresAt;
+    if (outputs.clientCertificateThumbprint) this.clientCertificateThumbprint = outputs.clientCertificateThumbprint;
     this.adminConsentUrl = outputs.adminConsentUrl;
     this.multiTenant = outputs.multiTenant;
     this.customerGraphScopes = outputs.customerGraphScopes;
@@ -163,6 +173,7 @@ export function argsFromStackConfig(config: StackConfig): PartnerCenterSamArgs {
     ...(config.keyVaultName === undefined ? {} : { keyVaultName: config.keyVaultName }),
     appDisplayName: config.appDisplayName,
     redirectUri: config.redirectUri,
+    appCredential: config.appCredential,
     clientSecretRotationDays: config.clientSecretRotationDays,
     clientSecretGraceDays: config.clientSecretGraceDays,
     grantAdminConsent: config.grantAdminConsent,

@@ -27,8 +27,12 @@ export interface StackOutputs {
   partnerCenterEndpoint: string;
   /** Microsoft Graph's endpoint (config `graphEndpoint`): where the commands call Graph and what the `graph` scope alias names. */
   graphEndpoint: string;
-  /** RFC 3339 end date of the current client secret. */
-  clientSecretExpiresAt: pulumi.Output<string>;
+  /** RFC 3339 end date of the current client secret; only with `appCredential: secret`. */
+  clientSecretExpiresAt?: pulumi.Output<string>;
+  /** RFC 3339 end date of the current certificate; only with `appCredential: certificate`. */
+  clientCertificateExpiresAt?: pulumi.Output<string>;
+  /** SHA-256 thumbprint (hex) of the current certificate, as Entra ID lists it; only with `appCredential: certificate`. */
+  clientCertificateThumbprint?: pulumi.Output<string>;
   adminConsentUrl: pulumi.Output<string>;
   /** Whether the app is multi-tenant (`AzureADMultipleOrgs`): the `consent` command refuses a single-tenant app. */
   multiTenant: boolean;
@@ -65,7 +69,7 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
   const azure = authorization.getClientConfigOutput({ parent });
   const entra = azuread.getClientConfigOutput({ parent });
   const tags = stackTags(config.project, config.stack);
-  const secretNames: SecretNames = { ...DEFAULT_SECRET_NAMES };
+  const secretNames: SecretNames = secretNamesFor(config.appCredential);
 
   // With administrators configured, nothing below depends on who runs `pulumi up`.
   const administrators: pulumi.Input<pulumi.Input<string>[]> = config.administrators.length === 0 ? [entra.objectId] : appOwners(config.project, config.administrators, parent);
@@ -125,6 +129,7 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
       multiTenant: config.multiTenant,
       customerGraphScopes: config.customerGraphScopes,
       grantAdminConsent: config.grantAdminConsent,
+      appCredential: config.appCredential,
       clientSecretRotationDays: config.clientSecretRotationDays,
       clientSecretGraceDays: config.clientSecretGraceDays,
     },
@@ -139,8 +144,17 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
       secretNames,
       clientId: app.clientId,
       tenantId: entra.tenantId,
-      clientSecret: app.clientSecret,
-      clientSecretExpiresAt: app.clientSecretExpiresAt,
+      ...(app.clientSecret && app.clientSecretExpiresAt ? { clientSecret: { value: app.clientSecret, expiresAt: app.clientSecretExpiresAt } } : {}),
+      ...(app.clientCertificate
+        ? {
+            clientCertificate: {
+              pem: app.clientCertificate.pem,
+              expiresAt: app.clientCertificate.expiresAt,
+              thumbprintSha256: app.clientCertificate.thumbprintSha256,
+              registration: app.clientCertificate.registration,
+            },
+          }
+        : {}),
       tags,
       roleAssignments: vault.roleAssignments,
     },
@@ -194,7 +208,10 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
     authorityHost: config.authorityHost,
     partnerCenterEndpoint: config.partnerCenterEndpoint,
     graphEndpoint: config.graphEndpoint,
-    clientSecretExpiresAt: app.clientSecretExpiresAt,
+    ...(app.clientSecretExpiresAt ? { clientSecretExpiresAt: app.clientSecretExpiresAt } : {}),
+    ...(app.clientCertificate
+      ? { clientCertificateExpiresAt: app.clientCertificate.expiresAt, clientCertificateThumbprint: app.clientCertificate.thumbprintSha256 }
+      : {}),
     adminConsentUrl: pulumi
       .all([entra.tenantId, app.clientId])
       .apply(([tenantId, clientId]) => adminConsentUrl(config.authorityHost, tenantId, clientId)),
@@ -211,13 +228,22 @@ export function definePartnerCenterSam(config: StackConfig, parent?: pulumi.Reso
 
 /**
  * The secrets whose expiry means trouble: every secret of the stack but the
- * client id and tenant id, which never expire — today the refresh token and
- * the client secret, and any credential added to `SecretNames` later.
+ * client id and tenant id, which never expire — the refresh token and the
+ * app credential the stack maintains (certificate or client secret).
  */
 export function watchedSecrets(names: SecretNames): string[] {
   return Object.entries(names)
-    .filter(([role]) => role !== "clientId" && role !== "tenantId")
-    .map(([, name]) => name);
+    .filter(([role, name]) => role !== "clientId" && role !== "tenantId" && typeof name === "string")
+    .map(([, name]) => name as string);
+}
+
+/**
+ * The vault secret names for a credential kind: the certificate's or the client
+ * secret's, never both, so the commands use exactly what the stack maintains.
+ */
+export function secretNamesFor(appCredential: StackConfig["appCredential"]): SecretNames {
+  const { clientSecret, clientCertificate, ...common } = DEFAULT_SECRET_NAMES;
+  return appCredential === "certificate" ? { ...common, clientCertificate } : { ...common, clientSecret };
 }
 
 /**

@@ -16,7 +16,7 @@ let s: StandIns;
 let seeded: SeededRefreshToken;
 
 beforeEach(async () => {
-  s = await startStandIns();
+  s = await startStandIns({ appCredential: "secret" }); // the client-secret answers below need a client secret
   seeded = seedRefreshToken(s);
 });
 
@@ -53,7 +53,7 @@ describe("an expired client secret (AADSTS7000222)", () => {
     await r.redeem(s.outputs.scopes);
     const replacement = `${s.clientSecret}-new`;
     s.entra.expireClientSecret(s.clientId, replacement);
-    s.vault.setSecret(s.outputs.secretNames.clientSecret, replacement, { contentType: "text/plain" });
+    s.vault.setSecret(s.outputs.secretNames.clientSecret!, replacement, { contentType: "text/plain" });
     const grantsBefore = refreshGrants().length;
 
     const redemption = await r.redeem(s.outputs.scopes);

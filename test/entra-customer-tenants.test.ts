@@ -13,7 +13,7 @@ const GRAPH_DEFAULT = "https://graph.microsoft.com/.default";
 let s: StandIns;
 
 beforeEach(async () => {
-  s = await startStandIns({ customers: [{ domain: "fabrikam.onmicrosoft.com", displayName: "Fabrikam" }, { consented: true }, { consented: true, gdap: true }] });
+  s = await startStandIns({ appCredential: "secret", customers: [{ domain: "fabrikam.onmicrosoft.com", displayName: "Fabrikam" }, { consented: true }, { consented: true, gdap: true }] });
 });
 
 afterEach(async () => {
@@ -32,7 +32,7 @@ function partnerRefreshToken(): string {
 async function redeemAt(tenant: string, refreshToken: string, scope = `${GRAPH_DEFAULT} openid profile offline_access`): Promise<TokenResult> {
   const res = await fetch(`${s.entra.url}/${tenant}/oauth2/v2.0/token`, {
     method: "POST",
-    body: new URLSearchParams({ grant_type: "refresh_token", client_id: s.clientId, client_secret: s.clientSecret, refresh_token: refreshToken, scope }),
+    body: new URLSearchParams({ grant_type: "refresh_token", client_id: s.clientId, client_secret: s.clientSecret!, refresh_token: refreshToken, scope }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -108,7 +108,7 @@ describe("Entra stand-in: customer tenants", () => {
   it("answers an unknown tenant or domain with AADSTS90002, and keeps today's single-tenant default without customers", async () => {
     expect(await redeemAt("nobody.onmicrosoft.com", partnerRefreshToken())).toMatchObject({ status: 400, body: { error: "invalid_tenant", error_codes: [90002] } });
     expect(s.entra.app(s.clientId)?.multiTenant).toBe(true);
-    const plain = await startStandIns();
+    const plain = await startStandIns({ appCredential: "secret" });
     try {
       expect(plain.entra.app(plain.clientId)?.multiTenant).toBe(false);
       expect(plain.customers).toEqual([]);

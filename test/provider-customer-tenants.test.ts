@@ -149,7 +149,7 @@ describe("customer tenants that are not set up", () => {
     );
     expect(error).toBeInstanceOf(SamError);
     const samError = error as SamError;
-    for (const secret of [...s.entra.issuedSecrets(), s.clientSecret, seeded.token]) {
+    for (const secret of [...s.entra.issuedSecrets(), s.clientCertificate!.privateKeyPem, seeded.token]) {
       expect(samError.message).not.toContain(secret);
       expect(samError.hint ?? "").not.toContain(secret);
     }

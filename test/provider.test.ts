@@ -18,7 +18,7 @@ let s: StandIns;
 let seeded: SeededRefreshToken;
 
 beforeEach(async () => {
-  s = await startStandIns();
+  s = await startStandIns({ appCredential: "secret" }); // the rotation tests below are about the client secret
   seeded = seedRefreshToken(s);
 });
 
@@ -180,6 +180,7 @@ describe("getAccessToken", () => {
 
   it("reads and writes the secrets named in secretNames", async () => {
     const custom = await startStandIns({
+      appCredential: "secret",
       secretNames: { clientId: "pc-app-id", clientSecret: "pc-app-secret", tenantId: "pc-tenant", refreshToken: "pc-user-token" },
     });
     try {
@@ -257,7 +258,7 @@ describe("getAccessToken", () => {
 
     const rotated = `${s.clientSecret}-rotated`;
     s.entra.setClientSecret(s.clientId, rotated);
-    s.vault.setSecret(s.outputs.secretNames.clientSecret, rotated, { contentType: "text/plain" });
+    s.vault.setSecret(s.outputs.secretNames.clientSecret!, rotated, { contentType: "text/plain" });
     const token = await p.getAccessToken([GRAPH_SCOPE]);
 
     expect(audienceOf(token)).toBe("https://graph.microsoft.com");

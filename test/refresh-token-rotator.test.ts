@@ -33,7 +33,7 @@ describe("RefreshTokenRotator's onSecret", () => {
 
     const rotated = s.vault.latest(s.outputs.secretNames.refreshToken)!.value;
     expect(rotated).not.toBe(seeded.token);
-    expect(told).toEqual(expect.arrayContaining([seeded.token, rotated, s.clientSecret, redemption.accessToken]));
+    expect(told).toEqual(expect.arrayContaining([seeded.token, rotated, s.clientCertificate!.privateKeyPem, redemption.accessToken]));
   });
 
   it("has been told the stored refresh token and the client secret before a redemption fails", async () => {
@@ -42,6 +42,6 @@ describe("RefreshTokenRotator's onSecret", () => {
 
     await expect(rotator((value) => told.push(value)).redeem(s.outputs.scopes)).rejects.toMatchObject({ aadsts: "700082" });
 
-    expect(told).toEqual(expect.arrayContaining([seeded.token, s.clientSecret]));
+    expect(told).toEqual(expect.arrayContaining([seeded.token, s.clientCertificate!.privateKeyPem]));
   });
 });

@@ -23,7 +23,7 @@ import { startStandIns, type StandIns, type StandInUser } from "./support/stand-
 let s: StandIns;
 
 beforeAll(async () => {
-  s = await startStandIns({ nonMfaUser: true });
+  s = await startStandIns({ nonMfaUser: true, appCredential: "secret" }); // checks the client-secret answers too
 });
 
 afterAll(async () => {
@@ -84,7 +84,7 @@ function redeemCode(grant: CodeGrant, overrides: Record<string, string> = {}): P
   return tokenRequest({
     grant_type: "authorization_code",
     client_id: s.clientId,
-    client_secret: s.clientSecret,
+    client_secret: s.clientSecret!,
     code: grant.code,
     redirect_uri: grant.redirectUri,
     code_verifier: grant.verifier,
@@ -97,7 +97,7 @@ function redeemRefreshToken(refreshToken: string, overrides: Record<string, stri
   return tokenRequest({
     grant_type: "refresh_token",
     client_id: s.clientId,
-    client_secret: s.clientSecret,
+    client_secret: s.clientSecret!,
     refresh_token: refreshToken,
     scope: `${s.outputs.scopes[0]} openid profile offline_access`,
     ...overrides,
@@ -250,7 +250,7 @@ describe("Entra stand-in", () => {
       expectEntraError(await redeemRefreshToken(rt), 401, "invalid_client", 7000215);
       expect((await redeemRefreshToken(rt, { client_secret: "rotated-secret-value" })).status).toBe(200);
     } finally {
-      s.entra.setClientSecret(s.clientId, s.clientSecret);
+      s.entra.setClientSecret(s.clientId, s.clientSecret!);
     }
   });
 
@@ -294,12 +294,12 @@ describe("Entra stand-in", () => {
       expectEntraError(expired, 401, "invalid_client", 7000222);
       expect(String(expired.body.error_description)).toContain("client secret keys for app");
       expectEntraError(await redeemRefreshToken(rt, { client_secret: "not-the-secret" }), 401, "invalid_client", 7000215);
-      s.entra.setClientSecret(s.clientId, s.clientSecret);
+      s.entra.setClientSecret(s.clientId, s.clientSecret!);
       s.entra.expireClientSecret(s.clientId, "replacement-secret");
       expectEntraError(await redeemRefreshToken(rt), 401, "invalid_client", 7000222);
       expect((await redeemRefreshToken(rt, { client_secret: "replacement-secret" })).status).toBe(200);
     } finally {
-      s.entra.setClientSecret(s.clientId, s.clientSecret);
+      s.entra.setClientSecret(s.clientId, s.clientSecret!);
     }
     expect((await redeemRefreshToken(rt)).status).toBe(200);
   });
@@ -571,7 +571,7 @@ describe("Key Vault stand-in", () => {
       const pages = [];
       for await (const page of client.listPropertiesOfSecrets().byPage({ maxPageSize: 2 })) pages.push(page.map((p) => p.name));
       expect(pages.length).toBeGreaterThan(1);
-      expect(pages.flat()).toEqual(expect.arrayContaining(["sdk-Test", ...Object.values(DEFAULT_SECRET_NAMES).filter((n) => n !== DEFAULT_SECRET_NAMES.refreshToken)]));
+      expect(pages.flat()).toEqual(expect.arrayContaining(["sdk-Test", ...Object.values(DEFAULT_SECRET_NAMES).filter((n) => n !== DEFAULT_SECRET_NAMES.refreshToken && n !== DEFAULT_SECRET_NAMES.clientCertificate)]));
       await expect(client.getSecret("does-not-exist")).rejects.toMatchObject({ statusCode: 404, code: "SecretNotFound" });
     });
     expect(s.vault.writeCount).toBe(writesBefore + 2);
@@ -748,7 +748,8 @@ describe("startStandIns", () => {
       authorityHost: s.entra.url,
       partnerCenterEndpoint: s.partnerCenter.url,
       scopes: [`${s.partnerCenter.url}/user_impersonation`],
-      secretNames: DEFAULT_SECRET_NAMES,
+      // A client-secret app (this file's stand-ins): the secret's name, not the certificate's.
+      secretNames: { clientId: DEFAULT_SECRET_NAMES.clientId, clientSecret: DEFAULT_SECRET_NAMES.clientSecret, tenantId: DEFAULT_SECRET_NAMES.tenantId, refreshToken: DEFAULT_SECRET_NAMES.refreshToken },
       adminConsentUrl: `${s.entra.url}/${s.tenantId}/adminconsent?client_id=${s.clientId}`,
     });
     expect(s.vault.latest(DEFAULT_SECRET_NAMES.clientId)?.value).toBe(s.clientId);
@@ -759,7 +760,7 @@ describe("startStandIns", () => {
     const days = ((secret?.expiresOn?.getTime() ?? 0) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(199);
     expect(days).toBeLessThanOrEqual(200);
-    expect(Math.abs(new Date(s.outputs.clientSecretExpiresAt).getTime() - (secret?.expiresOn?.getTime() ?? 0))).toBeLessThan(1000);
+    expect(Math.abs(new Date(s.outputs.clientSecretExpiresAt!).getTime() - (secret?.expiresOn?.getTime() ?? 0))).toBeLessThan(1000);
     expect(s.vault.latest(DEFAULT_SECRET_NAMES.refreshToken)).toBeUndefined();
     const env = s.childEnv({ EXTRA: "1" });
     expect(env).toMatchObject({ NODE_EXTRA_CA_CERTS: process.env.PCSAM_TEST_CA, AZURE_TOKEN_CREDENTIALS: "ManagedIdentityCredential", EXTRA: "1" });

@@ -4,6 +4,7 @@
  * and the lookups the endpoints use.
  */
 import { randomUUID } from "node:crypto";
+import { registeredCertificate } from "./client-assertion";
 import { OAuthError, unknownResource } from "./errors";
 import { parseScope, type EntraState, type Resource, type StoredApp } from "./state";
 import type { AddTenantOptions, AddUserOptions, EntraApp, EntraUser, RegisterAppOptions } from "./types";
@@ -100,7 +101,8 @@ export function registerApp(s: EntraState, options: RegisterAppOptions): EntraAp
     applicationObjectId: options.applicationObjectId ?? randomUUID(),
     servicePrincipalObjectId: options.servicePrincipalObjectId ?? randomUUID(),
     redirectUris: [...options.redirectUris],
-    secret: options.clientSecret,
+    secret: options.clientSecret ?? "",
+    certificates: (options.certificates ?? []).map(registeredCertificate),
     expiredSecrets: [],
     adminConsented: new Set((options.adminConsentedScopes ?? []).map((scope) => normalizeScope(s, scope))),
     multiTenant: options.multiTenant ?? false,
@@ -140,6 +142,26 @@ export function expireClientSecret(s: EntraState, clientId: string, replacement?
   if (!app) throw new Error(`no app ${clientId}`);
   app.expiredSecrets.push(app.secret);
   app.secret = replacement ?? "";
+}
+
+/**
+ * Registers a certificate (PEM) on an app as a key credential, as `pulumi up`
+ * does when it rotates the certificate; the app's other certificates stay valid.
+ */
+export function addAppCertificate(s: EntraState, clientId: string, certificatePem: string): void {
+  const app = s.apps.get(clientId.toLowerCase());
+  if (!app) throw new Error(`no app ${clientId}`);
+  app.certificates.push(registeredCertificate(certificatePem));
+}
+
+/** Removes a certificate (PEM) from an app's key credentials; assertions signed with its key then fail with AADSTS700027. */
+export function removeAppCertificate(s: EntraState, clientId: string, certificatePem: string): boolean {
+  const app = s.apps.get(clientId.toLowerCase());
+  if (!app) throw new Error(`no app ${clientId}`);
+  const { x5tS256 } = registeredCertificate(certificatePem);
+  const before = app.certificates.length;
+  app.certificates = app.certificates.filter((c) => c.x5tS256 !== x5tS256);
+  return app.certificates.length < before;
 }
 
 /** Adds a user to a tenant. */
@@ -236,8 +258,9 @@ export function consentedScopeNames(s: EntraState, app: StoredApp, user: EntraUs
 }
 
 export function publicApp(app: StoredApp): EntraApp {
-  const { secret: _secret, adminConsented: _consented, expiredSecrets: _expired, ...rest } = app;
+  const { secret: _secret, adminConsented: _consented, expiredSecrets: _expired, certificates: _certificates, ...rest } = app;
   void _secret;
+  void _certificates;
   void _consented;
   void _expired;
   return { ...rest, redirectUris: [...rest.redirectUris] };

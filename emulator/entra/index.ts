@@ -242,6 +242,16 @@ export class EntraEmulator {
     directory.expireClientSecret(this.state, clientId, replacement);
   }
 
+  /** Registers a certificate (PEM) on the app as a key credential (as a rotation by `pulumi up` does); its other certificates stay valid. */
+  addAppCertificate(clientId: string, certificatePem: string): void {
+    directory.addAppCertificate(this.state, clientId, certificatePem);
+  }
+
+  /** Removes a certificate (PEM) from the app: assertions signed with its key fail with AADSTS700027. True if it was registered. */
+  removeAppCertificate(clientId: string, certificatePem: string): boolean {
+    return directory.removeAppCertificate(this.state, clientId, certificatePem);
+  }
+
   /** Adds a user to a tenant. */
   addUser(options: AddUserOptions): EntraUser {
     return directory.addUser(this.state, options);

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { randomToken } from "../http";
 import { createSigningKey, type SigningKey } from "../jwt";
+import type { RegisteredCertificate } from "./client-assertion";
 import type { AuthorizeFault, EntraApp, EntraUser, ManagedIdentityRequestRecord, TokenFault, TokenRequestRecord } from "./types";
 
 export const OIDC_SCOPES = new Set(["openid", "profile", "offline_access", "email"]);
@@ -53,7 +54,10 @@ export interface Tenant {
 }
 
 export interface StoredApp extends EntraApp {
+  /** The client secret; "" when the app has none (a certificate-only app). */
   secret: string;
+  /** Registered certificates (key credentials): what client assertions are checked against. */
+  certificates: RegisteredCertificate[];
   /** Secrets whose end date has passed (AADSTS7000222). */
   expiredSecrets: string[];
   adminConsented: Set<string>;

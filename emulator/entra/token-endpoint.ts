@@ -1,11 +1,13 @@
 /**
- * The token endpoint: client authentication, then the authorization_code,
+ * The token endpoint: client authentication (client secret, or a client
+ * assertion signed with a registered certificate), then the authorization_code,
  * refresh_token and client_credentials grants, with the queued faults and the
  * test hold on answers.
  */
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { readForm, sendJson } from "../http";
+import { verifyClientAssertion } from "./client-assertion";
 import { appKnownIn, findResource } from "./directory";
 import { CUSTOMER_POLICY_ANSWERS, OAuthError, STANDARD_INVALIDATIONS, sendOAuthError, standardClaims, unknownResource } from "./errors";
 import {
@@ -56,6 +58,10 @@ export async function handleToken(s: EntraState, req: http.IncomingMessage, res:
     tenantId,
     tenantPath,
     status: 200,
+    clientAuthentication: [
+      ...(form.get("client_secret") !== null || basicAuth(req) ? (["client_secret"] as const) : []),
+      ...(form.get("client_assertion") !== null ? (["client_assertion"] as const) : []),
+    ],
   };
   s.settings.tokenRequests.push(record);
   if (s.tokenGate) {
@@ -67,7 +73,7 @@ export async function handleToken(s: EntraState, req: http.IncomingMessage, res:
     if (fault) {
       throw new OAuthError(fault.status ?? 400, fault.error, fault.code, fault.description.replace(new RegExp(`^AADSTS${fault.code}:\\s*`), ""), fault.suberror, fault.claims || undefined);
     }
-    const body = redeem(s, req, form, tenantId);
+    const body = redeem(s, req, form, tenantId, tenantPath);
     sendJson(res, 200, body, { "client-request-id": String(req.headers["client-request-id"] ?? randomUUID()) });
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;
@@ -78,7 +84,7 @@ export async function handleToken(s: EntraState, req: http.IncomingMessage, res:
   }
 }
 
-export function redeem(s: EntraState, req: http.IncomingMessage, form: URLSearchParams, tenantId: string): Record<string, unknown> {
+export function redeem(s: EntraState, req: http.IncomingMessage, form: URLSearchParams, tenantId: string, tenantPath = tenantId): Record<string, unknown> {
   const grantType = form.get("grant_type");
   if (!grantType) throw new OAuthError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
   const basic = basicAuth(req);
@@ -90,7 +96,10 @@ export function redeem(s: EntraState, req: http.IncomingMessage, form: URLSearch
   }
   const secret = form.get("client_secret") ?? basic?.secret;
   if (form.get("client_assertion")) {
-    throw new OAuthError(401, "invalid_client", 700027, "Client assertion failed signature validation.");
+    // The assertion names the token endpoint the client was sent to: by tenant id or by the domain in its path.
+    const audiences = [...new Set([tenantPath, tenantId])].flatMap((t) => [`${s.settings.url}/${t}/oauth2/v2.0/token`, `${s.settings.url}/${t}/oauth2/token`]);
+    verifyClientAssertion(s, app, form, audiences);
+    return grant(s, app, form, tenantId, grantType);
   }
   if (!secret) throw new OAuthError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
   if (app.expiredSecrets.some((expired) => safeEqual(secret, expired))) {
@@ -99,6 +108,10 @@ export function redeem(s: EntraState, req: http.IncomingMessage, form: URLSearch
   if (!app.secret || !safeEqual(secret, app.secret)) {
     throw new OAuthError(401, "invalid_client", 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`);
   }
+  return grant(s, app, form, tenantId, grantType);
+}
+
+function grant(s: EntraState, app: StoredApp, form: URLSearchParams, tenantId: string, grantType: string): Record<string, unknown> {
   switch (grantType) {
     case "authorization_code":
       return redeemCode(s, app, form, tenantId);

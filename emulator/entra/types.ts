@@ -29,7 +29,10 @@ export interface RegisterAppOptions {
   /** Sign-in audience AzureADMultipleOrgs: the app can be consented into other tenants (default false: AzureADMyOrg). */
   multiTenant?: boolean;
   clientId: string;
-  clientSecret: string;
+  /** The client secret (a password credential); none for an app that authenticates with a certificate. */
+  clientSecret?: string;
+  /** Certificates (PEM) registered as key credentials: client assertions signed with their keys are accepted. */
+  certificates?: string[];
   redirectUris: string[];
   displayName?: string;
   applicationObjectId?: string;
@@ -140,6 +143,8 @@ export interface TokenRequestRecord {
   /** The tenant segment of the path as the client sent it (an id or a domain). */
   tenantPath: string;
   status: number;
+  /** The client credentials the request carried (never their values): `client_secret` (body or Basic) and/or `client_assertion`. */
+  clientAuthentication: Array<"client_secret" | "client_assertion">;
   /** OAuth error and AADSTS code when the request failed. */
   error?: string;
   errorCode?: number;

@@ -57,15 +57,18 @@ describe("a Key Vault answer cut off mid-body while a secret is read", () => {
     expect(s.vault.latest(refreshTokenName())?.value).toBe(s.entra.newestRefreshToken(s.clientId, s.users.admin.username));
   });
 
-  it("a cut-off client secret read does not print the client secret either", async () => {
+  it("a cut-off read of the app's credential (its certificate and key) does not print it either", async () => {
     seedRefreshToken(s);
-    s.vault.failNext(50, "truncate", { method: "GET", name: s.outputs.secretNames.clientSecret });
+    const name = s.outputs.secretNames.clientCertificate!;
+    const stored = s.vault.latest(name)!.value;
+    s.vault.failNext(50, "truncate", { method: "GET", name });
 
     const result = await runCli("refresh", ["--outputs", writeOutputsFile(s), "--timeout", "4", "--access-wait", "0"], s.childEnv());
 
     expect(result.code, result.stderr).toBe(1);
-    expect(result.stderr).toContain(`sent an answer for "${s.outputs.secretNames.clientSecret}" that could not be read`);
-    expect(`${result.stdout}${result.stderr}`).not.toContain(s.clientSecret.slice(0, 16));
+    expect(result.stderr).toContain(`sent an answer for "${name}" that could not be read`);
+    const key = stored.split("\n").find((line) => /^[A-Za-z0-9+/]{40,}$/.test(line))!;
+    expect(`${result.stdout}${result.stderr}`).not.toContain(key.slice(0, 24));
   });
 });
 

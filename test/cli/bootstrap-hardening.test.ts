@@ -30,7 +30,7 @@ let s: StandIns;
 let h: BootstrapHarness;
 
 beforeAll(async () => {
-  s = await startStandIns();
+  s = await startStandIns({ appCredential: "secret" }); // the vault-value tests below are about the client secret
   h = new BootstrapHarness(s, PORT);
 });
 
@@ -212,10 +212,10 @@ describe("bad input refused before anything is read or written", () => {
 describe("values read from the vault", () => {
   it("are used without surrounding whitespace, so ids and the client secret pasted with a newline still work", async () => {
     const names = s.outputs.secretNames;
-    const originals = [names.clientId, names.tenantId, names.clientSecret].map((name) => [name, s.vault.latest(name)?.value ?? ""] as const);
+    const originals = [names.clientId, names.tenantId, names.clientSecret!].map((name) => [name, s.vault.latest(name)?.value ?? ""] as const);
     s.vault.setSecret(names.clientId, `${s.clientId}\n`);
     s.vault.setSecret(names.tenantId, ` ${s.tenantId}\r\n`);
-    s.vault.setSecret(names.clientSecret, `${s.clientSecret}\n`);
+    s.vault.setSecret(names.clientSecret!, `${s.clientSecret!}\n`);
     try {
       const { result } = await h.signInAndFinish([...ARGS, "--json"]);
       expect(result.code, result.stderr).toBe(0);

@@ -221,7 +221,7 @@ describe("the loopback redirect server", () => {
 
 describe("Key Vault role propagation", () => {
   it("retries 403 answers while a new role assignment propagates, says why it waits, then stores the token", async () => {
-    s.vault.failNext(2, 403, { method: "GET", name: s.outputs.secretNames.clientSecret });
+    s.vault.failNext(2, 403, { method: "GET", name: s.outputs.secretNames.clientCertificate });
     const startedAt = Date.now();
     const { result } = await h.signInAndFinish(["--no-browser", "--json", "--timeout", "30"]);
     expect(result.code, result.stderr).toBe(0);

@@ -21,7 +21,8 @@ import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;
 /** Every stand-in set this file started, for the final "no secret printed" check. */
-const allStandIns = freshStandInsPerTest((started) => (s = started));
+// These tests are about the client secret: the app authenticates with one (appCredential: secret).
+const allStandIns = freshStandInsPerTest((started) => (s = started), { appCredential: "secret" });
 
 const refreshTokenName = () => s.outputs.secretNames.refreshToken;
 
@@ -148,6 +149,7 @@ describe("npm run refresh", () => {
 
   it("uses the secret names from the stack outputs", async () => {
     const custom = await startStandIns({
+      appCredential: "secret",
       secretNames: { clientId: "pc-app-id", clientSecret: "pc-app-secret", tenantId: "pc-tenant", refreshToken: "pc-user-token" },
     });
     allStandIns.push(custom);
@@ -267,7 +269,7 @@ describe("npm run refresh", () => {
 
   it("exits 3 (a person must act, as for a disabled refresh token) and says to run `pulumi up` when the client secret in the vault is disabled", async () => {
     seedRefreshToken(s);
-    s.vault.setSecret(s.outputs.secretNames.clientSecret, s.clientSecret, { enabled: false });
+    s.vault.setSecret(s.outputs.secretNames.clientSecret!, s.clientSecret!, { enabled: false });
 
     const result = await refresh(["--outputs", writeOutputsFile(s)]);
 

@@ -17,7 +17,8 @@ import { startStandIns, type StandIns } from "../support/stand-ins";
 
 let s: StandIns;
 /** Every stand-in set this file started, for the final "no secret printed" check. */
-const allStandIns = freshStandInsPerTest((started) => (s = started));
+// These tests are about the client secret: the app authenticates with one (appCredential: secret).
+const allStandIns = freshStandInsPerTest((started) => (s = started), { appCredential: "secret" });
 
 type Json = Record<string, unknown>;
 
@@ -88,7 +89,7 @@ describe("npm run status", () => {
     expect(checkedAt).toBeGreaterThanOrEqual(before - 1000);
     expect(checkedAt).toBeLessThanOrEqual(Date.now());
     const clientSecretExpiry = Date.parse(String((report.clientSecret as Json).expiresOn));
-    expect(Math.abs(clientSecretExpiry - Date.parse(s.outputs.clientSecretExpiresAt))).toBeLessThan(1000);
+    expect(Math.abs(clientSecretExpiry - Date.parse(s.outputs.clientSecretExpiresAt!))).toBeLessThan(1000);
     expect((report.refreshToken as Json).expiresOn).toBe(s.vault.latest(names().refreshToken)?.expiresOn?.toISOString());
   });
 
@@ -203,7 +204,7 @@ describe("npm run status", () => {
 
   it("exits 3 and names the client secret and `pulumi up` when the client secret expires soon", async () => {
     seedRefreshToken(s);
-    s.vault.setSecret(names().clientSecret, s.clientSecret, { contentType: "text/plain", expiresOn: fromNow(3, HOUR_MS) });
+    s.vault.setSecret(names().clientSecret!, s.clientSecret!, { contentType: "text/plain", expiresOn: fromNow(3, HOUR_MS) });
 
     const run = await statusJson();
     const human = await status();
@@ -216,10 +217,10 @@ describe("npm run status", () => {
   });
 
   it("exits 3 and says to run `pulumi up` when the client id secret is missing", async () => {
-    const bare = await startStandIns({ seedVault: false });
+    const bare = await startStandIns({ seedVault: false, appCredential: "secret" });
     try {
       bare.vault.setSecret(bare.outputs.secretNames.tenantId, bare.tenantId);
-      bare.vault.setSecret(bare.outputs.secretNames.clientSecret, bare.clientSecret, { expiresOn: fromNow(100) });
+      bare.vault.setSecret(bare.outputs.secretNames.clientSecret!, bare.clientSecret!, { expiresOn: fromNow(100) });
       seedRefreshToken(bare);
       allStandIns.push(bare);
 

@@ -10,7 +10,8 @@ import { runCli, startCli, type CliResult } from "../support/run-cli";
 import type { StandIns } from "../support/stand-ins";
 
 let s: StandIns;
-const allStandIns = freshStandInsPerTest((started) => (s = started));
+// These tests are about the client secret: the app authenticates with one (appCredential: secret).
+const allStandIns = freshStandInsPerTest((started) => (s = started), { appCredential: "secret" });
 
 const CLIENT_ADDRESS = "203.0.113.45";
 const names = () => s.outputs.secretNames;
@@ -254,7 +255,7 @@ describe("soft-deleted secrets", () => {
 
   it("status names a deleted app secret in its human output with `pulumi up` after recovery", async () => {
     seedRefreshToken(s);
-    const deleted = s.vault.deleteSecret(names().clientSecret);
+    const deleted = s.vault.deleteSecret(names().clientSecret!);
 
     const result = await status();
 
@@ -291,7 +292,7 @@ describe("soft-deleted secrets", () => {
 
   it("refresh exits 1 for a deleted client-secret secret, saying to recover it and run `pulumi up`", async () => {
     seedRefreshToken(s);
-    s.vault.deleteSecret(names().clientSecret);
+    s.vault.deleteSecret(names().clientSecret!);
 
     const result = await refresh();
 

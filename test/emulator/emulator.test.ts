@@ -70,11 +70,17 @@ describe("startEmulator", () => {
     expect(emu.users[0]).toMatchObject({ username: "admin@contoso.example", mfa: true });
     expect(emu.users[0].mfaCode).toMatch(/^\d{6}$/);
     // The vault holds the app's credentials, and no refresh token yet (the state after `pulumi up`).
-    expect(emu.keyVault.latest(emu.outputs.secretNames.clientSecret)?.value).toBe(emu.clientSecret);
+    // By default the app has a certificate, as the stack's default appCredential: key and certificate in the vault, no client secret.
+    const certificate = emu.keyVault.latest(emu.outputs.secretNames.clientCertificate!);
+    expect(certificate?.value).toBe(emu.clientCertificate!.pem);
+    expect(certificate?.contentType).toBe("application/x-pem-file");
+    expect(certificate?.expiresOn?.toISOString()).toBe(emu.outputs.clientCertificateExpiresAt);
+    expect(emu.outputs.secretNames.clientSecret).toBeUndefined();
+    expect(emu.clientSecret).toBeUndefined();
     expect(emu.keyVault.latest(emu.outputs.secretNames.refreshToken)).toBeUndefined();
     const file = emu.writeOutputs();
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(emu.outputs);
-    expect(JSON.stringify(emu.outputs)).not.toContain(emu.clientSecret);
+    expect(JSON.stringify(emu.outputs)).not.toContain("PRIVATE KEY");
   });
 
   it("has every output the Pulumi program always exports, and no other", async () => {
@@ -82,8 +88,12 @@ describe("startEmulator", () => {
     const program = readFileSync(path.join(process.cwd(), "infra", "program.ts"), "utf8");
     const block = program.slice(program.indexOf("export interface StackOutputs"), program.indexOf("\n}\n", program.indexOf("export interface StackOutputs")));
     const always = [...block.matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]);
+    const optional = [...block.matchAll(/^ {2}(\w+)\?:/gm)].map((m) => m[1]);
     expect(always.length).toBeGreaterThan(10);
-    expect(Object.keys(emu.outputs).sort()).toEqual(always.sort());
+    // Besides those, the outputs of the app credential it has (the certificate's by default), as the program exports them.
+    const credential = ["clientCertificateExpiresAt", "clientCertificateThumbprint"];
+    expect(optional).toEqual(expect.arrayContaining(credential));
+    expect(Object.keys(emu.outputs).sort()).toEqual([...always, ...credential].sort());
   });
 
   it("gives child processes the CA file and the managed identity the vault accepts", async () => {
@@ -92,6 +102,23 @@ describe("startEmulator", () => {
     expect(new X509Certificate(emu.caCertificate).ca).toBe(true);
     expect(emu.env).toMatchObject({ AZURE_AUTHORITY_HOST: emu.authorityHost, AZURE_TOKEN_CREDENTIALS: "ManagedIdentityCredential" });
     expect(emu.env.IDENTITY_ENDPOINT.startsWith(emu.authorityHost)).toBe(true);
+  });
+
+  it("starts, on request, with a certificate the app does not know or one that has expired, and the provider says so", async () => {
+    const unknown = await start({ bootstrapped: true, certificate: { registered: false } });
+    await expect(providerFor(unknown).getAccessToken()).rejects.toMatchObject({ code: "client_certificate_unknown" });
+    const notAfter = new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000);
+    const expired = await start({ bootstrapped: true, certificate: { notBefore: new Date(notAfter.getTime() - 86_400_000), notAfter } });
+    expect(expired.outputs.clientCertificateExpiresAt).toBe(notAfter.toISOString());
+    await expect(providerFor(expired).getAccessToken()).rejects.toMatchObject({ code: "client_certificate_expired" });
+  });
+
+  it("starts with a client secret instead when asked (appCredential: secret), and the provider uses it", async () => {
+    const emu = await start({ bootstrapped: true, appCredential: "secret" });
+    expect(emu.outputs.secretNames.clientCertificate).toBeUndefined();
+    expect(emu.keyVault.latest(emu.outputs.secretNames.clientSecret!)?.value).toBe(emu.clientSecret);
+    expect(await providerFor(emu).getAccessToken()).toMatch(/^eyJ/);
+    expect(emu.entra.tokenRequests.filter((r) => r.grantType === "refresh_token").map((r) => r.clientAuthentication)).toEqual([["client_secret"]]);
   });
 
   it("lets the token provider get a token in this process with no other setup, once bootstrapped", async () => {

@@ -20,6 +20,7 @@ describe("stack configuration", () => {
       useExistingResourceGroup: false,
       appDisplayName: "Partner Center SAM (dev)",
       redirectUri: "http://localhost:8400/",
+      appCredential: "certificate",
       clientSecretRotationDays: 150,
       clientSecretGraceDays: 30,
       grantAdminConsent: false,
@@ -305,7 +306,7 @@ describe("stack configuration", () => {
     expect(problemsOf({ ...LOCATION, [`${P}:clientSecretRotationDays`]: "700", [`${P}:clientSecretGraceDays`]: "31" })).toEqual([
       {
         key: `${P}:clientSecretRotationDays`,
-        rule: `plus ${P}:clientSecretGraceDays is the client secret's lifetime, which must not exceed 730 days`,
+        rule: `plus ${P}:clientSecretGraceDays is the app credential's lifetime, which must not exceed 730 days`,
         example: "150 (with a grace of 30)",
       },
     ]);
@@ -341,9 +342,25 @@ describe("configuration warnings", () => {
   });
 
   it("warns above 180 days of client-secret lifetime, which tenant policies may refuse, and not at 180", () => {
-    expect(warningsFor({ [`${P}:clientSecretRotationDays`]: "150", [`${P}:clientSecretGraceDays`]: "30" })).toEqual([]);
-    expect(warningsFor({ [`${P}:clientSecretRotationDays`]: "151" })).toEqual([
+    const secret = { [`${P}:appCredential`]: "secret" };
+    expect(warningsFor({ ...secret, [`${P}:clientSecretRotationDays`]: "150", [`${P}:clientSecretGraceDays`]: "30" })).toEqual([]);
+    expect(warningsFor({ ...secret, [`${P}:clientSecretRotationDays`]: "151" })).toEqual([
       `The client secret lives ${P}:clientSecretRotationDays + ${P}:clientSecretGraceDays days, more than 180: tenants whose app management policy caps password lifetime refuse it with CredentialInvalidLifetimeAsPerAppPolicy. Lower the sum to 180 or less if that happens.`,
+    ]);
+  });
+
+  it("warns likewise above 180 days of certificate lifetime, naming the certificate lifetime policy", () => {
+    expect(warningsFor({ [`${P}:clientSecretRotationDays`]: "150" })).toEqual([]);
+    expect(warningsFor({ [`${P}:clientSecretRotationDays`]: "151" })).toEqual([
+      `The certificate lives ${P}:clientSecretRotationDays + ${P}:clientSecretGraceDays days, more than 180: tenants whose app management policy caps certificate (asymmetric key) lifetime refuse it with CredentialInvalidLifetimeAsPerAppPolicy. Lower the sum to 180 or less if that happens.`,
+    ]);
+  });
+
+  it("accepts appCredential certificate or secret in any case, and names both choices for anything else", () => {
+    expect(parseStackConfig({ ...LOCATION, [`${P}:appCredential`]: "Secret" }, P, "dev").appCredential).toBe("secret");
+    expect(parseStackConfig(LOCATION, P, "dev").appCredential).toBe("certificate");
+    expect(problemsOf({ ...LOCATION, [`${P}:appCredential`]: "password" })).toEqual([
+      { key: `${P}:appCredential`, rule: "must be one of certificate, secret", example: "certificate" },
     ]);
   });
 

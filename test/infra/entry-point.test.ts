@@ -64,7 +64,10 @@ describe("the program started the way `pulumi up` starts it", () => {
       triggers: { rotationDays: "90", graceDays: "30" },
     });
     expect(ofType(run.report?.resources ?? [], TYPES.grant)).toEqual([]);
-    expect(customResources(run)).toHaveLength(11);
+    // The certificate (key, certificate, key credential, vault secret) in place of the client secret and its vault secret.
+    expect(customResources(run)).toHaveLength(13);
+    expect(ofType(run.report?.resources ?? [], TYPES.password)).toEqual([]);
+    expect(ofType(run.report?.resources ?? [], TYPES.certificate)).toHaveLength(1);
   });
 
   it("exports the stack outputs, none of them secret", () => {
@@ -81,7 +84,7 @@ describe("the program started the way `pulumi up` starts it", () => {
       keyVaultUri: `https://${vaultName}.vault.azure.net/`,
       secretNames: {
         clientId: "partnercenter-client-id",
-        clientSecret: "partnercenter-client-secret",
+        clientCertificate: "partnercenter-client-certificate",
         tenantId: "partnercenter-tenant-id",
         refreshToken: "partnercenter-refresh-token",
       },
@@ -89,7 +92,8 @@ describe("the program started the way `pulumi up` starts it", () => {
       authorityHost: "https://login.microsoftonline.com",
       partnerCenterEndpoint: "https://api.partnercenter.microsoft.com",
       graphEndpoint: "https://graph.microsoft.com",
-      clientSecretExpiresAt: "2025-06-29T12:00:00Z",
+      clientCertificateExpiresAt: "2025-06-29T12:00:00Z",
+      clientCertificateThumbprint: expect.stringMatching(/^[0-9a-f]{64}$/),
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${clientId}`,
       multiTenant: false,
       customerGraphScopes: [],

@@ -9,8 +9,9 @@
  * never returns a secret's value from Key Vault, and it honours
  * `additionalSecretOutputs` the way the engine does.
  */
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import forge from "node-forge";
 
 /** The identities and clock the stand-in reports. */
 export const FAKE = {
@@ -69,6 +70,9 @@ export const TYPES = {
   systemTopic: "azure-native:eventgrid:SystemTopic",
   eventSubscription: "azure-native:eventgrid:SystemTopicEventSubscription",
   static: "time:index/static:Static",
+  privateKey: "tls:index/privateKey:PrivateKey",
+  selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+  certificate: "azuread:index/applicationCertificate:ApplicationCertificate",
 } as const;
 
 const GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
@@ -92,6 +96,7 @@ interface RegisterResourceRequest {
   getProtect(): boolean | undefined;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
+  getReplacementTrigger?(): { toJavaScript(): unknown } | undefined;
   getAliasesList(): Array<{
     getUrn(): string;
     getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
@@ -128,6 +133,8 @@ export interface RecordedResource {
   retainOnDelete: boolean;
   protect: boolean;
   ignoreChanges: string[];
+  /** The `replacementTrigger` option's value, when set: the engine replaces the resource when it changes. */
+  replacementTrigger?: unknown;
   /** URNs of the resources this one explicitly depends on (`dependsOn`, and a component's children). */
   dependsOn: string[];
   /** Old names this resource was known by (`aliases` with a name). */
@@ -329,6 +336,7 @@ export class PulumiStandIn implements pulumi.runtime.Mocks {
       retainOnDelete: Boolean(req?.getRetainondelete()),
       protect: Boolean(req?.getProtect()),
       ignoreChanges: req?.getIgnorechangesList() ?? [],
+      ...(req?.getReplacementTrigger?.() ? { replacementTrigger: unwrapSecrets(req.getReplacementTrigger()!.toJavaScript()) } : {}),
       dependsOn: req?.getDependenciesList() ?? [],
       aliasNames: (req?.getAliasesList() ?? []).flatMap((alias) => {
         const name = alias.getSpec()?.getName();
@@ -585,9 +593,69 @@ function answer(type: string, inputs: Properties, urn: string, tenant: Tenant): 
       const rfc3339 = inputs["rfc3339"] ?? FAKE.now;
       return { id: rfc3339, state: { rfc3339, unix: Date.parse(rfc3339) / 1000 } };
     }
+    case "tls:index/privateKey:PrivateKey": {
+      check(inputs["algorithm"] === "RSA", `PrivateKey: algorithm ${inputs["algorithm"]} is not what this stack uses`);
+      const bits = inputs["rsaBits"] ?? 2048;
+      const pem = rsaKey(urn, bits);
+      const pkcs1 = forge.pki.privateKeyToPem(forge.pki.privateKeyFromPem(pem));
+      return { id: createHash("sha1").update(pem).digest("hex"), state: { privateKeyPem: pkcs1, privateKeyPemPkcs8: pem, rsaBits: bits } };
+    }
+    case "tls:index/selfSignedCert:SelfSignedCert": {
+      const hours: number = inputs["validityPeriodHours"];
+      check(Number.isInteger(hours) && hours > 0, "SelfSignedCert: validityPeriodHours must be a positive whole number");
+      check(typeof inputs["privateKeyPem"] === "string" && inputs["privateKeyPem"].includes("PRIVATE KEY"), "SelfSignedCert: privateKeyPem is required");
+      check((inputs["allowedUses"] ?? []).length > 0, "SelfSignedCert: allowedUses is required");
+      const start = new Date(FAKE.now);
+      const end = new Date(start.getTime() + hours * 3_600_000);
+      const certPem = selfSignedCertificate(inputs["privateKeyPem"], inputs["subject"]?.commonName ?? "", start, end);
+      return {
+        id: createHash("sha1").update(certPem).digest("hex"),
+        state: { certPem, validityStartTime: start.toISOString().replace(".000Z", "Z"), validityEndTime: end.toISOString().replace(".000Z", "Z"), readyForRenewal: false },
+      };
+    }
+    case "azuread:index/applicationCertificate:ApplicationCertificate": {
+      const applicationId: string = inputs["applicationId"];
+      check(/^\/applications\/[0-9a-f-]{36}$/.test(applicationId ?? ""), `ApplicationCertificate: applicationId must be /applications/<objectId>, got ${applicationId}`);
+      check(inputs["type"] === "AsymmetricX509Cert" || inputs["type"] === "Symmetric", `ApplicationCertificate: type ${inputs["type"]}`);
+      check(inputs["encoding"] !== "pem" || String(inputs["value"]).startsWith("-----BEGIN CERTIFICATE-----"), "ApplicationCertificate: value is not a PEM certificate");
+      // As Entra ID: a key credential may not outlive, or start before, its certificate.
+      const certificate = forge.pki.certificateFromPem(inputs["value"]);
+      check(Date.parse(inputs["endDate"]) <= certificate.validity.notAfter.getTime(), "ApplicationCertificate: Key credential end date is invalid (after the certificate's)");
+      check(Date.parse(inputs["startDate"]) >= certificate.validity.notBefore.getTime(), "ApplicationCertificate: Key credential start date is invalid (before the certificate's)");
+      const keyId = stableGuid(`${urn}#key`);
+      return { id: `${applicationId}/certificate/${keyId}`, state: { keyId } };
+    }
     default:
       throw new Error(`stand-in: unexpected resource type ${type}`);
   }
+}
+
+/** RSA keys by URN: one generation per resource per test process (key generation is slow). */
+const rsaKeys = new Map<string, string>();
+
+function rsaKey(urn: string, bits: number): string {
+  const id = `${urn}#${bits}`;
+  let pem = rsaKeys.get(id);
+  if (!pem) {
+    pem = generateKeyPairSync("rsa", { modulusLength: bits }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    rsaKeys.set(id, pem);
+  }
+  return pem;
+}
+
+/** A self-signed certificate for the key, as the tls provider makes one. */
+function selfSignedCertificate(privateKeyPem: string, commonName: string, notBefore: Date, notAfter: Date): string {
+  const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = createHash("sha256").update(privateKeyPem).digest("hex").slice(0, 30).replace(/^[89a-f]/, "1");
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  cert.setSubject([{ name: "commonName", value: commonName }]);
+  cert.setIssuer([{ name: "commonName", value: commonName }]);
+  cert.setExtensions([{ name: "keyUsage", digitalSignature: true, critical: true }]);
+  cert.sign(key, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
 }
 
 function check(condition: unknown, message: string): void {

@@ -16,6 +16,8 @@ const PARTNER_CENTER = "fa3d9a0c-3fb0-42cc-9193-47c7ecd2edbd";
 const GRAPH = "00000003-0000-0000-c000-000000000000";
 const ADMIN_USER = "11111111-2222-4333-8444-555555555555";
 const CI = FAKE.otherDeployerObjectId;
+/** Stacks deployed before certificates, which keep their client secret. */
+const SECRET = { "partner-center-sam:appCredential": "secret" };
 
 function deploy(config: Record<string, string>, world: World = {}, stack = "dev") {
   return runStack({ ...LOCATION, ...config }, () => definePartnerCenterSam(readStackConfig()), { world, stack });
@@ -108,7 +110,7 @@ describe("softDeleteRetentionDays, which Azure cannot change after the vault exi
 
 describe("pulumi destroy needs no Key Vault data plane", () => {
   it("keeps the three vault secrets on delete: deleting the vault removes them", async () => {
-    const { resources } = await deploy({});
+    const { resources } = await deploy(SECRET);
     const secrets = ofType(resources, TYPES.secret);
     expect(secrets.map((s) => [s.name, s.retainOnDelete]).sort()).toEqual([
       ["clientId", true],
@@ -176,6 +178,7 @@ describe("Microsoft's service principals", () => {
 describe("client-secret lifetime", () => {
   it("restarts the rotation schedule when either number changes: the timer's triggers carry both", async () => {
     const { resources } = await deploy({
+      ...SECRET,
       "partner-center-sam:clientSecretRotationDays": "60",
       "partner-center-sam:clientSecretGraceDays": "14",
     });
@@ -239,7 +242,7 @@ describe("an existing stack updated to this program", () => {
   const urns = (resources: readonly RecordedResource[]) => resources.map((r) => r.urn).sort();
 
   it("keeps every URN of a default stack; only the two adopted Microsoft service principals leave the program", async () => {
-    const { resources } = await deploy({});
+    const { resources } = await deploy(SECRET);
     expect(urns(resources)).toEqual(before.defaults.filter((urn) => !adopted("dev").includes(urn)));
     // They leave the state without a delete call: the old state has them retainOnDelete.
     expect(before.defaults).toEqual(expect.arrayContaining(adopted("dev")));
@@ -248,6 +251,7 @@ describe("an existing stack updated to this program", () => {
   it("keeps every URN of a fully configured stack", async () => {
     const { resources } = await deploy(
       {
+        ...SECRET,
         "partner-center-sam:resourceGroupName": "rg-shared-identity",
         "partner-center-sam:keyVaultName": "kv-pc-prod-01",
         "partner-center-sam:grantAdminConsent": "true",

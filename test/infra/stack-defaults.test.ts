@@ -24,13 +24,13 @@ const APP_SP_OBJECT_ID = stableGuid(`${APP_SP_URN}#object`);
 const OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 const TAGS = { project: "partner-center-sam", stack: "dev", "managed-by": "pulumi" };
 
-describe("a stack with only azure-native:location set", () => {
+describe("a stack with azure-native:location set and appCredential: secret (the client secret, as before certificates)", () => {
   let run: StackRun<StackOutputs> & { standIn: PulumiStandIn };
   let resources: RecordedResource[];
   let vaultName: string;
 
   beforeAll(async () => {
-    run = await runStack({ "azure-native:location": "westeurope" }, () => definePartnerCenterSam(readStackConfig()));
+    run = await runStack({ "azure-native:location": "westeurope", "partner-center-sam:appCredential": "secret" }, () => definePartnerCenterSam(readStackConfig()));
     resources = run.resources;
     vaultName = single(resources, TYPES.vault, "vault").inputs["vaultName"];
   });
@@ -283,13 +283,14 @@ describe("the PartnerCenterApp component", () => {
         owners: [FAKE.deployerObjectId],
         graphScopes: [],
         grantAdminConsent: false,
+        appCredential: "secret",
         clientSecretRotationDays: 1,
         clientSecretGraceDays: 30,
       }),
     );
-    expect(await pulumi.isSecret(app.clientSecret)).toBe(true);
-    expect(await valueOf(app.clientSecret)).toMatch(/^pw~/);
-    expect(await pulumi.isSecret(app.clientSecretExpiresAt)).toBe(false);
-    expect(await valueOf(app.clientSecretExpiresAt)).toBe("2025-04-01T12:00:00Z");
+    expect(await pulumi.isSecret(app.clientSecret!)).toBe(true);
+    expect(await valueOf(app.clientSecret!)).toMatch(/^pw~/);
+    expect(await pulumi.isSecret(app.clientSecretExpiresAt!)).toBe(false);
+    expect(await valueOf(app.clientSecretExpiresAt!)).toBe("2025-04-01T12:00:00Z");
   });
 });

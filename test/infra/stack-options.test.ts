@@ -30,6 +30,7 @@ describe("a stack with every setting configured", () => {
         "partner-center-sam:keyVaultName": "kv-pc-prod-01",
         "partner-center-sam:appDisplayName": "Contoso Partner Center",
         "partner-center-sam:redirectUri": "https://admin.contoso.com/partner-center/callback",
+        "partner-center-sam:appCredential": "secret",
         "partner-center-sam:clientSecretRotationDays": "30",
         "partner-center-sam:grantAdminConsent": "true",
         "partner-center-sam:graphScopes": JSON.stringify(["DelegatedAdminRelationship.ReadWrite.All", "User.Read", "openid"]),

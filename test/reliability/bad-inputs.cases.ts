@@ -89,7 +89,7 @@ const targetCases: FlagCase[] = [
   {
     name: "outputs naming the client secret and the refresh token alike",
     args: (s) =>
-      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientSecret))],
+      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientCertificate ?? (o.secretNames as Record<string, string>).clientSecret))],
     message: /secretNames.*distinct|distinct.*secretNames/s,
   },
   {
@@ -181,7 +181,7 @@ const bootstrapCases: FlagCase[] = [
   {
     name: "outputs naming the client secret and the refresh token alike",
     args: (s) =>
-      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientSecret))],
+      ["--outputs", outputsWith(s, (o) => ((o.secretNames as Record<string, string>).refreshToken = (o.secretNames as Record<string, string>).clientCertificate ?? (o.secretNames as Record<string, string>).clientSecret))],
     message: /distinct/,
   },
   {
@@ -256,21 +256,23 @@ const vaultContentCases: ReliabilityCase[] = [
   },
   {
     name: "a disabled client secret",
+    standIns: { appCredential: "secret" },
     area: "vault contents",
     expected: { outcome: "exit 3", message: /pulumi up/, vault: "unchanged" },
     setup: (s) => {
       seedRefreshToken(s);
-      s.vault.setSecret(s.outputs.secretNames.clientSecret, s.clientSecret, { enabled: false });
+      s.vault.setSecret(s.outputs.secretNames.clientSecret!, s.clientSecret!, { enabled: false });
     },
     run: (s) => cli(s, "refresh", vaultUriArgs(s)),
   },
   {
     name: "a client secret Entra ID does not know",
+    standIns: { appCredential: "secret" },
     area: "vault contents",
     expected: { outcome: "exit 2", message: /pulumi up/, vault: "unchanged" },
     setup: (s) => {
       seedRefreshToken(s);
-      s.vault.setSecret(s.outputs.secretNames.clientSecret, "Wrong~SecretValue0123456789abcdefghij");
+      s.vault.setSecret(s.outputs.secretNames.clientSecret!, "Wrong~SecretValue0123456789abcdefghij");
     },
     secrets: ["Wrong~SecretValue0123456789abcdefghij"],
     run: (s) => cli(s, "refresh", vaultUriArgs(s)),

@@ -20,7 +20,8 @@ type Step = "client secret read" | "refresh token read" | "refresh token write";
 
 function filterFor(s: StandIns, step: Step): VaultFaultFilter {
   const names = s.outputs.secretNames;
-  if (step === "client secret read") return { method: "GET", name: names.clientSecret };
+  // The app credential: the certificate by default, the client secret on a secret stack.
+  if (step === "client secret read") return { method: "GET", name: names.clientCertificate ?? names.clientSecret };
   if (step === "refresh token read") return { method: "GET", name: names.refreshToken };
   return { method: "PUT", name: names.refreshToken };
 }
@@ -120,11 +121,12 @@ const lastingRefreshCases: ReliabilityCase[] = [
   },
   {
     name: "a soft-deleted client-secret secret",
+    standIns: { appCredential: "secret" },
     area: "refresh · vault",
     expected: { outcome: "exit 1", message: /recover[\s\S]*pulumi up/, vault: "unchanged" },
     setup: (s) => {
       seedRefreshToken(s);
-      s.vault.deleteSecret(s.outputs.secretNames.clientSecret);
+      s.vault.deleteSecret(s.outputs.secretNames.clientSecret!);
     },
     run: (s) => cli(s, "refresh", refreshArgs(s)),
   },
@@ -230,13 +232,14 @@ const entraCases: ReliabilityCase[] = [
   },
   {
     name: "an expired client secret that `pulumi up` already replaced in the vault",
+    standIns: { appCredential: "secret" },
     area: "refresh · Entra ID",
     expected: { outcome: "exit 0", message: /refresh token/i, vault: "newest" },
     setup: (s) => {
       seedRefreshToken(s);
       const replacement = "Rotated~ClientSecret0123456789abcdefghi";
       s.entra.expireClientSecret(s.clientId, replacement);
-      s.vault.setSecret(s.outputs.secretNames.clientSecret, replacement);
+      s.vault.setSecret(s.outputs.secretNames.clientSecret!, replacement);
     },
     run: async (s) => {
       // The command read the old secret first only if it cached it; the stand-in answers 7000222 for the old one.

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeEach, expect } from "vitest";
 import { leakedSecrets, removeScratchDirs } from "./fixtures";
 import { transcript, type CliResult } from "./run-cli";
-import { startStandIns, type StandIns } from "./stand-ins";
+import { startStandIns, type StandIns, type StartStandInsOptions } from "./stand-ins";
 
 /** The one JSON document a `--json` run printed on stdout; fails the test with both streams if it is not one. */
 export function jsonStdout(result: CliResult): Record<string, unknown> {
@@ -21,11 +21,11 @@ export function expectNoSecretPrinted(standIns: readonly StandIns[]): void {
  * `use` receives each new set. Returns every set started, for the final
  * "no secret printed" check. Scratch directories are removed after the file.
  */
-export function freshStandInsPerTest(use: (standIns: StandIns) => void): StandIns[] {
+export function freshStandInsPerTest(use: (standIns: StandIns) => void, options: StartStandInsOptions = {}): StandIns[] {
   const all: StandIns[] = [];
   let current: StandIns | undefined;
   beforeEach(async () => {
-    current = await startStandIns();
+    current = await startStandIns(options);
     all.push(current);
     use(current);
   });

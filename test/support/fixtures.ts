@@ -102,10 +102,11 @@ export function refreshTokenSnapshot(s: StandIns): RefreshTokenSnapshot {
   return { latestVersion: latest?.version, latestValue: latest?.value, versionCount: s.vault.versions(name).length, writeCount: s.vault.writeCount };
 }
 
-/** Every secret value the stand-ins hold: client secret and every version of every vault secret but the ids. */
+/** Every secret value the stand-ins hold: client secret or certificate key, and every version of every vault secret but the ids. */
 export function secretValues(s: StandIns): string[] {
-  const names = [s.outputs.secretNames.clientSecret, s.outputs.secretNames.refreshToken];
-  return [s.clientSecret, ...names.flatMap((name) => s.vault.versions(name).map((v) => v.value))];
+  const names = [s.outputs.secretNames.clientSecret, s.outputs.secretNames.clientCertificate, s.outputs.secretNames.refreshToken].filter((n): n is string => n !== undefined);
+  const own = [s.clientSecret, s.clientCertificate?.privateKeyPem].filter((v): v is string => v !== undefined);
+  return [...own, ...names.flatMap((name) => s.vault.versions(name).map((v) => v.value))];
 }
 
 /** The documentation pages: README.md first, then every page of docs/, by path. */
@@ -186,7 +187,7 @@ export function leakedSecrets(s: StandIns, texts: readonly string[]): string[] {
     for (const pattern of TOKEN_SHAPED) if (pattern.test(text)) leaks.push(`output #${i} contains token-shaped text ${pattern}`);
   });
   const users = Object.values(s.users).filter((u): u is StandInUser => u !== undefined);
-  const secrets = [...new Set([s.clientSecret, ...secretValues(s), ...s.entra.issuedSecrets(), ...users.map((u) => u.password)])].filter(Boolean);
+  const secrets = [...new Set([...secretValues(s), ...s.entra.issuedSecrets(), ...users.map((u) => u.password)])].filter(Boolean);
   const windows = new Set<string>();
   for (let i = 0; i + LEAK_WINDOW <= screen.length; i++) windows.add(screen.slice(i, i + LEAK_WINDOW));
   const kind = (secret: string): string => (secret.startsWith("eyJ") ? "a JWT" : secret.startsWith("1.A") ? "a code or refresh token" : "a password or secret value");

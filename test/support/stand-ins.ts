@@ -25,6 +25,8 @@ export interface StartStandInsOptions {
   vaultName?: string;
   /** Secret names (default the contract's). */
   secretNames?: SecretNames;
+  /** The app's credential: `certificate` (default, as the stack's default) or `secret` (a client secret). */
+  appCredential?: "certificate" | "secret";
   /** Seed the vault with client id, tenant id and client secret (default true). */
   seedVault?: boolean;
   /** Overrides for the Partner Center organization profile. */
@@ -60,7 +62,10 @@ export interface StandIns {
   partnerCenter: PartnerCenterEmulator;
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  /** With `appCredential: "secret"`. */
+  clientSecret?: string;
+  /** With the default `appCredential: "certificate"`: the app's certificate and key, as the vault holds them. */
+  clientCertificate?: Emulator["clientCertificate"];
   users: { admin: StandInUser; nonMfa?: StandInUser };
   /** The customer tenants of {@link StartStandInsOptions.customers}, in order. */
   customers: EmulatedCustomer[];
@@ -92,6 +97,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
     vaultName: options.vaultName ?? "pcsam-test-kv",
     secretNames: options.secretNames,
     seedVault: options.seedVault,
+    appCredential: options.appCredential,
     organization: options.organization,
     accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds,
     customers: options.customers,
@@ -102,7 +108,7 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
       ...(options.nonMfaUser ? [{ username: NON_MFA_USERNAME, displayName: "Una User", mfa: false }] : []),
     ],
   });
-  const { entra, keyVault: vault, partnerCenter, tenantId, clientId, clientSecret, customers, outputs } = emu;
+  const { entra, keyVault: vault, partnerCenter, tenantId, clientId, clientSecret, clientCertificate, customers, outputs } = emu;
   const [admin, nonMfa] = emu.users;
   const users = { admin, ...(nonMfa ? { nonMfa } : {}) };
 
@@ -119,7 +125,8 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
     partnerCenter,
     tenantId,
     clientId,
-    clientSecret,
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(clientCertificate ? { clientCertificate } : {}),
     users,
     customers,
     outputs,

@@ -87,7 +87,8 @@ export function humanReport(r: StatusReport): string[] {
   const lines = [
     `Key Vault ${r.keyVaultUri}: reachable`,
     `Client id secret: ${simpleState(r.clientId)}; tenant id secret: ${simpleState(r.tenantId)}`,
-    line("Client secret", r.clientSecret),
+    ...(r.clientCertificate ? [line("Certificate", r.clientCertificate), `  SHA-256 thumbprint ${r.clientCertificate.thumbprintSha256 ?? "unknown (the secret has no thumbprint tag: run `pulumi up`)"}`] : []),
+    ...(r.clientSecret ? [line("Client secret", r.clientSecret)] : []),
     line("Refresh token", t),
   ];
   if (t.present) {

@@ -5,18 +5,26 @@
  * load it cheaply.
  */
 
-/** Names of the vault secrets, as exported in the stack output `secretNames`. */
+/**
+ * Names of the vault secrets, as exported in the stack output `secretNames`.
+ * A stack names the app credential it maintains: `clientCertificate` (config
+ * `appCredential: certificate`) or `clientSecret` (`appCredential: secret`).
+ */
 export interface SecretNames {
   clientId: string;
-  clientSecret: string;
+  /** The client secret; absent when the app authenticates with a certificate. */
+  clientSecret?: string;
+  /** The certificate: PEM private key followed by the PEM certificate. Absent on stacks with a client secret. */
+  clientCertificate?: string;
   tenantId: string;
   refreshToken: string;
 }
 
-/** Default secret names; the stack exports the names it actually used. */
-export const DEFAULT_SECRET_NAMES: Readonly<SecretNames> = Object.freeze({
+/** Default secret names, of both credentials; the stack exports the names it actually used. */
+export const DEFAULT_SECRET_NAMES: Readonly<Required<SecretNames>> = Object.freeze({
   clientId: "partnercenter-client-id",
   clientSecret: "partnercenter-client-secret",
+  clientCertificate: "partnercenter-client-certificate",
   tenantId: "partnercenter-tenant-id",
   refreshToken: "partnercenter-refresh-token",
 });
@@ -35,6 +43,12 @@ export const DEFAULT_REDIRECT_URI = "http://localhost:8400/";
 
 /** A refresh token dies after this many days without use. */
 export const REFRESH_TOKEN_LIFETIME_DAYS = 90;
+
+/** Content type of the certificate secret: the PEM private key followed by the PEM certificate. */
+export const CLIENT_CERTIFICATE_CONTENT_TYPE = "application/x-pem-file";
+
+/** Tag on the certificate secret with the certificate's SHA-256 thumbprint (hex), so `status` shows it without reading the key. */
+export const CERTIFICATE_THUMBPRINT_TAG = "thumbprintSha256";
 
 /** Content type of the refresh-token secret. */
 export const REFRESH_TOKEN_CONTENT_TYPE = "application/x-refresh-token";

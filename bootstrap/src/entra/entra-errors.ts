@@ -3,6 +3,7 @@ import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { redactErrorTexts } from "../core/terminal";
 import { explainCustomerTenantError } from "./customer-tenant-errors";
+import { describeCredential, explainCertificateError, type UsedCredential } from "./credential-errors";
 
 /** What the caller was doing when Entra ID answered with an error. */
 export interface EntraErrorContext {
@@ -24,6 +25,8 @@ export interface EntraErrorContext {
    * so they are removed from every text of the error before it is quoted or kept.
    */
   secrets?: readonly string[];
+  /** The app credential the request carried (certificate or client secret), for the messages about it. */
+  credential?: UsedCredential;
 }
 
 /**
@@ -116,13 +119,14 @@ export function shortDescription(description: string | undefined): string {
 }
 
 /**
- * True when Entra ID refused the app's client secret in a way a fresher copy
- * from the vault may fix: invalid (AADSTS7000215), expired (AADSTS7000222), or
- * an `invalid_client` without a number. Callers re-read the vault once, then give up.
+ * True when Entra ID refused the app's credential in a way a fresher copy from
+ * the vault may fix: an invalid (AADSTS7000215) or expired (AADSTS7000222) client
+ * secret, a certificate the app does not know or that expired (AADSTS700027),
+ * or an `invalid_client` without a number. Callers re-read the vault once, then give up.
  */
 export function isClientSecretRejection(error: unknown): boolean {
   const { error: code, aadsts } = readEntraError(error);
-  return aadsts === "7000215" || aadsts === "7000222" || (code === "invalid_client" && aadsts === undefined);
+  return aadsts === "7000215" || aadsts === "7000222" || aadsts === "700027" || (code === "invalid_client" && aadsts === undefined);
 }
 
 const REFRESH_TOKEN_DEAD: Record<string, string> = {
@@ -173,6 +177,9 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
       });
     }
   }
+
+  const certificateError = explainCertificateError(code, context.credential, opts);
+  if (certificateError) return certificateError;
 
   switch (code) {
     case "50011":
@@ -307,9 +314,9 @@ export function explainEntraError(error: unknown, context: EntraErrorContext): S
       });
     case "invalid_client":
       return catalogError("invalid_client", {
-        message: `Entra ID could not authenticate the app (${withNumber(oauthError, code)}): ${summary}`,
+        message: `Entra ID could not authenticate the app${context.credential ? ` with ${describeCredential(context.credential)}` : ""} (${withNumber(oauthError, code)}): ${summary}`,
         ...opts,
-        hint: `Run \`pulumi up\` so the vault holds the app's current client id and secret (\`partner-center-sam status\` shows the secret's expiry), then ${again}.`,
+        hint: `Run \`pulumi up\` so the vault holds the app's current client id and ${context.credential?.kind === "certificate" ? "certificate (`partner-center-sam status` shows the certificate's expiry and thumbprint)" : "secret (`partner-center-sam status` shows the secret's expiry)"}, then ${again}.`,
       });
     case "unsupported_grant_type":
       return catalogError("unsupported_grant_type", {

@@ -48,7 +48,7 @@ export async function redeemImportedRefreshToken(options: ImportRedemptionOption
   const { credentials, refreshToken, scopes } = options;
   const onSecret = options.onSecret ?? (() => undefined);
   onSecret(refreshToken);
-  onSecret(credentials.clientSecret);
+  if (credentials.clientSecret) onSecret(credentials.clientSecret);
   let networkError: Error | undefined;
   const network: TimeoutNetworkClientOptions = {
     ...options.network,

@@ -4,7 +4,11 @@ import { trimTrailingSlash } from "../core/validate";
 import type { AppCredentials } from "../vault/vault-store";
 
 /**
- * Builds the MSAL confidential client for the Partner Center app. The authority
+ * Builds the MSAL confidential client for the Partner Center app. With a
+ * certificate, every token request authenticates with a client assertion
+ * (`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`)
+ * that msal-node signs with the certificate's key (PS256, `x5t#S256` header) and
+ * reuses until it expires; no client secret is sent. Otherwise with the client secret. The authority
  * host is listed in `knownAuthorities`, so MSAL trusts it without asking the
  * public cloud's instance-discovery endpoint (needed for sovereign and private hosts).
  * MSAL's own logging stays off: its messages can carry request details.
@@ -15,7 +19,9 @@ export function createMsalApp(credentials: AppCredentials, authorityHost: string
   return new ConfidentialClientApplication({
     auth: {
       clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
+      ...(credentials.clientCertificate
+        ? { clientCertificate: { thumbprintSha256: credentials.clientCertificate.thumbprintSha256, privateKey: credentials.clientCertificate.privateKey } }
+        : { clientSecret: credentials.clientSecret }),
       authority: tenantAuthority(host, credentials.tenantId),
       knownAuthorities: [new URL(host).host],
     },

@@ -1,5 +1,6 @@
 import { networkProblem, networkProblemError } from "../core/network-problems";
 import type { AuthenticationResult, ConfidentialClientApplication } from "@azure/msal-node";
+import { credentialSecret, usedCredential } from "./credential-errors";
 import { explainEntraError, isClientSecretRejection } from "./entra-errors";
 import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
@@ -20,7 +21,7 @@ export interface RefreshTokenRotatorOptions {
   /** Clock, for tags and expiry. */
   now?: () => Date;
   /**
-   * Told every secret value the rotator handles (client secret, stored and
+   * Told every secret value the rotator handles (client secret or certificate key, stored and
    * rotated refresh tokens, access token), so a command can keep them off screen.
    */
   onSecret?: (value: string) => void;
@@ -148,13 +149,13 @@ export class RefreshTokenRotator {
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer));
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      // A rotated or expired client secret: read the vault again once and retry with the new one.
-      const sent = [stored.value, credentials.clientSecret];
-      if (!isClientSecretRejection(error)) throw this.explain(error, sent, customer);
+      // A rotated or expired client secret or certificate: read the vault again once and retry with the new one.
+      const sent = [stored.value, credentials.clientSecret ?? ""];
+      if (!isClientSecretRejection(error)) throw this.explain(error, credentials, sent, customer);
       this.credentials = undefined;
       credentials = await untilAborted(this.appCredentials(), signal);
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer)).catch((retryError: unknown) => {
-        throw signal?.aborted ? signal.reason : this.explain(retryError, [...sent, credentials.clientSecret], customer);
+        throw signal?.aborted ? signal.reason : this.explain(retryError, credentials, [...sent, credentials.clientSecret ?? ""], customer);
       });
     }
     // Entra ID has answered: from here on the signal is ignored, so a rotated refresh token is always stored.
@@ -238,7 +239,7 @@ export class RefreshTokenRotator {
   }
 
   private acquire(credentials: AppCredentials, refreshToken: string, scopes: string[], customerTenant?: string): Promise<AuthenticationResult | null> {
-    this.onSecret(credentials.clientSecret);
+    this.onSecret(credentialSecret(credentials));
     if (customerTenant) {
       if (this.customerApp?.credentials !== credentials) {
         this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
@@ -251,8 +252,8 @@ export class RefreshTokenRotator {
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
   }
 
-  /** `secrets`: what the request sent, never to be quoted back from Entra's answer. */
-  private explain(error: unknown, secrets: readonly string[], customerTenant?: string): unknown {
+  /** `credentials`: the app credential the request carried; `secrets`: what the request sent, never to be quoted back from Entra's answer. */
+  private explain(error: unknown, credentials: AppCredentials, secrets: readonly string[], customerTenant?: string): unknown {
     const name = (error as { name?: unknown } | null)?.name;
     const network = this.lastNetworkError;
     if (network && (name === "ClientAuthError" || name === "AuthError")) {
@@ -268,8 +269,9 @@ export class RefreshTokenRotator {
     // msal-node reports Entra's answer to its OpenID metadata request (an unknown tenant: invalid_tenant AADSTS90002)
     // as `endpoints_resolution_error`; explain Entra's own answer instead.
     const metadata = customerTenant && (error as { errorCode?: unknown } | null)?.errorCode === "endpoints_resolution_error" ? this.metadataErrors.get(customerTenant.toLowerCase()) : undefined;
-    if (metadata !== undefined) return explainEntraError(metadata, { phase: "refresh", customerTenant, secrets });
-    return explainEntraError(error, { phase: "refresh", customerTenant, secrets });
+    const credential = usedCredential(credentials);
+    if (metadata !== undefined) return explainEntraError(metadata, { phase: "refresh", customerTenant, secrets, credential });
+    return explainEntraError(error, { phase: "refresh", customerTenant, secrets, credential });
   }
 }
 

@@ -5,6 +5,7 @@ import { hasMfaClaim, readAccessTokenClaims, signedInUser } from "../entra/jwt-c
 import { signInInteractively } from "../sign-in/interactive-sign-in";
 import type { BrowserEnvironment } from "../sign-in/browser-environment";
 import { createMsalApp } from "../entra/msal-app";
+import { credentialSecret, usedCredential } from "../entra/credential-errors";
 import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center/partner-center";
 import type { InteractiveProgress } from "../core/progress";
 import { DEFAULT_REQUEST_TIMEOUT_MS, Deadline } from "../core/retry";
@@ -120,7 +121,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
 
   reporter.step(`Reading the app's credentials from ${outputs.keyVaultUri}`);
   const credentials = await store.readAppCredentials();
-  reporter.protect(credentials.clientSecret);
+  reporter.protect(credentialSecret(credentials));
   const mismatched = (["clientId", "tenantId"] as const).filter((k) => credentials[k].toLowerCase() !== outputs[k].toLowerCase());
   if (mismatched.length > 0) {
     throw catalogError("vault_outputs_mismatch", {
@@ -163,6 +164,7 @@ async function bootstrapWithin(options: BootstrapOptions, deadline: Deadline): P
     input: options.input,
     reporter,
     adminConsentUrl: outputs.adminConsentUrl,
+    credential: usedCredential(credentials),
   });
 
   const claims = readAccessTokenClaims(signIn.result.accessToken);

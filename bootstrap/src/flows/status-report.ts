@@ -1,4 +1,4 @@
-import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
+import { CERTIFICATE_THUMBPRINT_TAG, REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import type { Redemption } from "../entra/refresh-token-rotator";
 import type { DeletedSecretInfo, SecretMetadata, VaultStore } from "../vault/vault-store";
 
@@ -87,6 +87,11 @@ export interface StatusAction {
   fix: string;
 }
 
+/** The certificate secret: like the client secret, plus the certificate's SHA-256 thumbprint (from the secret's tag; null without one). */
+export interface CertificateStatus extends ExpiringSecretStatus {
+  thumbprintSha256: string | null;
+}
+
 /** The document `npm run status -- --json` prints (stable field names). */
 export interface StatusReport {
   healthy: boolean;
@@ -102,7 +107,10 @@ export interface StatusReport {
   probe: ProbeResult | null;
   clientId: SimpleSecretStatus;
   tenantId: SimpleSecretStatus;
-  clientSecret: ExpiringSecretStatus;
+  /** The client secret; absent when the stack's outputs name none (a certificate stack). */
+  clientSecret?: ExpiringSecretStatus;
+  /** The certificate (key and certificate PEM); absent when the stack's outputs name none (a client-secret stack). */
+  clientCertificate?: CertificateStatus;
   refreshToken: RefreshTokenStatus;
   alerts: AlertsStatus;
   actions: StatusAction[];
@@ -153,7 +161,7 @@ export async function readStatus(options: StatusOptions): Promise<StatusReport> 
   const metadata = await store.readMetadata();
   const deleted = new Map<string, DeletedSecretInfo>();
   for (const name of Object.values(store.secretNames)) {
-    if (metadata.has(name)) continue;
+    if (name === undefined || metadata.has(name)) continue;
     const found = await store.readDeleted(name);
     if (found) deleted.set(name, found);
   }
@@ -210,14 +218,29 @@ export function judgeStatus(
   const clientId = simple(names.clientId);
   const tenantId = simple(names.tenantId);
 
-  const secretMeta = metadata.get(names.clientSecret);
-  const clientSecret = expiring(names.clientSecret, secretMeta, secretMeta?.expiresOn, warnDays, now);
-  if (!secretMeta && deleted.has(names.clientSecret)) {
-    Object.assign(clientSecret, { state: "deleted", scheduledPurgeDate: purgeDate(names.clientSecret) });
-    actions.push({ secret: names.clientSecret, problem: deletedProblem(names.clientSecret), fix: `${recover(names.clientSecret)}, then \`pulumi up\`` });
-  } else if (clientSecret.state !== "ok") {
-    actions.push({ secret: names.clientSecret, problem: describe(clientSecret), fix: "pulumi up (rotate now with `pulumi up --replace` on the app password)" });
-  }
+  // The app credential(s) the outputs name, judged alike: expiry from the secret's `expires` (= the credential's end date).
+  const credential = (name: string, replace: string): ExpiringSecretStatus => {
+    const meta = metadata.get(name);
+    const status = expiring(name, meta, meta?.expiresOn, warnDays, now);
+    if (!meta && deleted.has(name)) {
+      Object.assign(status, { state: "deleted", scheduledPurgeDate: purgeDate(name) });
+      actions.push({ secret: name, problem: deletedProblem(name), fix: `${recover(name)}, then \`pulumi up\`` });
+    } else if (status.state !== "ok") {
+      actions.push({ secret: name, problem: describe(status), fix: `pulumi up (rotate now with \`pulumi up --replace\` on ${replace})` });
+    }
+    return status;
+  };
+  // With both named (`--vault-uri` assumes the default names), the one the vault lacks is not a problem while the other is there.
+  const judged = (name: string | undefined, other: string | undefined): name is string =>
+    name !== undefined && !(other !== undefined && !metadata.has(name) && !deleted.has(name) && metadata.has(other));
+  const clientSecret = judged(names.clientSecret, names.clientCertificate) ? credential(names.clientSecret, "the app password") : undefined;
+  const clientCertificate: CertificateStatus | undefined =
+    !judged(names.clientCertificate, names.clientSecret)
+      ? undefined
+      : {
+          ...credential(names.clientCertificate, "the certificate's private key"),
+          thumbprintSha256: metadata.get(names.clientCertificate)?.tags[CERTIFICATE_THUMBPRINT_TAG] ?? null,
+        };
 
   const tokenMeta = metadata.get(names.refreshToken);
   const lastWrite = tokenMeta?.updatedOn ?? tokenMeta?.createdOn;
@@ -270,11 +293,15 @@ export function judgeStatus(
     probe,
     clientId,
     tenantId,
-    clientSecret,
+    ...(clientSecret ? { clientSecret } : {}),
+    ...(clientCertificate ? { clientCertificate } : {}),
     refreshToken,
     alerts: alertsStatus(extras.alerts, [
       [names.refreshToken, lastWrite],
-      [names.clientSecret, secretMeta?.updatedOn ?? secretMeta?.createdOn],
+      // The app credential the stack maintains: the certificate, or the client secret.
+      ...[names.clientCertificate, names.clientSecret]
+        .filter((name): name is string => name !== undefined && metadata.has(name))
+        .map((name): [string, Date | undefined] => [name, metadata.get(name)?.updatedOn ?? metadata.get(name)?.createdOn]),
     ]),
     actions,
   };
@@ -300,7 +327,7 @@ export function alertsStatus(alerts: AlertOutputs | undefined, watched: Array<[s
   }
   const uncovered = watched.filter(([, written]) => written !== undefined && written.getTime() < since.getTime()).map(([name]) => name);
   const hint = uncovered.length
-    ? "Key Vault raises expiry events only for versions written after the alerts were enabled: run `partner-center-sam refresh` once (and for the client secret, its next rotation by `pulumi up` covers it)."
+    ? "Key Vault raises expiry events only for versions written after the alerts were enabled: run `partner-center-sam refresh` once (and for the certificate or client secret, its next rotation by `pulumi up` covers it)."
     : null;
   return { configured: true, actionGroupId: alerts.actionGroupId, since: since.toISOString(), covered: uncovered.length === 0, uncovered, hint };
 }

@@ -4,6 +4,7 @@ import { CryptoProvider, type AuthenticationResult, type ConfidentialClientAppli
 import { AuthorizationResponseCollector } from "./authorization-response";
 import { onTerminationSignal } from "../core/cancellation";
 import { explainEntraError } from "../entra/entra-errors";
+import type { UsedCredential } from "../entra/credential-errors";
 import { catalogError } from "../core/error-catalogue";
 import { LoopbackRedirectServer, signInTimeout } from "./loopback-redirect-server";
 import { refreshTokenFromCache } from "../entra/msal-app";
@@ -33,6 +34,8 @@ export interface InteractiveSignInOptions {
   reporter: InteractiveProgress;
   /** For AADSTS65001. */
   adminConsentUrl?: string;
+  /** The app credential the code redemption authenticates with, for the messages about it. */
+  credential?: UsedCredential;
 }
 
 /** What the sign-in produced. The refresh token comes from MSAL's cache. */
@@ -141,7 +144,7 @@ export async function signInInteractively(options: InteractiveSignInOptions): Pr
     reporter.step("Redeeming the authorization code.");
     const result = await Promise.race([app.acquireTokenByCode({ code, scopes: options.scopes, redirectUri, codeVerifier: pkce.verifier }), cancelled]).catch(
       (error: unknown) => {
-        throw explainEntraError(error, { phase: "sign-in", redirectUri, adminConsentUrl: options.adminConsentUrl, secrets: [code, pkce.verifier] });
+        throw explainEntraError(error, { phase: "sign-in", redirectUri, adminConsentUrl: options.adminConsentUrl, secrets: [code, pkce.verifier], credential: options.credential });
       },
     );
     reporter.protect(result.accessToken, result.idToken);

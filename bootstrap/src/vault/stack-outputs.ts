@@ -156,14 +156,19 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     "a non-empty array of scope strings",
   );
   const names = o.secretNames as Record<string, unknown> | undefined;
-  const nameKeys = ["clientId", "clientSecret", "tenantId", "refreshToken"] as const;
+  const requiredKeys = ["clientId", "tenantId", "refreshToken"] as const;
+  // The app credential: a stack names the certificate, the client secret, or (not this stack, but allowed) both.
+  const credentialKeys = ["clientCertificate", "clientSecret"] as const;
+  const nameKeys = ["clientId", "clientSecret", "clientCertificate", "tenantId", "refreshToken"] as const;
   if (typeof names !== "object" || names === null || Array.isArray(names)) {
-    check("secretNames", false, `an object with ${nameKeys.join(", ")} (Key Vault secret names)`);
+    check("secretNames", false, `an object with ${requiredKeys.join(", ")} and clientCertificate or clientSecret (Key Vault secret names)`);
   } else {
     for (const key of nameKeys) {
-      if (names[key] === undefined) problems.push(`secretNames.${key} is missing`);
-      else if (!isSecretName(names[key])) problems.push(`secretNames.${key} is ${describeValue(names[key])}, expected a Key Vault secret name (1–127 letters, digits and hyphens)`);
+      if (names[key] === undefined) {
+        if ((requiredKeys as readonly string[]).includes(key)) problems.push(`secretNames.${key} is missing`);
+      } else if (!isSecretName(names[key])) problems.push(`secretNames.${key} is ${describeValue(names[key])}, expected a Key Vault secret name (1–127 letters, digits and hyphens)`);
     }
+    if (credentialKeys.every((key) => names[key] === undefined)) problems.push("secretNames.clientCertificate (or secretNames.clientSecret) is missing");
     // Two roles sharing a name would make the bootstrap overwrite one secret with the other (e.g. the client secret with the refresh token).
     problems.push(...sharedSecretNameProblems(Object.fromEntries(nameKeys.map((key) => [key, names[key]]))));
   }
@@ -190,7 +195,8 @@ export function parseStackOutputs(raw: unknown): StackOutputs {
     keyVaultUri: keyVaultUri!,
     secretNames: {
       clientId: names!.clientId as string,
-      clientSecret: names!.clientSecret as string,
+      ...(names!.clientSecret === undefined ? {} : { clientSecret: names!.clientSecret as string }),
+      ...(names!.clientCertificate === undefined ? {} : { clientCertificate: names!.clientCertificate as string }),
       tenantId: names!.tenantId as string,
       refreshToken: names!.refreshToken as string,
     },

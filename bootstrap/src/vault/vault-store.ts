@@ -19,6 +19,7 @@ export { VaultServiceError, classifyVaultError } from "./vault-errors";
 export { assertDistinctSecretNames } from "../core/validate";
 export type * from "./vault-types";
 import type { AppCredentials, DeletedSecretInfo, RefreshTokenSecretState, RefreshTokenTags, SecretMetadata, StoredRefreshToken, VaultReadOptions, VaultStoreOptions } from "./vault-types";
+import { parseClientCertificate } from "../core/client-certificate";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { assertDistinctSecretNames } from "../core/validate";
@@ -82,14 +83,34 @@ export class VaultStore {
     });
   }
 
-  /** Reads the client id, tenant id and client secret the stack stored. */
+  /**
+   * Reads the client id, tenant id and the app credential the stack stored, in
+   * parallel: the certificate and the client secret as `secretNames` names them.
+   * With both named, a missing one is fine as long as the other exists.
+   */
   async readAppCredentials(options: VaultReadOptions = {}): Promise<AppCredentials> {
-    const [clientId, tenantId, clientSecret] = await Promise.all([
+    const { clientSecret: secretName, clientCertificate: certificateName } = this.secretNames;
+    const both = secretName !== undefined && certificateName !== undefined;
+    const credential = (name: string | undefined): Promise<string | undefined> =>
+      name === undefined
+        ? Promise.resolve(undefined)
+        : this.readRequired(name, options).catch((error: unknown) => {
+            if (both && error instanceof SamError && error.code === "secret_missing") return undefined;
+            throw error;
+          });
+    const [clientId, tenantId, clientSecret, certificatePem] = await Promise.all([
       this.readRequired(this.secretNames.clientId, options),
       this.readRequired(this.secretNames.tenantId, options),
-      this.readRequired(this.secretNames.clientSecret, options),
+      credential(secretName),
+      credential(certificateName),
     ]);
-    return { clientId: clientId.trim(), tenantId: tenantId.trim(), clientSecret };
+    const ids = { clientId: clientId.trim(), tenantId: tenantId.trim() };
+    if (certificatePem !== undefined) return { ...ids, clientCertificate: parseClientCertificate(certificatePem, certificateName!) };
+    if (clientSecret !== undefined) return { ...ids, clientSecret };
+    throw catalogError("secret_missing", {
+      message: `No app credential was found in ${this.keyVaultUri}: the stack outputs name ${both ? `"${certificateName}" and "${secretName}", both missing` : "neither secretNames.clientCertificate nor secretNames.clientSecret"}.`,
+      hint: "Run `pulumi up` for this stack (and pass its current outputs): it writes the app's client id, tenant id and credential to the vault.",
+    });
   }
 
   /** Reads the latest refresh token; a missing one means the bootstrap has not run. */
@@ -172,7 +193,7 @@ export class VaultStore {
 
   /** Lists the metadata (never the values) of the secrets named in the contract. */
   async readMetadata(): Promise<Map<string, SecretMetadata>> {
-    const wanted = new Set(Object.values(this.secretNames));
+    const wanted = new Set(Object.values(this.secretNames).filter((name): name is string => name !== undefined));
     return this.call("read", "(list)", "listing the secrets of", async (abortSignal) => {
       const found = new Map<string, SecretMetadata>();
       for await (const properties of this.client.listPropertiesOfSecrets({ abortSignal })) {
@@ -240,7 +261,7 @@ export class VaultStore {
         }
         throw catalogError("secret_missing", {
           message: `The secret "${name}" was not found in ${this.keyVaultUri}.`,
-          hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and client secret to the vault.",
+          hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and credential (certificate or client secret) to the vault.",
         });
       }
       throw error;

@@ -1,6 +1,7 @@
 /** The shapes the vault store takes and returns. */
 import type { TokenCredential } from "@azure/core-auth";
 import type { SecretClientOptions } from "@azure/keyvault-secrets";
+import type { ClientCertificate } from "../core/client-certificate";
 import type { RefreshTokenTags, SecretNames } from "../core/contract";
 
 export type { RefreshTokenTags };
@@ -34,11 +35,16 @@ export interface VaultReadOptions {
   abortSignal?: AbortSignal;
 }
 
-/** The app credentials the stack stores in the vault. */
+/**
+ * The app credentials the stack stores in the vault: the certificate when the
+ * vault holds one (then the commands sign client assertions with its key), else
+ * the client secret. At least one of the two is set.
+ */
 export interface AppCredentials {
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret?: string;
+  clientCertificate?: ClientCertificate;
 }
 
 

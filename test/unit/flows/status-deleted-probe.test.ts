@@ -7,7 +7,8 @@ import type { DeletedSecretInfo, SecretMetadata } from "../../../bootstrap/src/v
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 const VAULT = "https://kv-pcsam-test.vault.azure.net/";
-const NAMES = { ...DEFAULT_SECRET_NAMES };
+/** A client-secret stack's names (appCredential: secret). */
+const NAMES = { clientId: DEFAULT_SECRET_NAMES.clientId, clientSecret: DEFAULT_SECRET_NAMES.clientSecret, tenantId: DEFAULT_SECRET_NAMES.tenantId, refreshToken: DEFAULT_SECRET_NAMES.refreshToken };
 const PURGE = new Date("2026-05-20T00:00:00.000Z");
 const az = (_verb: "recover", name: string) => `az keyvault secret recover --vault-name kv-pcsam-test --name ${name}`;
 
@@ -48,7 +49,7 @@ describe("judgeStatus with soft-deleted secrets", () => {
 
     expect(report.clientId).toEqual({ name: NAMES.clientId, present: false, state: "deleted", scheduledPurgeDate: PURGE.toISOString() });
     expect(report.tenantId).toEqual({ name: NAMES.tenantId, present: true });
-    expect(report.clientSecret).toMatchObject({ state: "deleted", scheduledPurgeDate: PURGE.toISOString() });
+    expect(report.clientSecret!).toMatchObject({ state: "deleted", scheduledPurgeDate: PURGE.toISOString() });
     expect(report.actions.map((a) => [a.secret, a.fix])).toEqual([
       [NAMES.clientId, `\`az keyvault secret recover --vault-name kv-pcsam-test --name ${NAMES.clientId}\`, then \`pulumi up\``],
       [NAMES.clientSecret, `\`az keyvault secret recover --vault-name kv-pcsam-test --name ${NAMES.clientSecret}\`, then \`pulumi up\``],

@@ -6,7 +6,8 @@ import type { SecretMetadata } from "../../../bootstrap/src/vault/vault-store";
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date("2026-03-01T12:00:00.000Z");
 const VAULT = "https://kv-pcsam-test.vault.azure.net/";
-const NAMES = { ...DEFAULT_SECRET_NAMES };
+/** A client-secret stack's names (appCredential: secret). */
+const NAMES = { clientId: DEFAULT_SECRET_NAMES.clientId, clientSecret: DEFAULT_SECRET_NAMES.clientSecret, tenantId: DEFAULT_SECRET_NAMES.tenantId, refreshToken: DEFAULT_SECRET_NAMES.refreshToken };
 const WARN_DAYS = 14;
 
 const daysFromNow = (days: number) => new Date(NOW.getTime() + days * DAY);
@@ -58,7 +59,7 @@ describe("judgeStatus", () => {
   describe("client secret", () => {
     it("is expiring when it expires in exactly warnDays days", () => {
       const report = judge(vault({ clientSecret: meta(NAMES.clientSecret, { expiresOn: daysFromNow(WARN_DAYS) }) }));
-      expect(report.clientSecret).toMatchObject({ state: "expiring", daysToExpiry: WARN_DAYS });
+      expect(report.clientSecret!).toMatchObject({ state: "expiring", daysToExpiry: WARN_DAYS });
       expect(report.healthy).toBe(false);
       expect(report.actions).toEqual([
         { secret: NAMES.clientSecret, problem: `expires in 14 day(s), on ${daysFromNow(WARN_DAYS).toISOString()}`, fix: expect.stringContaining("pulumi up") },
@@ -67,41 +68,41 @@ describe("judgeStatus", () => {
 
     it("is ok when it expires one day after the warning window", () => {
       const report = judge(vault({ clientSecret: meta(NAMES.clientSecret, { expiresOn: daysFromNow(WARN_DAYS + 1) }) }));
-      expect(report.clientSecret.state).toBe("ok");
+      expect(report.clientSecret!.state).toBe("ok");
       expect(report.healthy).toBe(true);
     });
 
     it("follows the warnDays it is given", () => {
       const metadata = vault({ clientSecret: meta(NAMES.clientSecret, { expiresOn: daysFromNow(20) }) });
-      expect(judge(metadata, 30).clientSecret.state).toBe("expiring");
-      expect(judge(metadata, 19).clientSecret.state).toBe("ok");
+      expect(judge(metadata, 30).clientSecret!.state).toBe("expiring");
+      expect(judge(metadata, 19).clientSecret!.state).toBe("ok");
     });
 
     it("is expired once its expiry has passed, with negative days", () => {
       const report = judge(vault({ clientSecret: meta(NAMES.clientSecret, { expiresOn: daysFromNow(-1) }) }));
-      expect(report.clientSecret).toMatchObject({ state: "expired", daysToExpiry: -1 });
+      expect(report.clientSecret!).toMatchObject({ state: "expired", daysToExpiry: -1 });
       expect(report.actions[0]).toMatchObject({ secret: NAMES.clientSecret, problem: `expired on ${daysFromNow(-1).toISOString()}` });
     });
 
     it("is expired at the very moment it expires", () => {
-      expect(judge(vault({ clientSecret: meta(NAMES.clientSecret, { expiresOn: NOW }) })).clientSecret.state).toBe("expired");
+      expect(judge(vault({ clientSecret: meta(NAMES.clientSecret, { expiresOn: NOW }) })).clientSecret!.state).toBe("expired");
     });
 
     it("is missing when the vault does not hold it", () => {
       const report = judge(vault({ clientSecret: undefined }));
-      expect(report.clientSecret).toEqual({ name: NAMES.clientSecret, present: false, state: "missing", expiresOn: null, daysToExpiry: null });
+      expect(report.clientSecret!).toEqual({ name: NAMES.clientSecret, present: false, state: "missing", expiresOn: null, daysToExpiry: null });
       expect(report.actions).toEqual([{ secret: NAMES.clientSecret, problem: "missing", fix: expect.stringContaining("pulumi up") }]);
     });
 
     it("is disabled, not ok, when the secret is disabled even though it has not expired", () => {
       const report = judge(vault({ clientSecret: meta(NAMES.clientSecret, { enabled: false, expiresOn: daysFromNow(200) }) }));
-      expect(report.clientSecret).toMatchObject({ present: true, state: "disabled" });
+      expect(report.clientSecret!).toMatchObject({ present: true, state: "disabled" });
       expect(report.actions).toMatchObject([{ secret: NAMES.clientSecret, problem: "disabled" }]);
     });
 
     it("is ok without an expiry date", () => {
       const report = judge(vault({ clientSecret: meta(NAMES.clientSecret) }));
-      expect(report.clientSecret).toMatchObject({ state: "ok", expiresOn: null, daysToExpiry: null });
+      expect(report.clientSecret!).toMatchObject({ state: "ok", expiresOn: null, daysToExpiry: null });
     });
   });
 
