@@ -16,8 +16,8 @@ const names = COMMANDS.map((factory) => factory().name());
 const scripts = (JSON.parse(readFileSync(path.join(process.cwd(), "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
 
 describe("the subcommands", () => {
-  it("are the eight the README lists, in its command table, in the same order", () => {
-    expect(names).toEqual(["bootstrap", "refresh", "status", "token", "call", "consent", "emulator", "demo"]);
+  it("are the nine the README lists, in its command table, in the same order", () => {
+    expect(names).toEqual(["bootstrap", "refresh", "status", "token", "call", "consent", "emulator", "demo", "cache"]);
     const table = readmeSection("The command line").split("\n").filter((line) => /^\| `[a-z]+` \|/.test(line));
     expect(table.map((line) => /^\| `([a-z]+)`/.exec(line)![1])).toEqual(names);
   });

@@ -8,6 +8,7 @@ import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults } from "./shared-options";
+import { addTokenCacheOptions, resolveTokenCacheOptions } from "./token-cache-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,6 +48,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
   addTargetOptions(command, { vaultUri: true });
   addEndpointOptions(command);
   addWaitOptions(command, WAIT);
+  addTokenCacheOptions(command);
   return setRun(
     command,
     (cmd, { reporter, signal }) => {
@@ -54,6 +56,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
       const flags = cmd.opts<{ method: string; body?: string; header?: string[]; all?: boolean; tenant?: string; scope?: string[] }>();
       const problems = new OptionProblems();
       const shared = resolveShared(cmd, problems, WAIT);
+      const caching = resolveTokenCacheOptions(cmd, problems);
       const headers: Record<string, string> = {};
       for (const raw of flags.header ?? []) {
         const at = raw.indexOf(":");
@@ -84,6 +87,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
       problems.throwIfAny();
       return runF({
         ...shared,
+        ...caching,
         target,
         method: flags.method as HttpMethod,
         body,

@@ -14,6 +14,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { ExitCode } from "../core/errors";
 import { bootstrapCommand } from "./bootstrap";
+import { cacheCommand } from "./cache";
 import { callCommand } from "./call";
 import { consentCommand } from "./consent";
 import { demoCommand } from "./demo";
@@ -37,6 +38,7 @@ export const COMMANDS: ReadonlyArray<() => Command> = [
   consentCommand,
   emulatorCommand,
   demoCommand,
+  cacheCommand,
 ];
 
 /** The version in the package's own package.json (two folders above dist/cli). */

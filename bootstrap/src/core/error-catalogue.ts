@@ -122,6 +122,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   vault_timeout: entry(Failure, "Key Vault did not answer in time.", RUN_AGAIN),
   vault_unauthorized: entry(Failure, "Key Vault did not accept the credential.", "Check the Azure credential and run the command again."),
   vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
+  token_cache_unusable: entry(Failure, "The shared token cache folder cannot be used.", "Remove the folder (it holds only access tokens); the commands create it again, owner-only."),
   unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),
 } satisfies Record<string, CatalogueEntry>);
 

@@ -10,6 +10,21 @@ import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * When a redemption in the partner's tenant writes the rotated refresh token back:
+ * `always`; `daily`, only when the stored token was written 24 hours ago or
+ * earlier; `never`. Skipping a write loses nothing: Entra ID does not revoke a
+ * refresh token when it is redeemed, so the stored one stays valid for its own
+ * lifetime (90 days, "Refresh tokens replace themselves with a fresh token upon
+ * every use" and "Microsoft Entra ID doesn't revoke old refresh tokens when used
+ * to fetch new access tokens": https://learn.microsoft.com/entra/identity-platform/refresh-tokens).
+ * One write a day keeps the stored token at most a day older than the newest one.
+ */
+export type WriteBack = "always" | "daily" | "never";
+
+/** How old the stored refresh token must be before `daily` writes it back. */
+export const DAILY_WRITE_BACK_MS = DAY_MS;
+
 /** Options for {@link RefreshTokenRotator}. */
 export interface RefreshTokenRotatorOptions {
   store: VaultStore;
@@ -32,6 +47,8 @@ export interface RefreshTokenRotatorOptions {
   onStoreFailure?: "throw" | "return";
   /** Timeouts and deadline for the requests to Entra ID. */
   network?: TimeoutNetworkClientOptions;
+  /** When to write the rotated refresh token back (see {@link WriteBack}). Default `always`. */
+  writeBack?: WriteBack;
 }
 
 /** What {@link RefreshTokenRotator.redeem} is asked for besides the scopes. */
@@ -75,6 +92,8 @@ export interface Redemption {
   stored: boolean;
   /** Why the rotated token could not be written back. */
   storeError?: SamError;
+  /** Set when the write-back rule ({@link WriteBack}) skipped the write: the stored token is still valid. */
+  writeSkipped?: "daily" | "never";
 }
 
 /**
@@ -89,6 +108,9 @@ export class RefreshTokenRotator {
   private readonly onSecret: (value: string) => void;
   private readonly onStoreFailure: "throw" | "return";
   private readonly network: TimeoutNetworkClientOptions;
+  private readonly writeBack: WriteBack;
+  /** The stored refresh token, read once (and replaced by what this rotator writes). */
+  private storedToken?: Promise<StoredRefreshToken>;
   /** The last request to Entra ID that got no answer (msal may hide it behind its own error). */
   private lastNetworkError?: Error;
   private credentials?: Promise<AppCredentials>;
@@ -106,6 +128,7 @@ export class RefreshTokenRotator {
     this.now = options.now ?? (() => new Date());
     this.onSecret = options.onSecret ?? (() => undefined);
     this.onStoreFailure = options.onStoreFailure ?? "throw";
+    this.writeBack = options.writeBack ?? "always";
     const outer = options.network?.onNetworkError;
     this.network = {
       ...options.network,
@@ -129,14 +152,17 @@ export class RefreshTokenRotator {
   async redeem(scopes: string[], options: RedeemOptions = {}): Promise<Redemption> {
     const { signal } = options;
     if (signal?.aborted) throw signal.reason;
-    const stored = await this.store.readRefreshToken({ abortSignal: signal });
+    // The four secrets are read at once, and once per rotator (see storedRefreshToken and appCredentials).
+    const [stored, firstCredentials] = await untilAborted(Promise.all([this.storedRefreshToken(signal), this.appCredentials()]), signal);
+    let credentials = firstCredentials;
     this.onSecret(stored.value);
-    let credentials = await untilAborted(this.appCredentials(), signal);
     const customer = options.tenantId !== undefined && options.tenantId.toLowerCase() !== credentials.tenantId.toLowerCase() ? options.tenantId : undefined;
     let result: AuthenticationResult | null;
     try {
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer));
     } catch (error) {
+      // Read the stored token again next time: it may have been replaced (a new bootstrap) or revoked.
+      this.storedToken = undefined;
       if (signal?.aborted) throw signal.reason;
       // A rotated or expired client secret: read the vault again once and retry with the new one.
       if (!isClientSecretRejection(error)) throw this.explain(error, customer);
@@ -156,6 +182,22 @@ export class RefreshTokenRotator {
     }
     this.onSecret(result.accessToken);
     const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
+    const skip = this.skipWrite(stored);
+    if (skip) {
+      if (rotated) this.onSecret(rotated);
+      const claims = readJwtClaims(result.accessToken);
+      return {
+        accessToken: result.accessToken,
+        expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
+        scopes: result.scopes,
+        tenantId: credentials.tenantId,
+        user: result.account.username || stored.tags.consentedBy,
+        tags: storedTags(stored, credentials, result.account.username),
+        refreshTokenExpiresOn: storedExpiry(stored),
+        stored: false,
+        writeSkipped: skip,
+      };
+    }
     if (!rotated) {
       const until = stored.expiresOn ? ` until ${stored.expiresOn.toISOString()}` : " until its expiry";
       throw catalogError("no_refresh_token", {
@@ -190,7 +232,25 @@ export class RefreshTokenRotator {
       if (this.onStoreFailure === "throw") throw storeError;
       return { ...redemption, refreshTokenExpiresOn: storedExpiry(stored), stored: false, storeError };
     }
+    // What this rotator wrote is what the vault now holds: the next redemption uses it without reading again.
+    this.storedToken = Promise.resolve({ value: rotated, version: written.version, tags, updatedOn: now, expiresOn: written.expiresOn });
     return { ...redemption, storedVersion: written.version, refreshTokenExpiresOn: written.expiresOn, stored: true };
+  }
+
+  /** Why the write-back rule skips writing over `stored`, or undefined to write. */
+  private skipWrite(stored: StoredRefreshToken): "daily" | "never" | undefined {
+    if (this.writeBack === "never") return "never";
+    if (this.writeBack === "always" || !stored.updatedOn) return undefined;
+    return this.now().getTime() - stored.updatedOn.getTime() < DAILY_WRITE_BACK_MS ? "daily" : undefined;
+  }
+
+  /** The stored refresh token, read once; a read that fails (or that `signal` aborts) is forgotten. */
+  private storedRefreshToken(signal?: AbortSignal): Promise<StoredRefreshToken> {
+    this.storedToken ??= this.store.readRefreshToken({ abortSignal: signal }).catch((error: unknown) => {
+      this.storedToken = undefined;
+      throw error;
+    });
+    return this.storedToken;
   }
 
   /** A customer-tenant redemption: the access token only; the stored partner refresh token is left as it is. */
@@ -267,6 +327,18 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
     else signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** The stored token's tags, completed from the app credentials (for a redemption that wrote nothing). */
+function storedTags(stored: StoredRefreshToken, credentials: AppCredentials, username: string | undefined): RefreshTokenTags {
+  return {
+    consentedAt: stored.tags.consentedAt ?? "unknown",
+    consentedBy: stored.tags.consentedBy ?? (username || "unknown"),
+    mfa: stored.tags.mfa ?? "false",
+    tenantId: credentials.tenantId,
+    clientId: credentials.clientId,
+    refreshedAt: stored.tags.refreshedAt ?? "unknown",
+  };
 }
 
 /** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */

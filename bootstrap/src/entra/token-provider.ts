@@ -2,7 +2,8 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ApiClient, HTTP_METHODS, type HttpMethod } from "../partner-center/api-client";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
-import { RefreshTokenRotator } from "./refresh-token-rotator";
+import { RefreshTokenRotator, type WriteBack } from "./refresh-token-rotator";
+import { SharedTokenCache, sharedCacheDisabled, type TokenCacheKey } from "./token-cache";
 import { checkUrl, URL_RULES, urlProblem, type UrlRule } from "../core/validate";
 import { VaultStore } from "../vault/vault-store";
 
@@ -33,6 +34,24 @@ export interface TokenProviderOptions {
    * Default: `process.emitWarning` with the error's message.
    */
   onStoreFailure?: (error: Error) => void;
+  /**
+   * Where access tokens are kept between calls: `memory` (default) in this
+   * provider only; `shared` also in the user's token cache folder, which every
+   * process of the user reads (as `partner-center-sam token` and `call` do), so a
+   * token outlives the process. PARTNER_CENTER_SAM_NO_CACHE=1 turns `shared` off.
+   */
+  cache?: "shared" | "memory";
+  /** The shared cache's folder; default the user's cache folder (see docs/performance.md). */
+  cacheFolder?: string;
+  /** Told about a token-cache problem (a bad file, an unsafe folder), one line each. Default `process.emitWarning`. */
+  onCacheWarning?: (message: string) => void;
+  /**
+   * When a redemption in the partner's tenant writes the rotated refresh token
+   * back: `daily` (default) only when the stored one is 24 hours old or older,
+   * `always` every time, `never` not at all. Entra ID keeps every issued refresh
+   * token valid for its own lifetime, so skipping a write loses nothing.
+   */
+  writeBack?: WriteBack;
 }
 
 /** An access token with what it is for, as {@link TokenProvider.getToken} returns it. */
@@ -125,6 +144,9 @@ export class TokenProvider {
    */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly api: ApiClient;
+  private readonly shared?: SharedTokenCache;
+  private readonly keyVaultUri: string;
+  private readonly authorityHost: string;
 
   constructor(options: TokenProviderOptions) {
     if (!options?.keyVaultUri) throw new TypeError("createTokenProvider: keyVaultUri is required (the stack's keyVaultUri output).");
@@ -145,9 +167,17 @@ export class TokenProvider {
       transientBudgetMs: options.transientBudgetMs,
       requestTimeoutMs: options.requestTimeoutMs,
     });
+    this.keyVaultUri = options.keyVaultUri;
+    this.authorityHost = authorityHost;
+    if (options.cache !== undefined && options.cache !== "shared" && options.cache !== "memory") throw new TypeError('createTokenProvider: cache must be "shared" or "memory".');
+    if (options.writeBack !== undefined && !["always", "daily", "never"].includes(options.writeBack)) throw new TypeError('createTokenProvider: writeBack must be "always", "daily" or "never".');
+    if (options.cache === "shared" && !sharedCacheDisabled()) {
+      this.shared = new SharedTokenCache({ folder: options.cacheFolder, warn: options.onCacheWarning, expiryMarginMs: this.expiryMarginMs });
+    }
     this.rotator = new RefreshTokenRotator({
       store,
       authorityHost,
+      writeBack: options.writeBack ?? "daily",
       onStoreFailure: "return",
       network: { requestTimeoutMs: options.requestTimeoutMs },
     });
@@ -233,8 +263,11 @@ export class TokenProvider {
     if (signal !== undefined && !isAbortSignal(signal)) return Promise.reject(new TypeError(`${caller}: signal must be an AbortSignal.`));
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const key = `${tenantId?.toLowerCase() ?? ""}\n${scopeKey(scopes)}`;
-    if (request.forceRefresh) this.cache.delete(key);
-    const cached = this.cache.get(key);
+    if (request.forceRefresh) {
+      this.cache.delete(key);
+      this.shared?.delete(this.sharedKey(tenantId, scopes));
+    }
+    const cached = this.cache.get(key) ?? this.fromShared(key, tenantId, scopes);
     if (cached && cached.reuseUntil > Date.now()) return Promise.resolve(cached.info);
     let flight = this.inFlight.get(key);
     if (!flight) {
@@ -281,7 +314,21 @@ export class TokenProvider {
     if (result.storeError) this.onStoreFailure(result.storeError);
     const info: AccessTokenInfo = { accessToken: result.accessToken, tokenType: "Bearer", expiresOn: result.expiresOn, tenantId: result.tenantId, scopes: result.scopes };
     this.cache.set(key, { info, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
+    this.shared?.set(this.sharedKey(tenantId, scopes), info);
     return info;
+  }
+
+  /** The shared cache's entry for (tenant, scopes), kept in memory too; undefined without a shared cache or entry. */
+  private fromShared(key: string, tenantId: string | undefined, scopes: readonly string[]): CachedToken | undefined {
+    const found = this.shared?.get(this.sharedKey(tenantId, scopes));
+    if (!found) return undefined;
+    const entry: CachedToken = { info: { ...found, tokenType: "Bearer" }, reuseUntil: found.expiresOn.getTime() - this.expiryMarginMs };
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  private sharedKey(tenantId: string | undefined, scopes: readonly string[]): TokenCacheKey {
+    return { authorityHost: this.authorityHost, keyVaultUri: this.keyVaultUri, tenant: tenantId ?? "", scopes };
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
