@@ -5,6 +5,7 @@ import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
+import { authorityMetadataFor, type AuthorityMetadataSettings } from "./authority-metadata";
 import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
 import type { AppCredentials, RefreshTokenTags, StoredRefreshToken, VaultStore } from "../vault/vault-store";
 
@@ -290,14 +291,22 @@ export class RefreshTokenRotator {
     this.onSecret(credentials.clientSecret);
     if (customerTenant) {
       if (this.customerApp?.credentials !== credentials) {
-        this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
+        this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network, this.metadata()) };
       }
       return this.customerApp.client.acquireTokenByRefreshToken({ refreshToken, scopes, authority: tenantAuthority(this.authorityHost, customerTenant), forceCache: false });
     }
     if (this.app?.credentials !== credentials) {
-      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
+      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network, this.metadata()) };
     }
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
+  }
+
+  private metadataSettings?: AuthorityMetadataSettings;
+
+  /** The authority metadata MSAL is given instead of fetching it (derived once from the authority host). */
+  private metadata(): AuthorityMetadataSettings {
+    this.metadataSettings ??= authorityMetadataFor(this.authorityHost);
+    return this.metadataSettings;
   }
 
   private explain(error: unknown, customerTenant?: string): unknown {

@@ -193,7 +193,9 @@ export class SharedTokenCache {
     try {
       stat = lstatSync(this.folder);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") return this.bypass(`cannot be read (${describe(error)})`);
+      const code = (error as NodeJS.ErrnoException).code;
+      // ENOTDIR: a file stands where a parent folder should be; creating it says why it cannot be.
+      if (code !== "ENOENT" && code !== "ENOTDIR") return this.bypass(`cannot be read (${describe(error)})`);
       if (!create) return false;
       try {
         mkdirSync(this.folder, { recursive: true, mode: 0o700 });
