@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 function provider(options: Partial<TokenProviderOptions> = {}): TokenProvider {
-  return createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url, ...options });
+  return createTokenProvider({ writeBack: "always", keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url, ...options });
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
