@@ -2,10 +2,9 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ApiClient, HTTP_METHODS, type HttpMethod } from "../partner-center/api-client";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
-import { RefreshTokenRotator, type WriteBack } from "./refresh-token-rotator";
+import type { RefreshTokenRotator, WriteBack } from "./refresh-token-rotator";
 import { SharedTokenCache, sharedCacheDisabled, type TokenCacheKey } from "./token-cache";
 import { checkUrl, URL_RULES, urlProblem, type UrlRule } from "../core/validate";
-import { VaultStore } from "../vault/vault-store";
 
 /** Options for {@link createTokenProvider}. Only `keyVaultUri` is required. */
 export interface TokenProviderOptions {
@@ -132,7 +131,9 @@ interface CachedToken {
 export class TokenProvider {
   /** The scope `getAccessToken()` uses when called without scopes. */
   readonly defaultScopes: readonly string[];
-  private readonly rotator: RefreshTokenRotator;
+  /** Built on the first redemption: a token served from a cache loads neither MSAL nor the Key Vault client. */
+  private rotatorLoad?: Promise<RefreshTokenRotator>;
+  private readonly openRotator: () => Promise<RefreshTokenRotator>;
   private readonly onStoreFailure: (error: Error) => void;
   private readonly expiryMarginMs: number;
   private readonly cache = new Map<string, CachedToken>();
@@ -159,14 +160,6 @@ export class TokenProvider {
         : PUBLIC_AUTHORITY_HOST;
     this.defaultScopes = Object.freeze([partnerCenterScope(endpoint)]);
     this.expiryMarginMs = options.expiryMarginMs ?? 5 * 60 * 1000;
-    const store = new VaultStore({
-      keyVaultUri: options.keyVaultUri,
-      secretNames: { ...DEFAULT_SECRET_NAMES, ...options.secretNames },
-      credential: options.credential,
-      accessWaitMs: options.accessWaitMs ?? 30_000,
-      transientBudgetMs: options.transientBudgetMs,
-      requestTimeoutMs: options.requestTimeoutMs,
-    });
     this.keyVaultUri = options.keyVaultUri;
     this.authorityHost = authorityHost;
     if (options.cache !== undefined && options.cache !== "shared" && options.cache !== "memory") throw new TypeError('createTokenProvider: cache must be "shared" or "memory".');
@@ -174,13 +167,18 @@ export class TokenProvider {
     if (options.cache === "shared" && !sharedCacheDisabled()) {
       this.shared = new SharedTokenCache({ folder: options.cacheFolder, warn: options.onCacheWarning, expiryMarginMs: this.expiryMarginMs });
     }
-    this.rotator = new RefreshTokenRotator({
-      store,
-      authorityHost,
-      writeBack: options.writeBack ?? "daily",
-      onStoreFailure: "return",
-      network: { requestTimeoutMs: options.requestTimeoutMs },
-    });
+    this.openRotator = async () => {
+      const [{ RefreshTokenRotator }, { VaultStore }] = await Promise.all([import("./refresh-token-rotator.js"), import("../vault/vault-store.js")]);
+      const store = new VaultStore({
+        keyVaultUri: options.keyVaultUri,
+        secretNames: { ...DEFAULT_SECRET_NAMES, ...options.secretNames },
+        credential: options.credential,
+        accessWaitMs: options.accessWaitMs ?? 30_000,
+        transientBudgetMs: options.transientBudgetMs,
+        requestTimeoutMs: options.requestTimeoutMs,
+      });
+      return new RefreshTokenRotator({ store, authorityHost, writeBack: options.writeBack ?? "daily", onStoreFailure: "return", network: { requestTimeoutMs: options.requestTimeoutMs } });
+    };
     this.onStoreFailure = options.onStoreFailure ?? ((error) => process.emitWarning(error.message, { code: "PCSAM_REFRESH_TOKEN_NOT_STORED" }));
     this.api = new ApiClient({
       partnerCenterEndpoint: endpoint,
@@ -301,7 +299,7 @@ export class TokenProvider {
 
   /** Partner-tenant redemptions join the queue; customer-tenant ones run at once. */
   private async schedule(key: string, scopes: string[], tenantId: string | undefined, signal: AbortSignal): Promise<AccessTokenInfo> {
-    if (tenantId !== undefined && tenantId.toLowerCase() !== (await this.rotator.partnerTenantId()).toLowerCase()) {
+    if (tenantId !== undefined && tenantId.toLowerCase() !== (await (await this.rotator()).partnerTenantId()).toLowerCase()) {
       return this.redeem(key, scopes, tenantId, signal);
     }
     return this.enqueue(() => this.redeem(key, scopes, undefined, signal));
@@ -310,7 +308,7 @@ export class TokenProvider {
   private async redeem(key: string, scopes: string[], tenantId: string | undefined, signal: AbortSignal): Promise<AccessTokenInfo> {
     const cached = this.cache.get(key);
     if (cached && cached.reuseUntil > Date.now()) return cached.info;
-    const result = await this.rotator.redeem(scopes, { tenantId, signal });
+    const result = await (await this.rotator()).redeem(scopes, { tenantId, signal });
     if (result.storeError) this.onStoreFailure(result.storeError);
     const info: AccessTokenInfo = { accessToken: result.accessToken, tokenType: "Bearer", expiresOn: result.expiresOn, tenantId: result.tenantId, scopes: result.scopes };
     this.cache.set(key, { info, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
@@ -329,6 +327,11 @@ export class TokenProvider {
 
   private sharedKey(tenantId: string | undefined, scopes: readonly string[]): TokenCacheKey {
     return { authorityHost: this.authorityHost, keyVaultUri: this.keyVaultUri, tenant: tenantId ?? "", scopes };
+  }
+
+  private rotator(): Promise<RefreshTokenRotator> {
+    this.rotatorLoad ??= this.openRotator();
+    return this.rotatorLoad;
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
-import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
+import type { SecretClient, SecretProperties } from "@azure/keyvault-secrets";
+import { keyVaultSecrets } from "./azure-sdk";
 import { CREDENTIAL_TIMEOUT_SUBJECT, defaultCredential, withTokenTimeout } from "./azure-credential";
 import {
   classifyVaultError,
@@ -52,7 +53,9 @@ export class VaultStore {
   /** The vault's name: the first label of its host. */
   readonly vaultName: string;
   private readonly host: string;
-  private readonly client: SecretClient;
+  private readonly options: VaultStoreOptions;
+  /** Created on the first vault call, so building a store loads no Azure SDK. */
+  private secretClient?: SecretClient;
   private readonly accessWaitMs: number;
   private readonly transientBudgetMs: number;
   private readonly requestTimeoutMs: number;
@@ -69,11 +72,17 @@ export class VaultStore {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.deadline = options.deadline ?? Deadline.none();
     this.onWait = options.onWait;
-    this.client = new SecretClient(options.keyVaultUri, withTokenTimeout(options.credential ?? defaultCredential(), this.requestTimeoutMs), {
+    this.options = options;
+  }
+
+  private get client(): SecretClient {
+    const options = this.options;
+    this.secretClient ??= new (keyVaultSecrets().SecretClient)(options.keyVaultUri, withTokenTimeout(options.credential ?? defaultCredential(), this.requestTimeoutMs), {
       ...options.clientOptions,
       retryOptions: NO_SDK_RETRIES,
       additionalPolicies: [...(options.clientOptions?.additionalPolicies ?? []), { policy: serviceErrorPolicy, position: "perCall" }],
     });
+    return this.secretClient;
   }
 
   /** Reads the client id, tenant id and client secret the stack stored. */
