@@ -49,6 +49,12 @@ export interface RefreshTokenStatus extends ExpiringSecretStatus {
   consentedBy: string | null;
   consentedAt: string | null;
   refreshedAt: string | null;
+  /**
+   * When the refresh-token secret was last written (the vault's `updated`
+   * attribute). `token`, `call` and the provider write at most once a day, so this
+   * is at most a day behind the last use while they run daily.
+   */
+  lastWrittenAt: string | null;
   mfa: boolean | null;
 }
 
@@ -178,6 +184,7 @@ export function judgeStatus(
     consentedBy: tags.consentedBy ?? null,
     consentedAt: tags.consentedAt ?? null,
     refreshedAt: tags.refreshedAt ?? null,
+    lastWrittenAt: lastWrite?.toISOString() ?? null,
     mfa: tags.mfa === undefined ? null : tags.mfa === "true",
   };
   const probe = extras.probe ?? null;
