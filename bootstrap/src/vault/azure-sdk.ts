@@ -4,18 +4,18 @@
  * MSAL) and `@azure/keyvault-secrets` are a few hundred files, and a command that
  * serves its token from the cache, prints --help or clears the cache needs neither.
  */
-import { createRequire } from "node:module";
 import type * as Identity from "@azure/identity";
 import type * as KeyVaultSecrets from "@azure/keyvault-secrets";
 
-const load = createRequire(__filename);
-
 /** `@azure/keyvault-secrets`, loaded on first call. */
 export function keyVaultSecrets(): typeof KeyVaultSecrets {
-  return load("@azure/keyvault-secrets") as typeof KeyVaultSecrets;
+  // A plain require, so the CLI's bundler sees it (and keeps it lazy); tsc's CommonJS output keeps it as it is.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("@azure/keyvault-secrets") as typeof KeyVaultSecrets;
 }
 
 /** `@azure/identity`, loaded on first call. */
 export function azureIdentity(): typeof Identity {
-  return load("@azure/identity") as typeof Identity;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("@azure/identity") as typeof Identity;
 }
