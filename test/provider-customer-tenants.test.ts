@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 function provider(): TokenProvider {
-  return createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url });
+  return createTokenProvider({ writeBack: "always", keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url });
 }
 
 const customer = (i: number): EmulatedCustomer => s.customers[i]!;

@@ -35,6 +35,7 @@
  */
 import type { TokenCredential } from "@azure/core-auth";
 import { randomUUID } from "node:crypto";
+import type http from "node:http";
 import { LoopbackServer } from "../http";
 import type { Claims } from "../jwt";
 import * as authorizePages from "./authorize-pages";
@@ -90,6 +91,12 @@ export class EntraEmulator {
   accessTokenLifetimeSeconds: number;
   /** Every token-endpoint request, oldest first (no secrets). */
   readonly tokenRequests: TokenRequestRecord[] = [];
+  /**
+   * Every request to this Entra ID (method and path, never a query or body),
+   * oldest first: the OpenID metadata, token and managed-identity requests alike,
+   * so tests can count a command's round trips.
+   */
+  readonly requests: Array<{ method: string; path: string }> = [];
   /** Every managed-identity endpoint request, oldest first. */
   readonly managedIdentityRequests: ManagedIdentityRequestRecord[] = [];
   /**
@@ -107,8 +114,12 @@ export class EntraEmulator {
   private readonly state: EntraState = createState(this);
 
   constructor(options: EntraEmulatorOptions) {
-    this.server = new LoopbackServer((req, res) => handle(this.state, req, res), options.tls);
-    if (options.signInPagesOverHttp) this.pagesServer = new LoopbackServer((req, res) => handle(this.state, req, res));
+    const logged = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.requests.push({ method: req.method ?? "GET", path: new URL(req.url ?? "/", "https://entra.invalid").pathname });
+      return handle(this.state, req, res);
+    };
+    this.server = new LoopbackServer(logged, options.tls);
+    if (options.signInPagesOverHttp) this.pagesServer = new LoopbackServer(logged);
     this.accessTokenLifetimeSeconds = options.accessTokenLifetimeSeconds ?? 3600;
     this.singleUseRefreshTokens = options.singleUseRefreshTokens ?? false;
     this.registerResource(GRAPH, GRAPH_SCOPES);

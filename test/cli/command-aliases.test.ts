@@ -17,7 +17,7 @@ const scripts = (JSON.parse(readFileSync(path.join(process.cwd(), "package.json"
 
 describe("the subcommands", () => {
   it("are the ones the README lists, in its command table, in the same order", () => {
-    expect(names).toEqual(["bootstrap", "import-token", "refresh", "status", "token", "call", "consent", "customers", "emulator", "demo", "notify"]);
+    expect(names).toEqual(["bootstrap", "import-token", "refresh", "status", "token", "call", "consent", "customers", "emulator", "demo", "notify", "cache"]);
     const table = docSection("The command line").split("\n").filter((line) => /^\| `[a-z][a-z-]*` \|/.test(line));
     expect(table.map((line) => /^\| `([a-z][a-z-]*)`/.exec(line)![1])).toEqual(names);
   });

@@ -81,6 +81,7 @@ describe("npm run status", () => {
         consentedBy: s.users.admin.username,
         consentedAt: seeded.tags.consentedAt,
         refreshedAt: seeded.tags.refreshedAt,
+        lastWrittenAt: s.vault.latest(names().refreshToken)?.updatedOn?.toISOString(),
         mfa: true,
       },
       actions: [],
@@ -103,6 +104,7 @@ describe("npm run status", () => {
     expect(result.stdout).toContain(`consented by ${seeded.tags.consentedBy} at ${seeded.tags.consentedAt}`);
     expect(result.stdout).toContain("MFA at consent: yes");
     expect(result.stdout).toContain(`last refreshed ${seeded.tags.refreshedAt}`);
+    expect(result.stdout).toContain(`last written to the vault ${s.vault.latest(names().refreshToken)!.updatedOn.toISOString()}`);
     expect(result.stdout).toMatch(/Client secret: ok, expires \S+ \(199 days\)/);
     expect(result.stdout).toContain("Healthy");
   });

@@ -18,6 +18,9 @@ function token(args: string[], extraEnv: Record<string, string | undefined> = {}
   return runCli("token", args, s.childEnv(extraEnv));
 }
 
+/** A seed written two days ago: the daily write-back rule writes the rotated token over it. */
+const TWO_DAYS_AGO = () => new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+
 /** The refresh token the vault holds now is the newest one Entra ID issued, and differs from `seeded`. */
 function expectNewestStored(seeded: string): void {
   const latest = s.vault.latest(s.outputs.secretNames.refreshToken);
@@ -27,7 +30,7 @@ function expectNewestStored(seeded: string): void {
 
 describe("npm run --silent token", () => {
   it("prints exactly the Partner Center access token and a newline on stdout, and nothing on a stderr that is not a terminal", async () => {
-    const seeded = seedRefreshToken(s);
+    const seeded = seedRefreshToken(s, { updatedOn: TWO_DAYS_AGO() });
 
     const result = await token(["--outputs", writeOutputsFile(s)]);
 
@@ -70,7 +73,7 @@ describe("npm run --silent token", () => {
     ["graph", GRAPH_AUDIENCE],
     ["https://graph.microsoft.com/.default", GRAPH_AUDIENCE],
   ])("gets a Microsoft Graph token for --scope %s, and still stores the rotated refresh token", async (scope, audience) => {
-    const seeded = seedRefreshToken(s);
+    const seeded = seedRefreshToken(s, { updatedOn: TWO_DAYS_AGO() });
 
     const result = await token([...vaultUriArgs(s), "--scope", scope]);
 

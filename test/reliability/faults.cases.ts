@@ -356,6 +356,12 @@ const bootstrapCases: ReliabilityCase[] = [
   },
 ];
 
+/**
+ * A refresh token written two days ago, so `token`, `call` and the provider (which write back once a day) write
+ * the rotated one back and the write-back faults below are met.
+ */
+const storedTwoDaysAgo = () => new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+
 /** The token provider rides out passing faults and keeps serving when only the write-back fails. */
 const providerCases: ReliabilityCase[] = [
   {
@@ -363,7 +369,7 @@ const providerCases: ReliabilityCase[] = [
     area: "token provider · vault",
     expected: { outcome: "resolved", message: /^/, vault: "newest" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.vault.failNext(1, 503, filterFor(s, "refresh token read"));
     },
     run: (s) => settle(() => provider(s).getAccessToken()),
@@ -373,7 +379,7 @@ const providerCases: ReliabilityCase[] = [
     area: "token provider · vault",
     expected: { outcome: "resolved", message: /^/, vault: "unchanged" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.vault.failNext(50, 503, filterFor(s, "refresh token write"));
     },
     run: (s) => settle(() => provider(s, { accessWaitMs: 0 }).getAccessToken()),
@@ -396,7 +402,7 @@ const providerCases: ReliabilityCase[] = [
     area: "token provider · vault",
     expected: { outcome: "rejected VaultError", message: /allowedIpRanges/, vault: "unchanged" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.vault.setFirewall("203.0.113.9");
     },
     run: (s) => settle(() => provider(s).getAccessToken()),
@@ -411,7 +417,7 @@ const toolCases: ReliabilityCase[] = [
     // stdout is the token alone (shown here as "token"), and stderr is empty when it is not a terminal.
     expected: { outcome: "exit 0", message: /^token\n\n$/, vault: "newest" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.vault.failNext(1, 503, filterFor(s, "refresh token read"));
     },
     run: async (s) => {
@@ -424,7 +430,7 @@ const toolCases: ReliabilityCase[] = [
     area: "token · vault",
     expected: { outcome: "exit 1", message: /allowedIpRanges/, vault: "unchanged" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.vault.setFirewall("203.0.113.77");
     },
     run: (s) => cli(s, "token", refreshArgs(s)),
@@ -434,7 +440,7 @@ const toolCases: ReliabilityCase[] = [
     area: "token · vault",
     expected: { outcome: "exit 1", message: /redeemed|not stored|deadline/i, vault: "unchanged" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.vault.failNext(50, "hang", filterFor(s, "refresh token write"));
     },
     run: async (s) => {
@@ -447,7 +453,7 @@ const toolCases: ReliabilityCase[] = [
     area: "call · Partner Center",
     expected: { outcome: "exit 0", message: /companyName|tenantId/, vault: "newest" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.partnerCenter.failNext(1, 429, { retryAfter: null });
     },
     run: (s) => cli(s, "call", [...refreshArgs(s), "/v1/profiles/organization"]),
@@ -457,7 +463,7 @@ const toolCases: ReliabilityCase[] = [
     area: "call · Partner Center",
     expected: { outcome: "exit 1", message: /503[\s\S]*request id/, vault: "newest" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.partnerCenter.failNext(50, 503);
     },
     run: (s) => cli(s, "call", [...refreshArgs(s, ["--timeout", "6"]), "/v1/profiles/organization"]),
@@ -467,7 +473,7 @@ const toolCases: ReliabilityCase[] = [
     area: "call · Partner Center",
     expected: { outcome: "exit 1", message: /Partner Center[\s\S]*deadline/, vault: "newest" },
     setup: (s) => {
-      seedRefreshToken(s);
+      seedRefreshToken(s, { updatedOn: storedTwoDaysAgo() });
       s.partnerCenter.failNext(50, "hang");
     },
     run: (s) => cli(s, "call", [...refreshArgs(s, ["--timeout", "3"]), "/v1/profiles/organization"]),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 
 /** The commands, as `npm run <name>` runs them: `partner-center-sam <name>` (built JavaScript, no TypeScript at run time). */
-export type CliName = "bootstrap" | "import-token" | "refresh" | "status" | "token" | "call" | "consent" | "customers" | "emulator" | "demo" | "notify";
+export type CliName = "bootstrap" | "import-token" | "refresh" | "status" | "token" | "call" | "consent" | "customers" | "emulator" | "demo" | "notify" | "cache";
 
 /** What a finished command printed and how it exited. */
 export interface CliResult {

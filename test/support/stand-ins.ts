@@ -74,7 +74,8 @@ export interface StandIns {
    * Environment for a CLI child process: this process's environment without
    * AZURE_*, IDENTITY_*, MSI_*, IMDS_* variables, plus NODE_EXTRA_CA_CERTS,
    * the managed-identity variables, the loopback-only guard in NODE_OPTIONS and
-   * PCSAM_BLOCKED_LOG. `extra` wins; an `undefined` value removes a variable.
+   * PCSAM_BLOCKED_LOG, plus XDG_CACHE_HOME in a scratch folder and
+   * PARTNER_CENTER_SAM_NO_CACHE=1 (the shared token cache off). `extra` wins; an `undefined` value removes a variable.
    */
   childEnv(extra?: Record<string, string | undefined>): Record<string, string>;
   /** Lines child processes (started with {@link childEnv}) logged for refused connections. */
@@ -142,6 +143,10 @@ export async function startStandIns(options: StartStandInsOptions = {}): Promise
       const guard = `--require ${/\s/.test(LOOPBACK_ONLY_CJS) ? JSON.stringify(LOOPBACK_ONLY_CJS) : LOOPBACK_ONLY_CJS}`;
       env.NODE_OPTIONS = [process.env.NODE_OPTIONS, guard].filter(Boolean).join(" ");
       env.PCSAM_BLOCKED_LOG = blockedLog;
+      // The shared access-token cache lives in this run's scratch folder, never the user's, and is off unless a
+      // test turns it on ({ PARTNER_CENTER_SAM_NO_CACHE: undefined }): most tests count the redemptions a command makes.
+      env.XDG_CACHE_HOME = path.join(scratch, "cache");
+      env.PARTNER_CENTER_SAM_NO_CACHE = "1";
       for (const [k, v] of Object.entries(extra)) {
         if (v === undefined) delete env[k];
         else env[k] = v;

@@ -11,6 +11,7 @@ import { addFleetOptions, resolveFleetFlags } from "./fleet-options";
 import type { FanOutFlowOptions } from "../flows/fan-out-flow";
 import { parseCustomerLines, readCustomerFile } from "../fleet/selection";
 import { addEndpointOptions, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults, addGraphEndpointOption } from "./shared-options";
+import { addTokenCacheOptions, resolveTokenCacheOptions } from "./token-cache-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,6 +57,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
   addEndpointOptions(command);
   addGraphEndpointOption(command);
   addWaitOptions(command, WAIT);
+  addTokenCacheOptions(command);
   return setRun(
     command,
     (cmd, { reporter, signal }) => {
@@ -72,6 +74,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
         }
         if (cmd.getOptionValueSource("concurrency") === "cli") problems.add("--concurrency works with --customers only");
       }
+      const caching = resolveTokenCacheOptions(cmd, problems);
       const headers: Record<string, string> = {};
       for (const raw of flags.header ?? []) {
         const at = raw.indexOf(":");
@@ -124,6 +127,7 @@ export function callCommand(runF: (options: CallCommandOptions) => Promise<numbe
       }
       return runF({
         ...shared,
+        ...caching,
         target,
         method: flags.method as HttpMethod,
         body,

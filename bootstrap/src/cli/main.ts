@@ -10,10 +10,12 @@
  * Command files load their flow lazily, so `status` never loads the sign-in code.
  */
 import { readFileSync } from "node:fs";
+import nodeModule from "node:module";
 import path from "node:path";
 import { Command } from "commander";
 import { ExitCode } from "../core/errors";
 import { bootstrapCommand } from "./bootstrap";
+import { cacheCommand } from "./cache";
 import { callCommand } from "./call";
 import { consentCommand } from "./consent";
 import { customersCommand } from "./customers";
@@ -46,6 +48,7 @@ export const COMMANDS: ReadonlyArray<() => Command> = [
   emulatorCommand,
   demoCommand,
   notifyCommand,
+  cacheCommand,
 ];
 
 /** The version in the package's own package.json (two folders above dist/cli). */
@@ -114,7 +117,17 @@ export function ignoreBrokenPipes(streams: NodeJS.WriteStream[] = [process.stdou
   }
 }
 
+/**
+ * Node ≥ 22.1 can keep V8's compiled code of the modules a command loads (the
+ * Azure SDKs, MSAL) on disk, so the next run skips compiling them. Older Node
+ * has no `module.enableCompileCache` and starts as before; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ */
+export function enableCompileCache(): void {
+  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+}
+
 if (require.main === module) {
+  enableCompileCache();
   ignoreBrokenPipes();
   exitWith(main(process.argv));
 }

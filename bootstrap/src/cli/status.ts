@@ -94,6 +94,7 @@ export function humanReport(r: StatusReport): string[] {
   if (t.present) {
     lines.push(`  consented by ${t.consentedBy ?? "unknown"} at ${t.consentedAt ?? "unknown"}, MFA at consent: ${t.mfa === null ? "unknown" : t.mfa ? "yes" : "NO"}`);
     lines.push(`  last refreshed ${t.refreshedAt ?? "unknown"}${t.refreshAgeDays === null ? "" : ` (stored ${t.refreshAgeDays} days ago)`}${t.expirySource === "lastWrite" ? " (expiry estimated from the last write + 90 days)" : ""}`);
+    lines.push(`  last written to the vault ${t.lastWrittenAt ?? "unknown"} (token, call and the provider write the rotated token back at most once a day)`);
   }
   if (r.probe?.ok) lines.push(`Probe: redeemed the refresh token and stored the new one (version ${r.probe.version ?? "?"}); it works.`);
   else if (r.probe) lines.push(`Probe: FAILED: ${r.probe.message}`);

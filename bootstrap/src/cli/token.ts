@@ -6,6 +6,7 @@ import { describeValue } from "../core/validate";
 import { OptionProblems } from "./options";
 import { setRun } from "./run-command";
 import { addEndpointOptions, addJsonOption, addTargetOptions, addWaitOptions, resolveShared, type WaitDefaults, addGraphEndpointOption } from "./shared-options";
+import { addTokenCacheOptions, resolveTokenCacheOptions } from "./token-cache-options";
 
 const WAIT: WaitDefaults = { accessWait: 60, timeout: 120 };
 
@@ -29,7 +30,7 @@ export function tokenCommand(runF: (options: TokenCommandOptions) => Promise<num
     .summary("print an access token (Partner Center by default) for other tools, like `az account get-access-token`")
     .description(
       "Redeem the stored refresh token and print the access token alone on stdout, for other tools (curl, PowerShell, Python, .NET).\n" +
-        "The rotated refresh token is written back to the vault, as `refresh` does. Progress goes to stderr, and only when it is a terminal.",
+        "A valid access token from the shared token cache is printed without any request (--no-cache turns that off); the rotated refresh token is written back to the vault once a day (--write-back). Progress goes to stderr, and only when it is a terminal.",
     )
     .option("--scope <scope>", "a scope to request, repeatable: graph (https://graph.microsoft.com/.default), partner-center (the default) or a full scope URI", (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option("--tenant <tenant>", "a customer tenant (id or verified domain) to get the token in; default the partner's own tenant");
@@ -37,6 +38,7 @@ export function tokenCommand(runF: (options: TokenCommandOptions) => Promise<num
   addEndpointOptions(command);
   addGraphEndpointOption(command);
   addWaitOptions(command, WAIT);
+  addTokenCacheOptions(command);
   addJsonOption(command, 'print { "accessToken", "tokenType", "expiresOn", "tenantId", "scopes" } on stdout instead of the token alone');
   return setRun(
     command,
@@ -44,6 +46,7 @@ export function tokenCommand(runF: (options: TokenCommandOptions) => Promise<num
       const flags = cmd.opts<{ scope?: string[]; tenant?: string }>();
       const problems = new OptionProblems();
       const shared = resolveShared(cmd, problems, WAIT);
+      const caching = resolveTokenCacheOptions(cmd, problems);
       for (const scope of flags.scope ?? []) {
         if (!ALIASES.includes(scope) && !/^(https|api):\/\/[^\s/]+\/?\S*$/.test(scope)) {
           problems.add(`--scope must be graph, partner-center or a full scope URI such as https://graph.microsoft.com/.default, got ${describeValue(scope)}`);
@@ -53,7 +56,7 @@ export function tokenCommand(runF: (options: TokenCommandOptions) => Promise<num
         problems.add(`--tenant must be a tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com, got ${describeValue(flags.tenant)}`);
       }
       problems.throwIfAny();
-      return runF({ ...shared, scopes: flags.scope, tenantId: flags.tenant, progress: reporter, reporter, signal });
+      return runF({ ...shared, ...caching, scopes: flags.scope, tenantId: flags.tenant, progress: reporter, reporter, signal });
     },
     { cancelOnSignals: true, progress: process.stderr.isTTY === true },
   );

@@ -159,6 +159,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   certificate_untrusted: entry(Failure, "A service presented a certificate this machine does not trust.", "Set NODE_EXTRA_CA_CERTS to the CA file (the emulator's, or a TLS-inspecting proxy's root), then run the command again."),
   vault_unreachable: entry(Failure, "Key Vault could not be reached.", "Check the vault URI and the network path, and run the command again."),
   notification_failed: entry(Failure, "A notification could not be delivered.", "Check the webhook (is it still enabled, does it accept posts from here?) and run `partner-center-sam notify --test` again."),
+  token_cache_unusable: entry(Failure, "The shared token cache folder cannot be used.", "Remove the folder (it holds only access tokens); the commands create it again, owner-only."),
   unexpected_error: entry(Failure, "Unexpected error: {detail}", "Run the command again; if it persists, report it with this message."),
 } satisfies Record<string, CatalogueEntry>);
 

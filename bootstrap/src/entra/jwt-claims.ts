@@ -56,3 +56,14 @@ export function hasMfaClaim(claims: AccessTokenClaims | undefined): boolean {
 export function signedInUser(claims: AccessTokenClaims | undefined): string | undefined {
   return claims?.upn ?? claims?.preferred_username ?? claims?.unique_name;
 }
+
+/**
+ * What the new tokens say about MFA: "true" when the access token's or the ID
+ * token's `amr` names an MFA method, "false" when they carry an `amr` without
+ * one, undefined when neither carries an `amr` (then the stored tag stands).
+ */
+export function mfaFromClaims(...sources: Array<object | undefined>): "true" | "false" | undefined {
+  const withAmr = sources.filter((claims): claims is AccessTokenClaims => Array.isArray((claims as AccessTokenClaims | undefined)?.amr));
+  if (withAmr.length === 0) return undefined;
+  return withAmr.some((claims) => hasMfaClaim(claims)) ? "true" : "false";
+}

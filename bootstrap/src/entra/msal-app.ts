@@ -2,6 +2,7 @@ import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { TimeoutNetworkClient, type TimeoutNetworkClientOptions } from "./msal-network";
 import { trimTrailingSlash } from "../core/validate";
 import type { AppCredentials } from "../vault/vault-store";
+import type { AuthorityMetadataSettings } from "./authority-metadata";
 
 /**
  * Builds the MSAL confidential client for the Partner Center app. With a
@@ -14,7 +15,13 @@ import type { AppCredentials } from "../vault/vault-store";
  * MSAL's own logging stays off: its messages can carry request details.
  * Every request to Entra ID has a timeout (and ends by `network.deadline`).
  */
-export function createMsalApp(credentials: AppCredentials, authorityHost: string, network: TimeoutNetworkClientOptions = {}): ConfidentialClientApplication {
+export function createMsalApp(
+  credentials: AppCredentials,
+  authorityHost: string,
+  network: TimeoutNetworkClientOptions = {},
+  /** The authority's metadata, so MSAL asks Entra ID for nothing but tokens (see authority-metadata.ts). */
+  metadata?: AuthorityMetadataSettings,
+): ConfidentialClientApplication {
   const host = trimTrailingSlash(authorityHost);
   return new ConfidentialClientApplication({
     auth: {
@@ -24,6 +31,7 @@ export function createMsalApp(credentials: AppCredentials, authorityHost: string
         : { clientSecret: credentials.clientSecret }),
       authority: tenantAuthority(host, credentials.tenantId),
       knownAuthorities: [new URL(host).host],
+      ...metadata,
     },
     system: {
       loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },

@@ -6,12 +6,28 @@ import { REFRESH_TOKEN_LIFETIME_DAYS } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
 import { redactSecrets } from "../core/terminal";
-import { hasMfaClaim, readJwtClaims, type AccessTokenClaims } from "./jwt-claims";
+import { mfaFromClaims, readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
+import { authorityMetadataFor, type AuthorityMetadataSettings } from "./authority-metadata";
 import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
 import { assertDistinctSecretNames, type AppCredentials, type RefreshTokenTags, type StoredRefreshToken, type VaultStore } from "../vault/vault-store";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * When a redemption in the partner's tenant writes the rotated refresh token back:
+ * `always`; `daily`, only when the stored token was written 24 hours ago or
+ * earlier; `never`. Skipping a write loses nothing: Entra ID does not revoke a
+ * refresh token when it is redeemed, so the stored one stays valid for its own
+ * lifetime (90 days, "Refresh tokens replace themselves with a fresh token upon
+ * every use" and "Microsoft Entra ID doesn't revoke old refresh tokens when used
+ * to fetch new access tokens": https://learn.microsoft.com/entra/identity-platform/refresh-tokens).
+ * One write a day keeps the stored token at most a day older than the newest one.
+ */
+export type WriteBack = "always" | "daily" | "never";
+
+/** How old the stored refresh token must be before `daily` writes it back. */
+export const DAILY_WRITE_BACK_MS = DAY_MS;
 
 /** Options for {@link RefreshTokenRotator}. */
 export interface RefreshTokenRotatorOptions {
@@ -35,6 +51,8 @@ export interface RefreshTokenRotatorOptions {
   onStoreFailure?: "throw" | "return";
   /** Timeouts and deadline for the requests to Entra ID. */
   network?: TimeoutNetworkClientOptions;
+  /** When to write the rotated refresh token back (see {@link WriteBack}). Default `always`. */
+  writeBack?: WriteBack;
 }
 
 /** What {@link RefreshTokenRotator.redeem} is asked for besides the scopes. */
@@ -78,6 +96,8 @@ export interface Redemption {
   stored: boolean;
   /** Why the rotated token could not be written back. */
   storeError?: SamError;
+  /** Set when the write-back rule ({@link WriteBack}) skipped the write: the stored token is still valid. */
+  writeSkipped?: "daily" | "never";
 }
 
 /**
@@ -92,6 +112,9 @@ export class RefreshTokenRotator {
   private readonly onSecret: (value: string) => void;
   private readonly onStoreFailure: "throw" | "return";
   private readonly network: TimeoutNetworkClientOptions;
+  private readonly writeBack: WriteBack;
+  /** The stored refresh token, read once (and replaced by what this rotator writes). */
+  private storedToken?: Promise<StoredRefreshToken>;
   /** The last request to Entra ID that got no answer (msal may hide it behind its own error). */
   private lastNetworkError?: Error;
   /** Entra's error answers to OpenID metadata requests, by the tenant segment of their path (lower case). */
@@ -112,6 +135,7 @@ export class RefreshTokenRotator {
     this.now = options.now ?? (() => new Date());
     this.onSecret = options.onSecret ?? (() => undefined);
     this.onStoreFailure = options.onStoreFailure ?? "throw";
+    this.writeBack = options.writeBack ?? "always";
     const outer = options.network?.onNetworkError;
     this.network = {
       ...options.network,
@@ -140,14 +164,17 @@ export class RefreshTokenRotator {
   async redeem(scopes: string[], options: RedeemOptions = {}): Promise<Redemption> {
     const { signal } = options;
     if (signal?.aborted) throw signal.reason;
-    const stored = await this.store.readRefreshToken({ abortSignal: signal });
+    // The four secrets are read at once, and once per rotator (see storedRefreshToken and appCredentials).
+    const [stored, firstCredentials] = await untilAborted(Promise.all([this.storedRefreshToken(signal), this.appCredentials()]), signal);
+    let credentials = firstCredentials;
     this.onSecret(stored.value);
-    let credentials = await untilAborted(this.appCredentials(), signal);
     const customer = options.tenantId !== undefined && options.tenantId.toLowerCase() !== credentials.tenantId.toLowerCase() ? options.tenantId : undefined;
     let result: AuthenticationResult | null;
     try {
       result = await withEntraSignal(signal, () => this.acquire(credentials, stored.value, scopes, customer));
     } catch (error) {
+      // Read the stored token again next time: it may have been replaced (a new bootstrap) or revoked.
+      this.storedToken = undefined;
       if (signal?.aborted) throw signal.reason;
       // A rotated or expired client secret or certificate: read the vault again once and retry with the new one.
       const sent = [stored.value, credentials.clientSecret ?? ""];
@@ -168,6 +195,22 @@ export class RefreshTokenRotator {
     }
     this.onSecret(result.accessToken);
     const rotated = refreshTokenFromCache(this.app!.client, result.account.homeAccountId, credentials.clientId);
+    const skip = this.skipWrite(stored);
+    if (skip) {
+      if (rotated) this.onSecret(rotated);
+      const claims = readJwtClaims(result.accessToken);
+      return {
+        accessToken: result.accessToken,
+        expiresOn: result.expiresOn ?? new Date(((claims?.exp as number | undefined) ?? 0) * 1000),
+        scopes: result.scopes,
+        tenantId: credentials.tenantId,
+        user: result.account.username || stored.tags.consentedBy,
+        tags: { ...storedTags(stored, credentials, result.account.username), mfa: mfaFromClaims(claims, result.idTokenClaims) ?? stored.tags.mfa ?? "false" },
+        refreshTokenExpiresOn: storedExpiry(stored),
+        stored: false,
+        writeSkipped: skip,
+      };
+    }
     if (!rotated) {
       const until = stored.expiresOn ? ` until ${stored.expiresOn.toISOString()}` : " until its expiry";
       throw catalogError("no_refresh_token", {
@@ -202,7 +245,25 @@ export class RefreshTokenRotator {
       if (this.onStoreFailure === "throw") throw storeError;
       return { ...redemption, refreshTokenExpiresOn: storedExpiry(stored), stored: false, storeError };
     }
+    // What this rotator wrote is what the vault now holds: the next redemption uses it without reading again.
+    this.storedToken = Promise.resolve({ value: rotated, version: written.version, tags, updatedOn: now, expiresOn: written.expiresOn });
     return { ...redemption, storedVersion: written.version, refreshTokenExpiresOn: written.expiresOn, stored: true };
+  }
+
+  /** Why the write-back rule skips writing over `stored`, or undefined to write. */
+  private skipWrite(stored: StoredRefreshToken): "daily" | "never" | undefined {
+    if (this.writeBack === "never") return "never";
+    if (this.writeBack === "always" || !stored.updatedOn) return undefined;
+    return this.now().getTime() - stored.updatedOn.getTime() < DAILY_WRITE_BACK_MS ? "daily" : undefined;
+  }
+
+  /** The stored refresh token, read once; a read that fails (or that `signal` aborts) is forgotten. */
+  private storedRefreshToken(signal?: AbortSignal): Promise<StoredRefreshToken> {
+    this.storedToken ??= this.store.readRefreshToken({ abortSignal: signal }).catch((error: unknown) => {
+      this.storedToken = undefined;
+      throw error;
+    });
+    return this.storedToken;
   }
 
   /** A customer-tenant redemption: the access token only; the stored partner refresh token is left as it is. */
@@ -242,14 +303,22 @@ export class RefreshTokenRotator {
     this.onSecret(credentialSecret(credentials));
     if (customerTenant) {
       if (this.customerApp?.credentials !== credentials) {
-        this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
+        this.customerApp = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network, this.metadata()) };
       }
       return this.customerApp.client.acquireTokenByRefreshToken({ refreshToken, scopes, authority: tenantAuthority(this.authorityHost, customerTenant), forceCache: false });
     }
     if (this.app?.credentials !== credentials) {
-      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network) };
+      this.app = { credentials, client: createMsalApp(credentials, this.authorityHost, this.network, this.metadata()) };
     }
     return this.app.client.acquireTokenByRefreshToken({ refreshToken, scopes, forceCache: true });
+  }
+
+  private metadataSettings?: AuthorityMetadataSettings;
+
+  /** The authority metadata MSAL is given instead of fetching it (derived once from the authority host). */
+  private metadata(): AuthorityMetadataSettings {
+    this.metadataSettings ??= authorityMetadataFor(this.authorityHost);
+    return this.metadataSettings;
   }
 
   /** `credentials`: the app credential the request carried; `secrets`: what the request sent, never to be quoted back from Entra's answer. */
@@ -289,15 +358,16 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
-/**
- * What the new tokens say about MFA: "true" when the access token's or the ID
- * token's `amr` names an MFA method, "false" when they carry an `amr` without
- * one, undefined when neither carries an `amr` (then the stored tag stands).
- */
-function mfaFromClaims(...sources: Array<object | undefined>): "true" | "false" | undefined {
-  const withAmr = sources.filter((claims): claims is AccessTokenClaims => Array.isArray((claims as AccessTokenClaims | undefined)?.amr));
-  if (withAmr.length === 0) return undefined;
-  return withAmr.some((claims) => hasMfaClaim(claims)) ? "true" : "false";
+/** The stored token's tags, completed from the app credentials (for a redemption that wrote nothing). */
+function storedTags(stored: StoredRefreshToken, credentials: AppCredentials, username: string | undefined): RefreshTokenTags {
+  return {
+    consentedAt: stored.tags.consentedAt ?? "unknown",
+    consentedBy: stored.tags.consentedBy ?? (username || "unknown"),
+    mfa: stored.tags.mfa ?? "false",
+    tenantId: credentials.tenantId,
+    clientId: credentials.clientId,
+    refreshedAt: stored.tags.refreshedAt ?? "unknown",
+  };
 }
 
 /** When the stored refresh token expires: its expiresOn, else its last write + 90 days. */

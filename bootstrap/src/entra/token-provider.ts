@@ -3,9 +3,10 @@ import { ApiClient, HTTP_METHODS, type HttpMethod } from "../partner-center/api-
 import { partnerCenterInCustomerTenant } from "./customer-tenant-scope";
 import { DEFAULT_SECRET_NAMES, PUBLIC_AUTHORITY_HOST, PUBLIC_PARTNER_CENTER_ENDPOINT, partnerCenterScope, type SecretNames } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
-import { RefreshTokenRotator } from "./refresh-token-rotator";
+import type { RefreshTokenRotator, WriteBack } from "./refresh-token-rotator";
+import { SharedTokenCache, sharedCacheDisabled, type TokenCacheKey } from "./token-cache";
 import { checkUrl, URL_RULES, urlProblem, type UrlRule } from "../core/validate";
-import { assertDistinctSecretNames, VaultStore } from "../vault/vault-store";
+import { assertDistinctSecretNames } from "../core/validate";
 
 /** Options for {@link createTokenProvider}. Only `keyVaultUri` is required. */
 export interface TokenProviderOptions {
@@ -36,6 +37,24 @@ export interface TokenProviderOptions {
    * Default: `process.emitWarning` with the error's message.
    */
   onStoreFailure?: (error: Error) => void;
+  /**
+   * Where access tokens are kept between calls: `memory` (default) in this
+   * provider only; `shared` also in the user's token cache folder, which every
+   * process of the user reads (as `partner-center-sam token` and `call` do), so a
+   * token outlives the process. PARTNER_CENTER_SAM_NO_CACHE=1 turns `shared` off.
+   */
+  cache?: "shared" | "memory";
+  /** The shared cache's folder; default the user's cache folder (see docs/performance.md). */
+  cacheFolder?: string;
+  /** Told about a token-cache problem (a bad file, an unsafe folder), one line each. Default `process.emitWarning`. */
+  onCacheWarning?: (message: string) => void;
+  /**
+   * When a redemption in the partner's tenant writes the rotated refresh token
+   * back: `daily` (default) only when the stored one is 24 hours old or older,
+   * `always` every time, `never` not at all. Entra ID keeps every issued refresh
+   * token valid for its own lifetime, so skipping a write loses nothing.
+   */
+  writeBack?: WriteBack;
 }
 
 /** An access token with what it is for, as {@link TokenProvider.getToken} returns it. */
@@ -116,7 +135,9 @@ interface CachedToken {
 export class TokenProvider {
   /** The scope `getAccessToken()` uses when called without scopes. */
   readonly defaultScopes: readonly string[];
-  private readonly rotator: RefreshTokenRotator;
+  /** Built on the first redemption: a token served from a cache loads neither MSAL nor the Key Vault client. */
+  private rotatorLoad?: Promise<RefreshTokenRotator>;
+  private readonly openRotator: () => Promise<RefreshTokenRotator>;
   private readonly onStoreFailure: (error: Error) => void;
   private readonly expiryMarginMs: number;
   private readonly cache = new Map<string, CachedToken>();
@@ -129,6 +150,9 @@ export class TokenProvider {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly api: ApiClient;
   private readonly partnerCenterEndpoint: string;
+  private readonly shared?: SharedTokenCache;
+  private readonly keyVaultUri: string;
+  private readonly authorityHost: string;
 
   constructor(options: TokenProviderOptions) {
     if (!options?.keyVaultUri) throw new TypeError("createTokenProvider: keyVaultUri is required (the stack's keyVaultUri output).");
@@ -142,22 +166,27 @@ export class TokenProvider {
     this.defaultScopes = Object.freeze([partnerCenterScope(endpoint)]);
     this.partnerCenterEndpoint = endpoint;
     this.expiryMarginMs = options.expiryMarginMs ?? 5 * 60 * 1000;
+    this.keyVaultUri = options.keyVaultUri;
+    this.authorityHost = authorityHost;
+    if (options.cache !== undefined && options.cache !== "shared" && options.cache !== "memory") throw new TypeError('createTokenProvider: cache must be "shared" or "memory".');
+    if (options.writeBack !== undefined && !["always", "daily", "never"].includes(options.writeBack)) throw new TypeError('createTokenProvider: writeBack must be "always", "daily" or "never".');
+    if (options.cache === "shared" && !sharedCacheDisabled()) {
+      this.shared = new SharedTokenCache({ folder: options.cacheFolder, warn: options.onCacheWarning, expiryMarginMs: this.expiryMarginMs });
+    }
     const secretNames = { ...DEFAULT_SECRET_NAMES, ...options.secretNames };
     assertDistinctSecretNames(secretNames, "createTokenProvider");
-    const store = new VaultStore({
-      keyVaultUri: options.keyVaultUri,
-      secretNames,
-      credential: options.credential,
-      accessWaitMs: options.accessWaitMs ?? 30_000,
-      transientBudgetMs: options.transientBudgetMs,
-      requestTimeoutMs: options.requestTimeoutMs,
-    });
-    this.rotator = new RefreshTokenRotator({
-      store,
-      authorityHost,
-      onStoreFailure: "return",
-      network: { requestTimeoutMs: options.requestTimeoutMs },
-    });
+    this.openRotator = async () => {
+      const [{ RefreshTokenRotator }, { VaultStore }] = await Promise.all([import("./refresh-token-rotator.js"), import("../vault/vault-store.js")]);
+      const store = new VaultStore({
+        keyVaultUri: options.keyVaultUri,
+        secretNames,
+        credential: options.credential,
+        accessWaitMs: options.accessWaitMs ?? 30_000,
+        transientBudgetMs: options.transientBudgetMs,
+        requestTimeoutMs: options.requestTimeoutMs,
+      });
+      return new RefreshTokenRotator({ store, authorityHost, writeBack: options.writeBack ?? "daily", onStoreFailure: "return", network: { requestTimeoutMs: options.requestTimeoutMs } });
+    };
     this.onStoreFailure = options.onStoreFailure ?? ((error) => process.emitWarning(error.message, { code: "PCSAM_REFRESH_TOKEN_NOT_STORED" }));
     this.api = new ApiClient({
       partnerCenterEndpoint: endpoint,
@@ -241,8 +270,11 @@ export class TokenProvider {
     if (signal !== undefined && !isAbortSignal(signal)) return Promise.reject(new TypeError(`${caller}: signal must be an AbortSignal.`));
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const key = `${tenantId?.toLowerCase() ?? ""}\n${scopeKey(scopes)}`;
-    if (request.forceRefresh) this.cache.delete(key);
-    const cached = this.cache.get(key);
+    if (request.forceRefresh) {
+      this.cache.delete(key);
+      this.shared?.delete(this.sharedKey(tenantId, scopes));
+    }
+    const cached = this.cache.get(key) ?? this.fromShared(key, tenantId, scopes);
     if (cached && cached.reuseUntil > Date.now()) return Promise.resolve(cached.info);
     let flight = this.inFlight.get(key);
     if (!flight) {
@@ -276,7 +308,7 @@ export class TokenProvider {
 
   /** Partner-tenant redemptions join the queue; customer-tenant ones run at once. */
   private async schedule(key: string, scopes: string[], tenantId: string | undefined, signal: AbortSignal): Promise<AccessTokenInfo> {
-    if (tenantId !== undefined && tenantId.toLowerCase() !== (await this.rotator.partnerTenantId()).toLowerCase()) {
+    if (tenantId !== undefined && tenantId.toLowerCase() !== (await (await this.rotator()).partnerTenantId()).toLowerCase()) {
       const refused = partnerCenterInCustomerTenant(scopes, tenantId, this.partnerCenterEndpoint);
       if (refused) throw refused;
       return this.redeem(key, scopes, tenantId, signal);
@@ -287,11 +319,30 @@ export class TokenProvider {
   private async redeem(key: string, scopes: string[], tenantId: string | undefined, signal: AbortSignal): Promise<AccessTokenInfo> {
     const cached = this.cache.get(key);
     if (cached && cached.reuseUntil > Date.now()) return cached.info;
-    const result = await this.rotator.redeem(scopes, { tenantId, signal });
+    const result = await (await this.rotator()).redeem(scopes, { tenantId, signal });
     if (result.storeError) this.onStoreFailure(result.storeError);
     const info: AccessTokenInfo = { accessToken: result.accessToken, tokenType: "Bearer", expiresOn: result.expiresOn, tenantId: result.tenantId, scopes: result.scopes };
     this.cache.set(key, { info, reuseUntil: result.expiresOn.getTime() - this.expiryMarginMs });
+    this.shared?.set(this.sharedKey(tenantId, scopes), info);
     return info;
+  }
+
+  /** The shared cache's entry for (tenant, scopes), kept in memory too; undefined without a shared cache or entry. */
+  private fromShared(key: string, tenantId: string | undefined, scopes: readonly string[]): CachedToken | undefined {
+    const found = this.shared?.get(this.sharedKey(tenantId, scopes));
+    if (!found) return undefined;
+    const entry: CachedToken = { info: { ...found, tokenType: "Bearer" }, reuseUntil: found.expiresOn.getTime() - this.expiryMarginMs };
+    this.cache.set(key, entry);
+    return entry;
+  }
+
+  private sharedKey(tenantId: string | undefined, scopes: readonly string[]): TokenCacheKey {
+    return { authorityHost: this.authorityHost, keyVaultUri: this.keyVaultUri, tenant: tenantId ?? "", scopes };
+  }
+
+  private rotator(): Promise<RefreshTokenRotator> {
+    this.rotatorLoad ??= this.openRotator();
+    return this.rotatorLoad;
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {

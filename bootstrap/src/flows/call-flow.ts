@@ -11,6 +11,7 @@ import { withDeadline } from "./flow-deadline";
 import type { Progress } from "../core/progress";
 import type { Deadline } from "../core/retry";
 import { expandScopes, openTokenProvider } from "./token-flow";
+import type { WriteBack } from "../entra/refresh-token-rotator";
 import { describeSource, resolveTarget, type TargetSource, type VaultTarget } from "../vault/vault-target";
 
 /** What every API flow needs besides its own input. */
@@ -24,6 +25,10 @@ export interface ApiFlowOptions {
   credential?: TokenCredential;
   progress: Progress;
   signal?: AbortSignal;
+  /** `shared`: serve and keep access tokens in the user's token cache; default `memory`. */
+  cache?: "shared" | "memory";
+  /** When to write the rotated refresh token back; default `daily`. */
+  writeBack?: WriteBack;
 }
 
 /** Options of {@link runCall}. */

@@ -52,6 +52,12 @@ export interface RefreshTokenStatus extends ExpiringSecretStatus {
   refreshedAt: string | null;
   /** Whole days since the vault last stored it (its current version), or null when unknown. */
   refreshAgeDays: number | null;
+  /**
+   * When the refresh-token secret was last written (the vault's `updated`
+   * attribute). `token`, `call` and the provider write at most once a day, so this
+   * is at most a day behind the last use while they run daily.
+   */
+  lastWrittenAt: string | null;
   mfa: boolean | null;
 }
 
@@ -253,6 +259,7 @@ export function judgeStatus(
     consentedAt: tags.consentedAt ?? null,
     refreshedAt: tags.refreshedAt ?? lastWrite?.toISOString() ?? null,
     refreshAgeDays: lastWrite ? Math.floor((now.getTime() - lastWrite.getTime()) / DAY_MS) : ageFromTag(tags.refreshedAt, now),
+    lastWrittenAt: lastWrite?.toISOString() ?? null,
     mfa: tags.mfa === undefined ? null : tags.mfa === "true",
   };
   const probe = extras.probe ?? null;

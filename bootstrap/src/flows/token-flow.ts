@@ -6,6 +6,7 @@ import { withDeadline } from "./flow-deadline";
 import { CancelledError, TimeoutError } from "../core/retry";
 import type { Progress } from "../core/progress";
 import { createTokenProvider, type AccessTokenInfo, type TokenProvider } from "../entra/token-provider";
+import type { WriteBack } from "../entra/refresh-token-rotator";
 import { resolveTarget, type TargetSource, type VaultTarget } from "../vault/vault-target";
 
 /** `--scope` aliases. */
@@ -31,6 +32,10 @@ export interface TokenFlowOptions {
   credential?: TokenCredential;
   progress: Progress;
   signal?: AbortSignal;
+  /** `shared`: serve and keep the access token in the user's token cache; default `memory` (this process only). */
+  cache?: "shared" | "memory";
+  /** When to write the rotated refresh token back; default `daily`. */
+  writeBack?: WriteBack;
 }
 
 /** `token --json`: the access token and what it is for. */
@@ -55,7 +60,7 @@ export function expandScopes(scopes: readonly string[], partnerCenterEndpoint: s
  */
 export function openTokenProvider(
   where: VaultTarget,
-  options: { credential?: TokenCredential; accessWaitMs: number; progress: Progress },
+  options: { credential?: TokenCredential; accessWaitMs: number; progress: Progress; cache?: "shared" | "memory"; writeBack?: WriteBack },
 ): TokenProvider {
   return createTokenProvider({
     keyVaultUri: where.keyVaultUri,
@@ -65,6 +70,9 @@ export function openTokenProvider(
     partnerCenterEndpoint: where.partnerCenterEndpoint,
     graphEndpoint: where.graphEndpoint,
     accessWaitMs: options.accessWaitMs,
+    cache: options.cache,
+    writeBack: options.writeBack,
+    onCacheWarning: (message) => options.progress.warn(message),
     onStoreFailure: (error) => options.progress.warn(`${error.message}${error instanceof SamError && error.hint ? ` Next: ${error.hint}` : ""}`),
   });
 }

@@ -1,5 +1,5 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
-import { DefaultAzureCredential } from "@azure/identity";
+import { azureIdentity } from "./azure-sdk";
 import { DEFAULT_REQUEST_TIMEOUT_MS, TimeoutError } from "../core/retry";
 
 /**
@@ -8,7 +8,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, TimeoutError } from "../core/retry";
  * and the usual AZURE_* environment variables.
  */
 export function defaultCredential(): TokenCredential {
-  return new DefaultAzureCredential();
+  return new (azureIdentity().DefaultAzureCredential)();
 }
 
 /** How a timeout of the Azure credential names its subject (see {@link withTokenTimeout}). */

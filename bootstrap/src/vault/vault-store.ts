@@ -1,51 +1,22 @@
-import { networkProblem, networkProblemError } from "../core/network-problems";
-import { SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
-import { CREDENTIAL_TIMEOUT_SUBJECT, defaultCredential, withTokenTimeout } from "./azure-credential";
-import {
-  classifyVaultError,
-  clientAddress,
-  describeTransient,
-  firstLine,
-  foreignChallengeResource,
-  innerCode,
-  isCredentialError,
-  isDisabled,
-  isNotFound,
-  serviceErrorPolicy,
-  statusOf,
-} from "./vault-errors";
-
-export { VaultServiceError, classifyVaultError } from "./vault-errors";
-export { assertDistinctSecretNames } from "../core/validate";
-export type * from "./vault-types";
+import type { SecretClient, SecretProperties } from "@azure/keyvault-secrets";
+import { keyVaultSecrets } from "./azure-sdk";
+import { azSecretCommand, explainVaultError, type Access } from "./vault-explain";
+import { defaultCredential, withTokenTimeout } from "./azure-credential";
+import { classifyVaultError, describeTransient, firstLine, isDisabled, isNotFound, serviceErrorPolicy } from "./vault-errors";
 import type { AppCredentials, DeletedSecretInfo, RefreshTokenSecretState, RefreshTokenTags, SecretMetadata, StoredRefreshToken, VaultReadOptions, VaultStoreOptions } from "./vault-types";
 import { parseClientCertificate } from "../core/client-certificate";
 import { REFRESH_TOKEN_CONTENT_TYPE, REFRESH_TOKEN_LIFETIME_DAYS, type SecretNames } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { assertDistinctSecretNames } from "../core/validate";
-import { isUnreadableAnswer } from "../core/terminal";
 import { SamError, VaultError } from "../core/errors";
-import {
-  DEFAULT_REQUEST_TIMEOUT_MS,
-  DEFAULT_TRANSIENT_BUDGET_MS,
-  Deadline,
-  NO_SDK_RETRIES,
-  CancelledError,
-  RetryAfterTooLongError,
-  TimeoutError,
-  describeAttempts,
-  withRetries,
-} from "../core/retry";
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TRANSIENT_BUDGET_MS, Deadline, NO_SDK_RETRIES, withRetries } from "../core/retry";
+
+export { VaultServiceError, classifyVaultError } from "./vault-errors";
+export { assertDistinctSecretNames } from "../core/validate";
+export type * from "./vault-types";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-type Access = "read" | "write" | "recover";
-
-const ROLE_FOR: Record<Access, string> = {
-  read: "Key Vault Secrets User (or Key Vault Secrets Officer)",
-  write: "Key Vault Secrets Officer",
-  recover: "Key Vault Secrets Officer",
-};
 
 /**
  * The vault side of the contract: reads the app's credentials and the refresh
@@ -58,7 +29,9 @@ export class VaultStore {
   /** The vault's name: the first label of its host. */
   readonly vaultName: string;
   private readonly host: string;
-  private readonly client: SecretClient;
+  private readonly options: VaultStoreOptions;
+  /** Created on the first vault call, so building a store loads no Azure SDK. */
+  private secretClient?: SecretClient;
   private readonly accessWaitMs: number;
   private readonly transientBudgetMs: number;
   private readonly requestTimeoutMs: number;
@@ -76,11 +49,17 @@ export class VaultStore {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.deadline = options.deadline ?? Deadline.none();
     this.onWait = options.onWait;
-    this.client = new SecretClient(options.keyVaultUri, withTokenTimeout(options.credential ?? defaultCredential(), this.requestTimeoutMs), {
+    this.options = options;
+  }
+
+  private get client(): SecretClient {
+    const options = this.options;
+    this.secretClient ??= new (keyVaultSecrets().SecretClient)(options.keyVaultUri, withTokenTimeout(options.credential ?? defaultCredential(), this.requestTimeoutMs), {
       ...options.clientOptions,
       retryOptions: NO_SDK_RETRIES,
       additionalPolicies: [...(options.clientOptions?.additionalPolicies ?? []), { policy: serviceErrorPolicy, position: "perCall" }],
     });
+    return this.secretClient;
   }
 
   /**
@@ -220,7 +199,7 @@ export class VaultStore {
 
   /** The `az` commands that recover or purge a deleted secret of this vault. */
   azCommand(verb: "recover" | "purge", name: string): string {
-    return `az keyvault secret ${verb} --vault-name ${this.vaultName} --name ${name}`;
+    return azSecretCommand(this.vaultName, verb, name);
   }
 
   private refreshTokenDeleted(deleted: DeletedSecretInfo, phase: "bootstrap" | "refresh", cause?: unknown): SamError {
@@ -296,117 +275,12 @@ export class VaultStore {
     } catch (error) {
       // The caller gave up: its reason, not a vault error.
       if (retry.abortSignal?.aborted) throw retry.abortSignal.reason;
-      throw this.explain(error, access, name, doing);
+      throw explainVaultError(error, { access, name, doing, keyVaultUri: this.keyVaultUri, host: this.host, vaultName: this.vaultName, refreshTokenName: this.secretNames.refreshToken });
     } finally {
       if (deadline !== this.deadline) deadline.dispose();
     }
   }
 
-  private explain(error: unknown, access: Access, name: string, doing: string): unknown {
-    if (error instanceof SamError || isNotFound(error) || isDisabled(error)) return error;
-    const target = name === "(list)" ? "the vault" : `"${name}"`;
-    if (error instanceof TimeoutError && error.what?.startsWith(CREDENTIAL_TIMEOUT_SUBJECT)) {
-      return catalogError("azure_credential_timeout", {
-        message: `No Azure token for Key Vault ${this.host} while ${doing} ${target}: the Azure credential gave none (${error.reason}).`,
-        cause: error,
-        hint: "Check the credential this machine uses: `az account get-access-token --resource https://vault.azure.net` for the Azure CLI, the managed-identity endpoint (IDENTITY_ENDPOINT or IMDS) for a managed identity; AZURE_TOKEN_CREDENTIALS picks one credential.",
-      });
-    }
-    if (error instanceof TimeoutError) {
-      return catalogError("vault_timeout", {
-        message: `Key Vault ${this.host} did not answer in time while ${doing} ${target}: ${error.reason}.`,
-        cause: error,
-        hint: "Check the network path to the vault (proxy, VPN, private endpoint) and the vault's health in the Azure portal, then run the command again.",
-      });
-    }
-    if (error instanceof CancelledError) {
-      return catalogError("cancelled", {
-        message: `Cancelled (${error.signalName}) while ${doing} ${target} in ${this.keyVaultUri}.`,
-        signal: error.signalName,
-        cause: error,
-        hint: "Run the command again when it can finish.",
-      });
-    }
-    if (error instanceof RetryAfterTooLongError) {
-      return catalogError("vault_throttled", {
-        message: `Key Vault ${this.host} is throttling requests (429) while ${doing} ${target}: ${error.message}.`,
-        cause: error,
-        hint: `Run the command again after ${Math.ceil(error.retryAfterMs / 1000)} s; if it keeps happening, reduce other traffic to the vault.`,
-      });
-    }
-    const status = statusOf(error);
-    const role = ROLE_FOR[access];
-    const inner = innerCode(error);
-    if (status === 403 && inner === "ForbiddenByFirewall") {
-      const address = clientAddress(error);
-      const ip = address ?? "<this machine's public IP>";
-      return catalogError("vault_firewall", {
-        message: `Key Vault ${this.keyVaultUri} refused the request from ${address ? `client address ${address}` : "this machine's address"}: it is outside the vault's network rules (the stack's allowedIpRanges). Waiting does not help.`,
-        cause: error,
-        hint: `Allow this address with \`pulumi config set --path 'partner-center-sam:allowedIpRanges[N]' ${ip}\` (N = the next free index) and \`pulumi up\`, or run from a network the vault already allows.`,
-      });
-    }
-    if (status === 409 && (inner === "ObjectIsDeletedButRecoverable" || inner === "ObjectIsBeingDeleted")) {
-      // The refresh token needs a person (recover it, or purge it and sign in again); an app secret needs `pulumi up` after recovery.
-      return catalogError(name === this.secretNames.refreshToken ? "refresh_token_deleted" : "app_secret_deleted", {
-        message: `Key Vault ${this.keyVaultUri} refused to ${access} "${name}" (409 ${inner}): the secret is in the deleted state.`,
-        cause: error,
-        hint: `Recover it with \`${this.azCommand("recover", name)}\` (or purge it with \`${this.azCommand("purge", name)}\`), then run the command again.`,
-      });
-    }
-    if (status === 403) {
-      const why = inner && inner !== "ForbiddenByRbac" ? ` (${inner})` : "";
-      return catalogError("vault_forbidden", {
-        message: `Key Vault ${this.keyVaultUri} denied ${access} access to "${name}" (403${why}).`,
-        cause: error,
-        hint: `Give your identity the "${role}" role on the vault (the stack grants it to the deploying identity and to secretWriters/secretReaders), or wait for a new role assignment to propagate and retry with a longer --access-wait.`,
-      });
-    }
-    if (status === 401) {
-      return catalogError("vault_unauthorized", {
-        message: `Key Vault ${this.keyVaultUri} did not accept the credential (401).`,
-        cause: error,
-        hint: "Sign in to the vault's tenant (for example `az login --tenant TENANT`), or set AZURE_TOKEN_CREDENTIALS to the credential you mean to use.",
-      });
-    }
-    if (isCredentialError(error)) {
-      return catalogError("azure_credential_unavailable", {
-        message: `No Azure credential could get a token for Key Vault: ${firstLine(error)}`,
-        cause: error,
-        hint: "Sign in with `az login` (or `azd auth login`), or run where a managed identity / AZURE_CLIENT_ID+AZURE_TENANT_ID+AZURE_CLIENT_SECRET is available. AZURE_TOKEN_CREDENTIALS picks one credential.",
-      });
-    }
-    if (isUnreadableAnswer(error)) {
-      return catalogError("vault_error", {
-        message: `Key Vault ${this.keyVaultUri} sent an answer for ${target} that could not be read (cut off, or not valid JSON)${describeAttempts(error)}; it is not shown, as it may hold the secret.`,
-        cause: error,
-        hint: "Check for a proxy or gateway between this machine and the vault that cuts answers off, then run the command again.",
-      });
-    }
-    const foreign = foreignChallengeResource(error);
-    if (foreign !== undefined) {
-      return catalogError("vault_challenge_mismatch", {
-        message: `${this.keyVaultUri} asked for a token for "${foreign}", which is not this vault's domain, so no token was sent. Either the URI is not a Key Vault of this cloud (vault.azure.net in the public cloud), or something between this machine and the vault (a proxy, a TLS-inspecting gateway) answers in its place.`,
-        cause: error,
-        hint: "Check the vault URI (--vault-uri, or the stack's keyVaultUri output) and the proxy settings (HTTPS_PROXY), then run the command again.",
-      });
-    }
-    if (status !== undefined) {
-      const retried = describeAttempts(error);
-      return catalogError("vault_error", {
-        message: `Key Vault ${this.keyVaultUri} answered ${status} for "${name}"${retried}: ${firstLine(error)}`,
-        cause: error,
-        hint: "Retry later; if it persists, check the vault in the Azure portal.",
-      });
-    }
-    const problem = networkProblem(error);
-    if (problem) return networkProblemError(problem, { service: "Key Vault", url: this.keyVaultUri, cause: error });
-    return catalogError("vault_unreachable", {
-      message: `Key Vault ${this.keyVaultUri} could not be reached: ${firstLine(error)}`,
-      cause: error,
-      hint: "Check the vault URI, your network and proxy, and the vault firewall (the stack's allowedIpRanges).",
-    });
-  }
 }
 
 function toMetadata(p: SecretProperties): SecretMetadata {

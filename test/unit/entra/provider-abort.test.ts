@@ -3,13 +3,18 @@
  * rejected at once; callers sharing its redemption are not; the redemption stops
  * only when nobody waits for it; and a rotated refresh token is always stored.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SamError } from "../../../bootstrap/src/core/errors";
 import { createTokenProvider, type TokenProvider, type TokenProviderOptions } from "../../../bootstrap/src/entra/token-provider";
 import { seedRefreshToken } from "../../support/fixtures";
 import { startStandIns, type StandIns } from "../../support/stand-ins";
 
 let s: StandIns;
+
+beforeAll(async () => {
+  // The provider loads MSAL and the Key Vault client on its first redemption; load them before anything is timed.
+  await Promise.all([import("../../../bootstrap/src/entra/refresh-token-rotator.js"), import("../../../bootstrap/src/vault/vault-store.js")]);
+});
 
 beforeEach(async () => {
   s = await startStandIns();
@@ -21,7 +26,7 @@ afterEach(async () => {
 });
 
 function provider(options: Partial<TokenProviderOptions> = {}): TokenProvider {
-  return createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url, ...options });
+  return createTokenProvider({ writeBack: "always", keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url, ...options });
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {

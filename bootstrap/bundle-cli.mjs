@@ -1,0 +1,64 @@
+/**
+ * Bundles the command line for the package's `bin` with esbuild, into two files
+ * over what tsc wrote in bootstrap/dist/cli/:
+ *
+ * - `main.js`: bootstrap/src/cli/main.ts and everything of ours it reaches, plus
+ *   commander. `--version`, `--help`, `cache clear` and a token served from the
+ *   shared cache read this one file and nothing else.
+ * - `azure-deps.js`: the Azure credential chain (@azure/identity), the Key Vault
+ *   client and MSAL with their dependencies, each behind a getter, so a command
+ *   loads only the packages it uses, from one file instead of some three hundred.
+ *
+ * main.js reaches the Azure packages only through azure-deps.js (see the plugin
+ * below); our flows are imported lazily and the bundle keeps them lazy. The
+ * library entry points (bootstrap/dist/index.js and its types) are tsc's output,
+ * unchanged, and load the packages from node_modules as before.
+ *
+ * esbuild is a dev dependency whose native binary comes in an optional
+ * dependency package (@esbuild/<platform>-<arch>), so it needs no install script.
+ */
+import { build } from "esbuild";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outDir = path.join(here, "dist", "cli");
+/** The packages that go into azure-deps.js; everything they import comes along. */
+const AZURE = ["@azure/identity", "@azure/keyvault-secrets", "@azure/msal-node"];
+const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "error" };
+
+/** In main.js, an import of an Azure package becomes a property of azure-deps.js, read when first needed. */
+const azureThroughDeps = {
+  name: "azure-through-deps",
+  setup(b) {
+    b.onResolve({ filter: /^@azure\/(identity|keyvault-secrets|msal-node)$/ }, (args) => ({ path: args.path, namespace: "azure-deps" }));
+    b.onLoad({ filter: /.*/, namespace: "azure-deps" }, (args) => ({ contents: `module.exports = require("./azure-deps.js")[${JSON.stringify(args.path)}];`, loader: "js" }));
+    b.onResolve({ filter: /^\.\/azure-deps\.js$/ }, () => ({ path: "./azure-deps.js", external: true }));
+  },
+};
+
+await build({
+  ...common,
+  entryPoints: [path.join(here, "src", "cli", "main.ts")],
+  outfile: path.join(outDir, "main.js"),
+  // `open` and node-forge are for the browser sign-in and the emulator only; the emulator is its own entry point.
+  external: ["open", "node-forge", "partner-center-sam", "partner-center-sam/*"],
+  plugins: [azureThroughDeps],
+  // main.ts checks `require.main === module`, which is what the bundle's own module is.
+  logOverride: { "commonjs-variable-in-esm": "silent" },
+});
+
+// tsc's source map of main.js describes the file the bundle replaced.
+rmSync(path.join(outDir, "main.js.map"), { force: true });
+
+await build({
+  ...common,
+  stdin: {
+    contents: AZURE.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => require(${JSON.stringify(name)}) });`).join("\n"),
+    resolveDir: here,
+    loader: "js",
+  },
+  outfile: path.join(outDir, "azure-deps.js"),
+  external: ["open"],
+});
