@@ -67,6 +67,27 @@ describe("customers", () => {
     expect(lines[3]).toMatch(/^2 customers: 2 ok, 0 attention, 0 broken \(checked /);
   });
 
+  it("tells a --notify target which customers need attention and what fixes each, and keeps the exit code", async () => {
+    s.emulator.webhooks.splice(0);
+    const result = await runCli("customers", ["--outputs", outputs, "--json", "--notify", s.emulator.webhookUrl("json")], s.childEnv());
+    expect(result.code).toBe(3);
+    const doc = JSON.parse(result.stdout) as { notifications: Array<{ ok: boolean }> };
+    expect(doc.notifications).toEqual([expect.objectContaining({ ok: true })]);
+    expect(s.emulator.webhooks).toHaveLength(1);
+    const body = s.emulator.webhooks[0]!.body as { event: string; command: string; exitCode: number; summary: string; actions: string[] };
+    expect(body).toMatchObject({ event: "attention", command: "customers", exitCode: 3, summary: "9 customers: 2 ok, 2 need attention, 5 broken." });
+    expect(body.actions).toHaveLength(7);
+    expect(body.actions.find((a) => a.startsWith("Tailspin"))).toContain(`partner-center-sam consent --customer ${tenantOf("Tailspin")} --replace`);
+    expect(JSON.stringify(body)).not.toContain(s.emulator.webhookUrl("json"));
+  });
+
+  it("sends nothing for a healthy selection with the default --notify-on attention", async () => {
+    s.emulator.webhooks.splice(0);
+    const result = await runCli("customers", ["--outputs", outputs, "--customer", "fabrikam.onmicrosoft.com", "--notify", s.emulator.webhookUrl("json")], s.childEnv());
+    expect(result.code).toBe(0);
+    expect(s.emulator.webhooks).toHaveLength(0);
+  });
+
   it("refuses a --customer the estate does not have (exit 2), naming it", async () => {
     const result = await runCli("customers", ["--outputs", outputs, "--customer", "nobody.onmicrosoft.com"], s.childEnv());
     expect(result.code).toBe(2);

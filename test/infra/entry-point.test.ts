@@ -97,6 +97,9 @@ describe("the program started the way `pulumi up` starts it", () => {
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${clientId}`,
       multiTenant: false,
       customerGraphScopes: [],
+      customerInclude: [],
+      customerExclude: [],
+      gdapRoles: [],
     });
     expect(run.report?.secretOutputs).toEqual([]);
   });

@@ -245,6 +245,9 @@ describe("a stack with azure-native:location set and appCredential: secret (the 
       adminConsentUrl: `https://login.microsoftonline.com/${FAKE.tenantId}/adminconsent?client_id=${CLIENT_ID}`,
       multiTenant: false,
       customerGraphScopes: [],
+      customerInclude: [],
+      customerExclude: [],
+      gdapRoles: [],
     });
   });
 

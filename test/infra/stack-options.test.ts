@@ -213,6 +213,9 @@ describe("a stack with every setting configured", () => {
       adminConsentUrl: `https://login.microsoftonline.us/${FAKE.tenantId}/adminconsent?client_id=${clientId}`,
       multiTenant: false,
       customerGraphScopes: [],
+      customerInclude: [],
+      customerExclude: [],
+      gdapRoles: [],
       refresherClientId: stableGuid(`${REFRESHER_APP_URN}#client`),
     });
     expect(run.secretOutputs).toEqual([]);

@@ -19,15 +19,19 @@ const AZUREAD_VERSION = (JSON.parse(readFileSync(path.join(process.cwd(), "node_
 const GRANT = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant";
 
 let resources: RecordedResource[];
+/** The same stack with `appCredential: secret` (a client secret instead of the default certificate). */
+let secretResources: RecordedResource[];
 let secretOutputs: string[];
-/** Every URN the engine gives this program's resources (with grantAdminConsent, so the grants exist). */
+/** Every URN the engine gives this program's resources, with either credential (and grantAdminConsent, so the grants exist). */
 let real: Set<string>;
 
 beforeAll(async () => {
   const run = await runStack(CONFIG, () => new PartnerCenterSam(P, argsFromStackConfig(readStackConfig())).outputs);
+  const withSecret = await runStack({ ...CONFIG, [`${P}:appCredential`]: "secret" }, () => new PartnerCenterSam(P, argsFromStackConfig(readStackConfig())).outputs);
   resources = run.resources;
-  secretOutputs = run.secretOutputs;
-  real = new Set(engineUrns(resources).values());
+  secretResources = withSecret.resources;
+  secretOutputs = [...run.secretOutputs, ...withSecret.secretOutputs];
+  real = new Set([...engineUrns(resources).values(), ...engineUrns(secretResources).values()]);
 });
 
 /** A recorded resource, as far as the URN derivation reads one. */
@@ -76,7 +80,8 @@ describe("docs/urn-recipes.md", () => {
       [GRANT, "partner-center-admin-consent"],
       [GRANT, "microsoft-graph-admin-consent"],
     ]) {
-      expect(urns, `${type}::${name}`).toContain(engineUrnOf(resources, type!, name!));
+      const recordedStack = type === TYPES.password ? secretResources : resources;
+      expect(urns, `${type}::${name}`).toContain(engineUrnOf(recordedStack, type!, name!));
     }
   });
 
@@ -154,10 +159,14 @@ describe("the pulumi import file of docs/migrating.md", () => {
 });
 
 describe("what adopting an app registration leaves alone (docs/migrating.md)", () => {
-  it("declares no password on the app, so the app's existing client secrets stay; the stack's own is a separate, rotating password", () => {
-    const app = resources.find((r) => r.type === TYPES.application && r.name === "app")!;
-    expect(Object.keys(app.inputs)).not.toContain("password");
-    const password = resources.find((r) => r.type === TYPES.password && r.name === "client-secret")!;
+  it("declares no password on the app, so the app's existing client secrets stay; the stack's own credential is a separate, rotating certificate (or password)", () => {
+    for (const recordedStack of [resources, secretResources]) {
+      const app = recordedStack.find((r) => r.type === TYPES.application && r.name === "app")!;
+      expect(Object.keys(app.inputs)).not.toContain("password");
+    }
+    expect(resources.filter((r) => r.type === TYPES.password)).toEqual([]);
+    expect(resources.filter((r) => r.type === TYPES.certificate)).toHaveLength(1);
+    const password = secretResources.find((r) => r.type === TYPES.password && r.name === "client-secret")!;
     expect(password.inputs["displayName"]).toMatch(/^Managed by Pulumi; rotates every \d+ days$/);
     expect(doc("migrating.md")).toContain('named "Managed by Pulumi; rotates every N days"');
   });

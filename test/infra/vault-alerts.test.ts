@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { problemsOf } from "./config-problems";
 import { parseStackConfig, readStackConfig } from "../../infra/config";
 import { PartnerCenterSam, argsFromStackConfig, resolvePartnerCenterSamArgs } from "../../infra/partner-center-sam";
-import { StackOutputs, definePartnerCenterSam, watchedSecrets } from "../../infra/program";
+import { StackOutputs, definePartnerCenterSam, secretNamesFor, watchedSecrets } from "../../infra/program";
 import { DEFAULT_SECRET_NAMES } from "../../bootstrap/src/core/contract";
 import { FAKE, RecordedResource, StackRun, TYPES, ofType, runStack, single } from "./pulumi-mocks";
 
@@ -48,10 +48,10 @@ describe("alert settings, as configuration", () => {
     expect(resolvePartnerCenterSamArgs(argsFromStackConfig(config), P, "dev")).toEqual(config);
   });
 
-  it("watch every secret of the stack but the client and tenant ids, including credentials added later", () => {
-    expect(watchedSecrets(DEFAULT_SECRET_NAMES)).toEqual([DEFAULT_SECRET_NAMES.clientSecret, DEFAULT_SECRET_NAMES.refreshToken]);
-    const withCertificate = { ...DEFAULT_SECRET_NAMES, clientCertificate: "partnercenter-client-certificate" };
-    expect(watchedSecrets(withCertificate)).toContain("partnercenter-client-certificate");
+  it("watch every secret of the stack but the client and tenant ids: the refresh token and the app credential the stack keeps", () => {
+    expect(watchedSecrets(secretNamesFor("certificate"))).toEqual([DEFAULT_SECRET_NAMES.refreshToken, DEFAULT_SECRET_NAMES.clientCertificate]);
+    expect(watchedSecrets(secretNamesFor("secret"))).toEqual([DEFAULT_SECRET_NAMES.refreshToken, DEFAULT_SECRET_NAMES.clientSecret]);
+    expect(watchedSecrets({ ...secretNamesFor("secret"), clientCertificate: "partnercenter-client-certificate" })).toContain("partnercenter-client-certificate");
   });
 });
 
@@ -90,7 +90,7 @@ describe("a stack with alertEmails and alertWebhooks, under the mocks", () => {
     expect(byType(TYPES.systemTopic).inputs).toMatchObject({ topicType: "Microsoft.KeyVault.vaults", source: vault.id, location: "westeurope" });
   });
 
-  it("subscribes to SecretNearExpiry and SecretExpired of the refresh token and the client secret only, delivered to Azure Monitor alerts with the action group", () => {
+  it("subscribes to SecretNearExpiry and SecretExpired of the refresh token and the certificate only, delivered to Azure Monitor alerts with the action group", () => {
     const subscription = byType(TYPES.eventSubscription);
     const topic = byType(TYPES.systemTopic);
     const group = byType(TYPES.actionGroup);
@@ -100,7 +100,7 @@ describe("a stack with alertEmails and alertWebhooks, under the mocks", () => {
       eventDeliverySchema: "CloudEventSchemaV1_0",
       filter: {
         includedEventTypes: ["Microsoft.KeyVault.SecretNearExpiry", "Microsoft.KeyVault.SecretExpired"],
-        advancedFilters: [{ operatorType: "StringIn", key: "subject", values: ["partnercenter-client-secret", "partnercenter-refresh-token"] }],
+        advancedFilters: [{ operatorType: "StringIn", key: "subject", values: ["partnercenter-refresh-token", "partnercenter-client-certificate"] }],
       },
       destination: { endpointType: "MonitorAlert", severity: "Sev2", actionGroups: [group.id], description: expect.stringContaining("npm run refresh") },
     });

@@ -4,6 +4,7 @@ import { ExitCode } from "../core/errors";
 import type { CustomersFlowOptions, CustomersReport } from "../flows/customers-flow";
 import type { CustomerHealth, Verdict } from "../fleet/health";
 import { addFleetOptions, resolveFleetFlags } from "./fleet-options";
+import { addNotifyOptions, resolveNotify, runNotifying, type NotifySettings, type Outcome } from "./notify-options";
 import { OptionProblems } from "./options";
 import type { Reporter } from "./reporter";
 import { setRun } from "./run-command";
@@ -17,6 +18,8 @@ export interface CustomersCommandOptions extends Omit<CustomersFlowOptions, "kee
   reporter: Reporter;
   /** Where the `123/500 customers` line goes; undefined when stderr is not a terminal. */
   progressStream?: NodeJS.WriteStream;
+  /** `--notify`: who hears about customers that need attention. */
+  notify?: NotifySettings;
 }
 
 /**
@@ -40,6 +43,7 @@ export function customersCommand(runF: (options: CustomersCommandOptions) => Pro
   addEndpointOptions(command);
   addGraphEndpointOption(command);
   addWaitOptions(command, WAIT);
+  addNotifyOptions(command);
   addJsonOption(command, "print one JSON document (checkedAt, counts, one entry per customer) on stdout");
   return setRun(
     command,
@@ -50,6 +54,7 @@ export function customersCommand(runF: (options: CustomersCommandOptions) => Pro
       const fleet = resolveFleetFlags(cmd, problems);
       const warnDays = problems.integer("--warn-days", flags.warnDays, 30, 0, 3650);
       if (shared.json && flags.ndjson) problems.add("--json and --ndjson are alternatives: pass one of them");
+      const notify = resolveNotify(cmd, problems);
       problems.throwIfAny();
       return runF({
         ...shared,
@@ -60,6 +65,7 @@ export function customersCommand(runF: (options: CustomersCommandOptions) => Pro
         reporter,
         signal,
         progressStream: process.stderr.isTTY ? process.stderr : undefined,
+        notify,
       });
     },
     { cancelOnSignals: true, progress: process.stderr.isTTY === true },
@@ -99,8 +105,9 @@ export async function customersRun(options: CustomersCommandOptions): Promise<nu
   const completed: CustomerHealth[] = [];
   const showProgress = (done: number, total: number) => progressStream?.write(`\r\u001b[2K${done}/${total} customers`);
   let report: CustomersReport;
+  let notifications: unknown[] = [];
   try {
-    report = await runCustomers({
+    const sweep = () => runCustomers({
       ...options,
       keepResults: format !== "ndjson",
       onStart: (total) => showProgress(0, total),
@@ -110,6 +117,9 @@ export async function customersRun(options: CustomersCommandOptions): Promise<nu
         showProgress(done, total);
       },
     });
+    const notified = await runNotifying(options.notify, { command: "customers", source: options.source, reporter, signal: options.signal }, sweep, customersOutcome);
+    report = notified.value;
+    notifications = notified.notifications;
   } catch (error) {
     progressStream?.write("\r\u001b[2K");
     // Ctrl-C mid-sweep: what completed is printed (the NDJSON lines already are), then the command exits 130.
@@ -122,7 +132,7 @@ export async function customersRun(options: CustomersCommandOptions): Promise<nu
   }
   progressStream?.write("\r\u001b[2K");
   const customers = sortByVerdict(report.customers);
-  if (format === "json") reporter.result([], { ...report, customers, summary: undefined });
+  if (format === "json") reporter.result([], { ...report, customers, summary: undefined, ...(options.notify ? { notifications } : {}) });
   else if (format === "table") reporter.result(tableLines(report, customers), {});
   else reporter.note(`${report.counts.total} customers: ${report.counts.ok} ok, ${report.counts.attention} attention, ${report.counts.broken} broken.`);
   if (report.gdapUnavailable?.reason === "permission") {
@@ -132,4 +142,18 @@ export async function customersRun(options: CustomersCommandOptions): Promise<nu
     reporter.warn(`GDAP relationships could not be read: ${report.gdapUnavailable.message}`);
   }
   return report.counts.attention + report.counts.broken > 0 || report.gdapUnavailable ? ExitCode.ActionNeeded : ExitCode.Ok;
+}
+
+/** What a sweep tells the notification targets: the counts, and the next step of each customer that needs one. */
+export function customersOutcome(report: CustomersReport): Outcome {
+  const { counts } = report;
+  const needing = sortByVerdict(report.customers.filter((c) => c.verdict !== "ok"));
+  const actions = needing.slice(0, 20).map((c) => `${c.displayName} (${c.tenantId}): ${c.verdict}${c.nextStep ? `. Fix: ${c.nextStep}` : ""}`);
+  if (needing.length > actions.length) actions.push(`… and ${needing.length - actions.length} more: run \`partner-center-sam customers\` for all of them.`);
+  if (report.gdapUnavailable) actions.unshift(`GDAP relationships could not be read: ${report.gdapUnavailable.message}`);
+  return {
+    exitCode: counts.attention + counts.broken > 0 || report.gdapUnavailable ? ExitCode.ActionNeeded : ExitCode.Ok,
+    summary: `${counts.total} customers: ${counts.ok} ok, ${counts.attention} need attention, ${counts.broken} broken.`,
+    actions,
+  };
 }
