@@ -165,6 +165,10 @@ export interface EmulatorStackOutputs {
   adminConsentUrl: string;
   multiTenant: boolean;
   customerGraphScopes: string[];
+  /** The stack's customerInclude / customerExclude (customer tenant ids) and gdapRoles (role template ids); empty here. */
+  customerInclude: string[];
+  customerExclude: string[];
+  gdapRoles: string[];
 }
 
 /** A running emulator. */
@@ -322,7 +326,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     };
     applyCustomer(estate, customer, c, i);
     // Partner Center lists the consent too (its applicationconsents), so both services agree on which customers are consented.
-    if (c.consented && c.inPartnerCenter !== false) partnerCenter.consentApplication(customer.tenantId, clientId, c.consented === true ? customerGraphScopes : c.consented);
+    if (c.consented && c.inPartnerCenter !== false) partnerCenter.recordConsent(customer.tenantId, clientId, c.consented === true ? customerGraphScopes : c.consented);
     return customer;
   });
 
@@ -361,6 +365,10 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     adminConsentUrl: adminConsentUrl(entra.url, tenantId, clientId),
     multiTenant,
     customerGraphScopes: multiTenant ? customerGraphScopes : [],
+    // What `pulumi up` exports with none of customerInclude, customerExclude and gdapRoles set.
+    customerInclude: [],
+    customerExclude: [],
+    gdapRoles: [],
   };
 
   const caCertificateFile = path.join(scratch, "emulator-ca.pem");

@@ -148,7 +148,7 @@ describe("MFA as the tokens say it, not as a tag remembers it", () => {
 
     expect(result.code, result.stdout).toBe(3);
     expect(result.stdout).not.toContain("Healthy");
-    expect(result.stdout).toMatch(/without MFA[\s\S]*900421[\s\S]*Fix: npm run bootstrap/);
+    expect(result.stdout).toMatch(/without MFA[\s\S]*900421[\s\S]*Fix: partner-center-sam bootstrap/);
   });
 });
 

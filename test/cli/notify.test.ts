@@ -59,12 +59,12 @@ describe("status --notify", () => {
     const cardText = JSON.stringify(teams);
     expect(cardText).toContain("needs attention");
     expect(cardText).toContain(s.outputs.secretNames.refreshToken);
-    expect(cardText).toContain("Fix: npm run refresh");
+    expect(cardText).toContain("Fix: partner-center-sam refresh");
 
     const slack = posts.find((p) => p.kind === "slack")!.body as { text: string; blocks: Json[] };
     expect(slack.text).toMatch(/^partner-center-sam status: needs attention — vault pcsam-test-kv/);
     expect(slack.blocks[0]).toMatchObject({ type: "header" });
-    expect(JSON.stringify(slack.blocks)).toContain("Fix: npm run refresh");
+    expect(JSON.stringify(slack.blocks)).toContain("Fix: partner-center-sam refresh");
 
     const json = posts.find((p) => p.kind === "json")!;
     expect(json.body).toMatchObject({
@@ -136,7 +136,7 @@ describe("status --notify", () => {
 
     expect(result.code, result.stderr).toBe(3);
     const json = s.emulator.webhooks.find((p) => p.kind === "json")!.body as Json;
-    expect(json).toMatchObject({ event: "token_refused", exitCode: 3, aadsts: "AADSTS50173", actions: [expect.stringContaining("Fix: npm run bootstrap")] });
+    expect(json).toMatchObject({ event: "token_refused", exitCode: 3, aadsts: "AADSTS50173", actions: [expect.stringContaining("Fix: partner-center-sam bootstrap")] });
     expect(JSON.stringify(s.emulator.webhooks.find((p) => p.kind === "teams")!.body)).toContain("refresh token refused");
     expect(leakedSecrets(s, s.emulator.webhooks.map((p) => p.rawBody))).toEqual([]);
   });
@@ -186,7 +186,7 @@ describe("refresh --notify", () => {
     expect(jsonStdout(failed)).toMatchObject({ ok: false, notifications: [{ target: `slack+${origin()}`, ok: true, error: null }] });
     const slack = s.emulator.webhooks[0]!.body as { text: string };
     expect(slack.text).toMatch(/^partner-center-sam refresh: needs attention — vault pcsam-test-kv/);
-    expect(JSON.stringify(slack)).toContain("npm run bootstrap");
+    expect(JSON.stringify(slack)).toContain("partner-center-sam bootstrap");
   });
 });
 

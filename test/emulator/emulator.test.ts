@@ -205,7 +205,8 @@ describe("startEmulator", () => {
     expect(tags()).toMatchObject({ consentedBy: "admin@contoso.example", mfa: "true" });
 
     // mfa: false picks the user without MFA; the bootstrap stores that only with --allow-no-mfa.
-    const second = await waitingBootstrap(emu, ["--allow-no-mfa", "--no-verify"]);
+    // Another user's token replaces the admin's only with --replace.
+    const second = await waitingBootstrap(emu, ["--allow-no-mfa", "--no-verify", "--replace"]);
     await emu.signIn({ url: second.url, mfa: false });
     expect((await second.cli.done).code).toBe(0);
     expect(tags()).toMatchObject({ consentedBy: "user@contoso.example", mfa: "false" });

@@ -287,7 +287,7 @@ const vaultContentCases: ReliabilityCase[] = [
   {
     name: "a refresh token consented without MFA (bootstrap --allow-no-mfa)",
     area: "vault contents",
-    expected: { outcome: "exit 3", message: /^(?![\s\S]*Healthy)[\s\S]*without MFA[\s\S]*npm run bootstrap/, vault: "unchanged" },
+    expected: { outcome: "exit 3", message: /^(?![\s\S]*Healthy)[\s\S]*without MFA[\s\S]*partner-center-sam bootstrap/, vault: "unchanged" },
     setup: (s) => void seedRefreshToken(s, { tags: { mfa: "false" } }),
     run: (s) => cli(s, "status", vaultUriArgs(s).slice(0, 2)),
   },
@@ -363,11 +363,11 @@ const providerCases: ReliabilityCase[] = [
     run: async () => settle(() => createTokenProvider({ keyVaultUri: "http://pcsam-test-kv.vault.azure.net" })),
   },
   {
-    name: "createTokenProvider with the refresh token's secret name set to the client secret's",
+    name: "createTokenProvider with the refresh token's secret name set to the app credential's (the certificate)",
     area: "token provider arguments",
-    expected: { outcome: "threw UsageError", message: /secretNames\.clientSecret and secretNames\.refreshToken are both/, vault: "unchanged" },
+    expected: { outcome: "threw UsageError", message: /secretNames\.clientCertificate and secretNames\.refreshToken are both/, vault: "unchanged" },
     run: async (s) =>
-      settle(() => createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), secretNames: { ...s.outputs.secretNames, refreshToken: s.outputs.secretNames.clientSecret } })),
+      settle(() => createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), secretNames: { ...s.outputs.secretNames, refreshToken: s.outputs.secretNames.clientCertificate } })),
   },
   {
     name: "createTokenProvider with a path on the authority host",
