@@ -325,8 +325,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       displayName: c.displayName ?? `Customer ${i + 1}`,
     };
     applyCustomer(estate, customer, c, i);
-    // Partner Center lists the consent too (its applicationconsents), so both services agree on which customers are consented.
-    if (c.consented && c.inPartnerCenter !== false) partnerCenter.recordConsent(customer.tenantId, clientId, c.consented === true ? customerGraphScopes : c.consented);
+    // Consented through Partner Center (its applicationconsents), with the stack's customerGraphScopes, as `consent` does: both services agree.
+    if (c.consented && c.inPartnerCenter !== false) partnerCenter.consentApplication(customer.tenantId, clientId, c.consented === true ? customerGraphScopes : c.consented);
     return customer;
   });
 

@@ -216,13 +216,8 @@ export class PartnerCenterEmulator {
    * so both agree on which customers are consented.
    */
   consentApplication(customerId: string, applicationId: string, graphScopes: string[]): void {
-    this.entra.consentAppInTenant(this.customer(customerId).id, applicationId, graphScopes);
-    this.recordConsent(customerId, applicationId, graphScopes);
-  }
-
-  /** Lists an application consent the customer's tenant already holds (Entra ID's side is set by the caller). */
-  recordConsent(customerId: string, applicationId: string, graphScopes: string[]): void {
     const customer = this.customer(customerId);
+    this.entra.consentAppInTenant(customer.id, applicationId, graphScopes);
     const existing = this.consents.get(customer.id) ?? new Map();
     existing.set(applicationId.toLowerCase(), { applicationId, applicationGrants: [{ enterpriseApplicationId: GRAPH_APP_ID, scope: graphScopes.join(",") }] });
     this.consents.set(customer.id, existing);

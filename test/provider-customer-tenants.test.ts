@@ -48,7 +48,7 @@ describe("getToken and getAccessToken in a customer tenant", () => {
   it("redeem the partner's refresh token at the customer's authority: the token carries the customer's tid, and nothing is written to the vault", async () => {
     const token = await provider().getToken({ scopes: [GRAPH], tenantId: fabrikam().tenantId });
 
-    expect(token).toMatchObject({ tokenType: "Bearer", tenantId: fabrikam().tenantId, scopes: expect.arrayContaining(["https://graph.microsoft.com/User.Read"]) });
+    expect(token).toMatchObject({ tokenType: "Bearer", tenantId: fabrikam().tenantId, scopes: expect.arrayContaining(["https://graph.microsoft.com/User.Read.All"]) });
     expect(token.expiresOn.getTime()).toBeGreaterThan(Date.now());
     const claims = s.entra.verifyAccessToken(token.accessToken, { audience: "https://graph.microsoft.com", tenantId: fabrikam().tenantId });
     expect(claims).toMatchObject({ tid: fabrikam().tenantId, idp: `https://sts.windows.net/${s.tenantId}/`, upn: admin() });

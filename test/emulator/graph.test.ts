@@ -91,8 +91,11 @@ describe("the emulator's Microsoft Graph", () => {
     expect(users.items.map((u) => u.userPrincipalName)).toEqual(["user0001@fabrikam.onmicrosoft.com", "user0002@fabrikam.onmicrosoft.com", "user0003@fabrikam.onmicrosoft.com"]);
     expect((await graphGet(emu, "/v1.0/domains", token)).body.value).toEqual([expect.objectContaining({ id: "fabrikam.onmicrosoft.com", isVerified: true })]);
     expect((await graphGet(emu, "/v1.0/subscribedSkus", token)).body.value).toEqual([expect.objectContaining({ skuPartNumber: "SPE_E3", id: `${fabrikam.tenantId}_05e9a617-0261-4cee-bb44-138d3ef5d965` })]);
-    // The customer is the partner of nobody: its own GDAP list is empty.
-    expect((await graphGet(emu, GDAP, token)).body.value).toEqual([]);
+    // The app is consented there with the stack's customerGraphScopes only (as `consent` grants them), which do not
+    // include DelegatedAdminRelationship.Read.All: Graph refuses the GDAP list as it does without a permission.
+    const gdap = await graphGet(emu, GDAP, token);
+    expect(gdap.status).toBe(403);
+    expect(gdap.body).toMatchObject({ error: { code: "Authorization_RequestDenied" } });
   });
 
   it("refuses a request without a Graph token with 401 in Graph's error shape, with request-id and client-request-id", async () => {
