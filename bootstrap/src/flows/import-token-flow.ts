@@ -11,6 +11,7 @@ import type { Progress } from "../core/progress";
 import { redeemImportedRefreshToken } from "../entra/import-redemption";
 import { fetchOrganizationProfile, type OrganizationProfile } from "../partner-center/partner-center";
 import { openVaultStore, resolveTarget, type TargetSource } from "../vault/vault-target";
+import type { BootstrapResult } from "./bootstrap-flow";
 import { withDeadline } from "./flow-deadline";
 import { guardReplacingAnotherUsersToken } from "./replace-guard";
 
@@ -37,21 +38,9 @@ export interface ImportTokenOptions {
   now?: () => Date;
 }
 
-/** What `import-token` stored; safe to print. */
-export interface ImportTokenResult {
-  ok: true;
-  keyVaultUri: string;
-  secretName: string;
-  version: string | null;
-  /** When the stored token expires unless refreshed. */
-  expiresOn: string;
-  consentedBy: string;
-  consentedAt: string;
-  mfa: boolean;
-  tenantId: string;
-  clientId: string;
-  verified: boolean;
-  organization: OrganizationProfile | null;
+/** What `import-token` stored, in the bootstrap's words (the same fields, without the verification's); safe to print. */
+export interface ImportTokenResult
+  extends Pick<BootstrapResult, "ok" | "keyVaultUri" | "secretName" | "version" | "expiresOn" | "consentedBy" | "consentedAt" | "mfa" | "tenantId" | "clientId" | "verified" | "organization"> {
   /** The token this one replaced, when another user had consented it; null otherwise. */
   replaced: { consentedBy: string | null; consentedAt: string | null } | null;
 }
