@@ -135,7 +135,7 @@ describe("customers without DelegatedAdminRelationship.Read.All", () => {
       expect(result.code).toBe(3);
       expect(result.stderr).toContain("lacks the delegated permission DelegatedAdminRelationship.Read.All");
       expect(result.stderr).toContain("pulumi config set --path 'graphScopes[0]' DelegatedAdminRelationship.Read.All");
-      expect(result.stderr).toContain("npm run bootstrap");
+      expect(result.stderr).toContain("`partner-center-sam bootstrap`");
       const doc = JSON.parse(result.stdout) as { gdapUnavailable: { reason: string }; customers: Health[] };
       expect(doc.gdapUnavailable.reason).toBe("permission");
       const byName = Object.fromEntries(doc.customers.map((c) => [c.displayName.split(" ")[0], c]));

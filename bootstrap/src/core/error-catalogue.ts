@@ -113,7 +113,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   gdap_permission_missing: entry(
     ActionNeeded,
     "The app cannot read GDAP relationships: its Microsoft Graph token lacks DelegatedAdminRelationship.Read.All.",
-    "Add it: `pulumi config set --path 'graphScopes[0]' DelegatedAdminRelationship.Read.All`, run `pulumi up`, then `npm run bootstrap` so the stored refresh token carries it.",
+    "Add it: `pulumi config set --path 'graphScopes[0]' DelegatedAdminRelationship.Read.All`, run `pulumi up`, then `partner-center-sam bootstrap` so the stored refresh token carries it.",
     "SamError",
   ),
   // Failures of the services or the network (exit 1)
