@@ -1,4 +1,5 @@
-import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
+import type { ConfidentialClientApplication } from "@azure/msal-node";
+import { msalNode } from "./msal-sdk";
 import { TimeoutNetworkClient, type TimeoutNetworkClientOptions } from "./msal-network";
 import { trimTrailingSlash } from "../core/validate";
 import type { AppCredentials } from "../vault/vault-store";
@@ -23,6 +24,7 @@ export function createMsalApp(
   metadata?: AuthorityMetadataSettings,
 ): ConfidentialClientApplication {
   const host = trimTrailingSlash(authorityHost);
+  const { ConfidentialClientApplication, LogLevel } = msalNode();
   return new ConfidentialClientApplication({
     auth: {
       clientId: credentials.clientId,

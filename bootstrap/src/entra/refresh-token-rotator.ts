@@ -8,6 +8,7 @@ import { SamError } from "../core/errors";
 import { redactSecrets } from "../core/terminal";
 import { mfaFromClaims, readJwtClaims } from "./jwt-claims";
 import { createMsalApp, refreshTokenFromCache, tenantAuthority } from "./msal-app";
+import { preloadMsal } from "./msal-sdk";
 import { authorityMetadataFor, type AuthorityMetadataSettings } from "./authority-metadata";
 import { withEntraSignal, type TimeoutNetworkClientOptions } from "./msal-network";
 import { assertDistinctSecretNames, type AppCredentials, type RefreshTokenTags, type StoredRefreshToken, type VaultStore } from "../vault/vault-store";
@@ -165,7 +166,9 @@ export class RefreshTokenRotator {
     const { signal } = options;
     if (signal?.aborted) throw signal.reason;
     // The four secrets are read at once, and once per rotator (see storedRefreshToken and appCredentials).
-    const [stored, firstCredentials] = await untilAborted(Promise.all([this.storedRefreshToken(signal), this.appCredentials()]), signal);
+    const reads = Promise.all([this.storedRefreshToken(signal), this.appCredentials()]);
+    preloadMsal();
+    const [stored, firstCredentials] = await untilAborted(reads, signal);
     let credentials = firstCredentials;
     this.onSecret(stored.value);
     const customer = options.tenantId !== undefined && options.tenantId.toLowerCase() !== credentials.tenantId.toLowerCase() ? options.tenantId : undefined;
