@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AuthError, INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
-import type { HttpClient } from "@azure/core-rest-pipeline";
-import { msalNode, restPipeline } from "./msal-sdk";
+import { msalNode } from "./msal-sdk";
+import { sendHttp, transportCode } from "../core/http-client";
 import { DEFAULT_REQUEST_TIMEOUT_MS, Deadline, TimeoutError } from "../core/retry";
 
 /** Options for {@link TimeoutNetworkClient}. */
@@ -22,14 +22,6 @@ export interface TimeoutNetworkClientOptions {
    * AADSTS90002 — so a caller can still say what Entra said.
    */
   onErrorAnswer?: (url: string, status: number, body: unknown) => void;
-}
-
-let sharedHttpClient: HttpClient | undefined;
-
-/** One HTTP client (core-rest-pipeline's, as the vault's) for every Entra ID request of the process: its connections are reused. */
-function httpClient(): HttpClient {
-  sharedHttpClient ??= restPipeline().createDefaultHttpClient();
-  return sharedHttpClient;
 }
 
 /** The caller's signal for the Entra ID requests made inside {@link withEntraSignal}. */
@@ -82,32 +74,28 @@ export class TimeoutNetworkClient implements INetworkModule {
 
   private async sendOnce<T>(method: "GET" | "POST", url: string, options: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     const { AuthError } = msalNode();
-    const { createHttpHeaders, createPipelineRequest } = restPipeline();
     const { origin, pathname } = new URL(url);
     const what = `Entra ID ${origin} (${method} ${pathname})`;
     const request = this.deadline.requestSignal(Math.min(timeout ?? Infinity, this.requestTimeoutMs), what);
     const caller = callerSignal.getStore();
     const signal = caller ? AbortSignal.any([request.signal, caller]) : request.signal;
     try {
-      const response = await httpClient().sendRequest(
-        createPipelineRequest({ url, method, headers: createHttpHeaders(options.headers), body: method === "POST" ? (options.body ?? "") : undefined, abortSignal: signal }),
-      );
+      const response = await sendHttp({ url, method, headers: options.headers, body: method === "POST" ? (options.body ?? "") : undefined, signal });
       let body: T;
       try {
-        body = JSON.parse(response.bodyAsText ?? "") as T;
+        body = JSON.parse(response.text) as T;
       } catch {
         throw new AuthError("network_error", "", `${what} answered HTTP ${response.status} with a body that is not JSON.`);
       }
       if (method === "GET" && response.status >= 400) this.onErrorAnswer(url, response.status, body);
-      return { headers: response.headers.toJSON(), body, status: response.status };
+      return { headers: response.headers, body, status: response.status };
     } catch (error) {
       if (error instanceof AuthError) throw error;
       if (caller?.aborted) throw new AuthError("network_error", "", `${what}: the caller gave up on the request.`);
       const reason: unknown = request.signal.aborted ? request.signal.reason : error;
       if (reason instanceof TimeoutError) throw new AuthError("network_error", "", `${reason.what ? reason.message : `${what}: ${reason.reason}`}.`);
-      const code = (error as { code?: string }).code;
       // Keeps the cause, so a name that does not resolve or an untrusted certificate gets its own fix.
-      throw Object.assign(new AuthError("network_error", "", `${what} could not be reached: ${code && code !== "REQUEST_SEND_ERROR" ? code : (error as Error).message}.`), { cause: error, url: origin });
+      throw Object.assign(new AuthError("network_error", "", `${what} could not be reached: ${transportCode(error) ?? (error as Error).message}.`), { cause: error, url: origin });
     } finally {
       request.done();
     }

@@ -5,19 +5,12 @@
  * never loads it.
  */
 import type * as Msal from "@azure/msal-node";
-import type * as RestPipeline from "@azure/core-rest-pipeline";
 
 /** `@azure/msal-node`, loaded on first call. */
 export function msalNode(): typeof Msal {
   // A plain require, so the CLI's bundler sees it (and keeps it lazy); tsc's CommonJS output keeps it as it is.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("@azure/msal-node") as typeof Msal;
-}
-
-/** `@azure/core-rest-pipeline` (the Azure SDK's HTTP client, which the vault client loads too), loaded on first call. */
-export function restPipeline(): typeof RestPipeline {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require("@azure/core-rest-pipeline") as typeof RestPipeline;
 }
 
 /**

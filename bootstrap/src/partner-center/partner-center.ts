@@ -2,6 +2,7 @@ import { networkProblem, networkProblemError } from "../core/network-problems";
 import { catalogError } from "../core/error-catalogue";
 import { DEFAULT_TRANSIENT_BUDGET_MS, Deadline, describeAttempts, TimeoutError, isTransientNetworkError, isTransientStatus, parseRetryAfter, withRetries, type Classification } from "../core/retry";
 import { trimTrailingSlash } from "../core/validate";
+import { sendHttp, transportCode } from "../core/http-client";
 
 /** The part of Partner Center's organization profile the commands report. */
 export interface OrganizationProfile {
@@ -44,9 +45,9 @@ export async function fetchOrganizationProfile(
   try {
     answer = await withRetries(
       async (signal) => {
-        const response = await fetch(url, { headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" }, signal });
-        const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-        if (isTransientStatus(response.status)) throw new TransientAnswer(response.status, parseRetryAfter(response.headers.get("retry-after")));
+        const response = await sendHttp({ url, method: "GET", headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" }, signal });
+        const body = parseJson(response.text);
+        if (isTransientStatus(response.status)) throw new TransientAnswer(response.status, parseRetryAfter(response.headers["retry-after"]));
         return { status: response.status, body };
       },
       {
@@ -69,7 +70,7 @@ export async function fetchOrganizationProfile(
     }
     const problem = networkProblem(error);
     if (problem) throw networkProblemError(problem, { service: "Partner Center", url, cause: error });
-    const detail = error instanceof TimeoutError ? error.message : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+    const detail = error instanceof TimeoutError ? error.message : (transportCode(error) ?? (error as Error).message);
     throw catalogError("partner_center_unreachable", {
       message: `Partner Center (${url}) could not be reached: ${detail}`,
       cause: error,
@@ -88,4 +89,14 @@ export async function fetchOrganizationProfile(
     throw catalogError("partner_center_error", { message: `Partner Center answered HTTP ${status} for ${url}.`, hint: "Retry later, or pass --no-verify to skip this check." });
   }
   return { id: body.id, companyName: typeof body.companyName === "string" ? body.companyName : "" };
+}
+
+/** A JSON object body, or undefined for anything else. */
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
