@@ -159,6 +159,30 @@ describe("redeeming with the certificate", () => {
     expect(made.map((r) => [r.status, r.clientAuthentication])).toEqual([[200, ["client_assertion"]]]);
   });
 
+  it("reads each secret once and looks for no deleted secret when the certificate is there and the client secret is not", async () => {
+    const before = s.vault.requests.length;
+    const provider = createTokenProvider({ keyVaultUri: s.vault.url, credential: s.entra.credential(), authorityHost: s.entra.url, partnerCenterEndpoint: s.partnerCenter.url });
+    expect(await provider.getAccessToken()).toMatch(/^eyJ/);
+    const answered = s.vault.requests.slice(before).filter((r) => r.authenticated);
+    expect(answered.filter((r) => r.path.includes("/deletedsecrets/"))).toEqual([]);
+    const reads = answered.map((r) => `${r.name} ${r.status}`).sort();
+    expect(reads).toEqual(["partnercenter-client-certificate 200", "partnercenter-client-id 200", "partnercenter-client-secret 404", "partnercenter-refresh-token 200", "partnercenter-tenant-id 200"]);
+  });
+
+  it("with neither credential in the vault, says the certificate is deleted and how to recover it", async () => {
+    const own = await startStandIns();
+    try {
+      seedRefreshToken(own);
+      own.vault.deleteSecret("partnercenter-client-certificate");
+      const result = await runCli("token", ["--outputs", writeOutputsFile(own), "--json"], own.childEnv());
+      expect(result.code, result.stderr).toBe(1);
+      expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code: "app_secret_deleted", message: expect.stringContaining('The secret "partnercenter-client-certificate"') } });
+      expect(own.entra.tokenRequests).toEqual([]);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("npm run refresh and npm run token redeem with a signed assertion", async () => {
     const before = refreshRequests().length;
     const refreshed = await runCli("refresh", ["--outputs", writeOutputsFile(s)], s.childEnv());

@@ -70,13 +70,9 @@ export class VaultStore {
   async readAppCredentials(options: VaultReadOptions = {}): Promise<AppCredentials> {
     const { clientSecret: secretName, clientCertificate: certificateName } = this.secretNames;
     const both = secretName !== undefined && certificateName !== undefined;
+    // With both named, a missing one is only looked for among the deleted secrets when the other is missing too.
     const credential = (name: string | undefined): Promise<string | undefined> =>
-      name === undefined
-        ? Promise.resolve(undefined)
-        : this.readRequired(name, options).catch((error: unknown) => {
-            if (both && error instanceof SamError && error.code === "secret_missing") return undefined;
-            throw error;
-          });
+      name === undefined ? Promise.resolve(undefined) : both ? this.readOptional(name, options) : this.readRequired(name, options);
     const [clientId, tenantId, clientSecret, certificatePem] = await Promise.all([
       this.readRequired(this.secretNames.clientId, options),
       this.readRequired(this.secretNames.tenantId, options),
@@ -86,6 +82,10 @@ export class VaultStore {
     const ids = { clientId: clientId.trim(), tenantId: tenantId.trim() };
     if (certificatePem !== undefined) return { ...ids, clientCertificate: parseClientCertificate(certificatePem, certificateName!) };
     if (clientSecret !== undefined) return { ...ids, clientSecret };
+    if (both) {
+      const deleted = (await Promise.all([this.readDeleted(certificateName, options), this.readDeleted(secretName, options)])).find((d) => d !== undefined);
+      if (deleted) throw this.appSecretDeleted(deleted);
+    }
     throw catalogError("secret_missing", {
       message: `No app credential was found in ${this.keyVaultUri}: the stack outputs name ${both ? `"${certificateName}" and "${secretName}", both missing` : "neither secretNames.clientCertificate nor secretNames.clientSecret"}.`,
       hint: "Run `pulumi up` for this stack (and pass its current outputs): it writes the app's client id, tenant id and credential to the vault.",
@@ -216,7 +216,25 @@ export class VaultStore {
     return catalogError("refresh_token_deleted", { message, cause, hint });
   }
 
-  private async readRequired(name: string, options: VaultReadOptions): Promise<string> {
+  private appSecretDeleted(deleted: DeletedSecretInfo): SamError {
+    const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
+    return catalogError("app_secret_deleted", {
+      message: `The secret "${deleted.name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`,
+      hint: `Recover it with \`${this.azCommand("recover", deleted.name)}\`, then run \`pulumi up\` so the vault is current.`,
+    });
+  }
+
+  /** Like {@link readRequired}, but a secret that does not exist is undefined (and not looked for among the deleted ones). */
+  private async readOptional(name: string, options: VaultReadOptions): Promise<string | undefined> {
+    try {
+      return await this.readRequired(name, options, false);
+    } catch (error) {
+      if (error instanceof SamError && error.code === "secret_missing") return undefined;
+      throw error;
+    }
+  }
+
+  private async readRequired(name: string, options: VaultReadOptions, lookForDeleted = true): Promise<string> {
     try {
       const secret = await this.call("read", name, "reading", (abortSignal) => this.client.getSecret(name, { abortSignal }), options);
       const value = secret.value?.trim(); // surrounding whitespace is never part of an id or a secret
@@ -230,14 +248,8 @@ export class VaultStore {
         });
       }
       if (isNotFound(error)) {
-        const deleted = await this.readDeleted(name, options);
-        if (deleted) {
-          const purge = deleted.scheduledPurgeDate ? ` and will be purged on ${deleted.scheduledPurgeDate.toISOString()}` : "";
-          throw catalogError("app_secret_deleted", {
-            message: `The secret "${name}" in ${this.keyVaultUri} is deleted (soft delete keeps it${purge}).`,
-            hint: `Recover it with \`${this.azCommand("recover", name)}\`, then run \`pulumi up\` so the vault is current.`,
-          });
-        }
+        const deleted = lookForDeleted ? await this.readDeleted(name, options) : undefined;
+        if (deleted) throw this.appSecretDeleted(deleted);
         throw catalogError("secret_missing", {
           message: `The secret "${name}" was not found in ${this.keyVaultUri}.`,
           hint: "Run `pulumi up` for this stack: it writes the app's client id, tenant id and credential (certificate or client secret) to the vault.",
