@@ -29,13 +29,15 @@ const outDir = path.join(here, "dist", "cli");
 const AZURE = ["@azure/identity", "@azure/keyvault-secrets", "@azure/msal-node", "@azure/core-rest-pipeline"];
 const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "error" };
 
+/** Loads azure-deps.js with the compiled code of the last run (see the file). */
+const loader = path.join(here, "src", "cli", "compiled-code.ts");
+
 /** In main.js, an import of an Azure package becomes a property of azure-deps.js, read when first needed. */
 const azureThroughDeps = {
   name: "azure-through-deps",
   setup(b) {
     b.onResolve({ filter: /^@azure\/(identity|keyvault-secrets|msal-node|core-rest-pipeline)$/ }, (args) => ({ path: args.path, namespace: "azure-deps" }));
-    b.onLoad({ filter: /.*/, namespace: "azure-deps" }, (args) => ({ contents: `module.exports = require("./azure-deps.js")[${JSON.stringify(args.path)}];`, loader: "js" }));
-    b.onResolve({ filter: /^\.\/azure-deps\.js$/ }, () => ({ path: "./azure-deps.js", external: true }));
+    b.onLoad({ filter: /.*/, namespace: "azure-deps" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(loader)}).azureDeps()[${JSON.stringify(args.path)}];`, loader: "js", resolveDir: here }));
   },
 };
 

@@ -26,6 +26,11 @@ function cacheFolder(): string {
   return path.join(cacheOn().XDG_CACHE_HOME!, "partner-center-sam");
 }
 
+/** The token cache's files (the folder also holds compiled/, the Azure SDKs' compiled code). */
+function tokenFiles(): string[] {
+  return existsSync(cacheFolder()) ? readdirSync(cacheFolder()).filter((name) => name !== "compiled") : [];
+}
+
 function run(name: CliName, args: string[], env = cacheOn()): Promise<CliResult> {
   return runCli(name, args, env);
 }
@@ -57,7 +62,7 @@ describe("token with the shared cache", () => {
     expect(result.code, result.stderr).toBe(0);
     const folder = cacheFolder();
     expect(statSync(folder).mode & 0o777).toBe(0o700);
-    const files = readdirSync(folder);
+    const files = tokenFiles();
     expect(files).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.json$/)]);
     expect(statSync(path.join(folder, files[0]!)).mode & 0o777).toBe(0o600);
     const text = readFileSync(path.join(folder, files[0]!), "utf8");
@@ -77,7 +82,7 @@ describe("token with the shared cache", () => {
 
     expect(second.code, second.stderr).toBe(0);
     expect(tokenRequests()).toBe(2);
-    expect(existsSync(cacheFolder()) ? readdirSync(cacheFolder()) : []).toEqual([]);
+    expect(tokenFiles()).toEqual([]);
   });
 
   it("keeps tokens for different scopes apart", async () => {
@@ -112,7 +117,7 @@ describe("token with the shared cache", () => {
   it("warns in one line about a corrupt cache file, redeems, and rebuilds the entry", async () => {
     seedRefreshToken(s);
     const first = await token();
-    const [file] = readdirSync(cacheFolder());
+    const [file] = tokenFiles();
     writeFileSync(path.join(cacheFolder(), file!), '{"version":1,"accessToken":"eyJ');
 
     const second = await token();
@@ -127,7 +132,7 @@ describe("token with the shared cache", () => {
   it("never reads a cache file other users can read: it warns, redeems and writes a safe one", async () => {
     seedRefreshToken(s);
     const first = await token();
-    const [file] = readdirSync(cacheFolder());
+    const [file] = tokenFiles();
     chmodSync(path.join(cacheFolder(), file!), 0o644);
 
     const second = await token();
@@ -161,6 +166,33 @@ describe("token with the shared cache", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^eyJ/);
     expect(result.stderr).toMatch(/^! The token cache folder .* cannot be created \((ENOTDIR|EEXIST)\); the command goes on without the cache\.$/m);
+  });
+});
+
+describe("the compiled code of the Azure SDKs", () => {
+  it("is stored owner-only in compiled/ by the first command that loads them, kept by the next, and never made by --help", async () => {
+    seedRefreshToken(s);
+    const compiled = path.join(cacheFolder(), "compiled");
+    const help = await run("token", ["--help"]);
+    expect(help.code, help.stderr).toBe(0);
+    expect(existsSync(compiled)).toBe(false);
+
+    const first = await token(["--no-cache"]);
+    expect(first.code, first.stderr).toBe(0);
+    // Node ≥ 22.1 may keep its own compile cache in a subfolder.
+    const v8Files = () => readdirSync(compiled).filter((name) => name.endsWith(".v8"));
+    const files = v8Files();
+    expect(files).toEqual([expect.stringMatching(/^[0-9a-f]{40}\.v8$/)]);
+    const file = path.join(compiled, files[0]!);
+    expect(statSync(compiled).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const stored = statSync(file).mtimeMs;
+
+    const second = await token(["--no-cache"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^eyJ/);
+    expect(v8Files()).toEqual(files);
+    expect(statSync(file).mtimeMs).toBe(stored);
   });
 });
 

@@ -10,7 +10,6 @@
  * Command files load their flow lazily, so `status` never loads the sign-in code.
  */
 import { readFileSync } from "node:fs";
-import nodeModule from "node:module";
 import path from "node:path";
 import { Command } from "commander";
 import { ExitCode } from "../core/errors";
@@ -28,6 +27,7 @@ import { configureCommand, EXIT_CODES_HELP, exitWith, runProgram } from "./run-c
 import { detectInvocation, swallowedFlags } from "./invocation";
 import { Reporter } from "./reporter";
 import { catalogError } from "../core/error-catalogue";
+import { enableNodeCompileCache } from "./compiled-code";
 import { statusCommand } from "./status";
 import { tokenCommand } from "./token";
 
@@ -117,17 +117,8 @@ export function ignoreBrokenPipes(streams: NodeJS.WriteStream[] = [process.stdou
   }
 }
 
-/**
- * Node ≥ 22.1 can keep V8's compiled code of the modules a command loads (the
- * Azure SDKs, MSAL) on disk, so the next run skips compiling them. Older Node
- * has no `module.enableCompileCache` and starts as before; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
- */
-export function enableCompileCache(): void {
-  (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-}
-
 if (require.main === module) {
-  enableCompileCache();
+  enableNodeCompileCache();
   ignoreBrokenPipes();
   exitWith(main(process.argv));
 }

@@ -1,0 +1,176 @@
+/**
+ * Loads the bundled Azure SDKs (`azure-deps.js`, see bootstrap/bundle-cli.mjs)
+ * with V8's compiled code of the last run, kept in the user's cache folder, so a
+ * command that talks to the vault skips most of parsing and compiling them
+ * (measured with `npm run bench`). This is what Node ≥ 22.1's
+ * `module.enableCompileCache` does for ordinary modules, done for this one file
+ * on every Node, and taken after the command ran, so it also holds the functions
+ * the command called. The compiled code is not secret, but it is code: it lives
+ * in `compiled/` of the cache folder, which must belong to the user and be closed
+ * to others (0700) like the token cache, and a file that belongs to someone else,
+ * is writable by others or is a symbolic link is never used. V8 refuses code of
+ * another V8 version or with other flags; the file's name carries a hash of the
+ * bundle, the Node version and the architecture. Anything that goes wrong falls
+ * back to a plain `require`, silently: the command only loses the speed-up.
+ * NODE_DISABLE_COMPILE_CACHE=1 turns it off (as it does Node's own).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import nodeModule, { Module, createRequire } from "node:module";
+import path from "node:path";
+import { Script } from "node:vm";
+import { defaultCacheFolder } from "../entra/token-cache";
+
+/** Compiled code not rewritten for this long is of a bundle or Node no longer in use: removed when new code is stored. */
+const STALE_MS = 7 * 24 * 60 * 60 * 1000;
+const CODE_FILE = /^[0-9a-f]{40}\.v8$/;
+/** Unix permission bits that let anyone but the owner write. */
+const GROUP_OR_OTHER_WRITE = 0o022;
+/** The parameters Node gives a CommonJS module's code. */
+const WRAPPER = ["(function (exports, require, module, __filename, __dirname) { ", "\n})"] as const;
+
+let azureDepsExports: Record<string, unknown> | undefined;
+
+/** The exports of azure-deps.js (next to this bundle), loaded once per process; new compiled code is stored at exit. */
+export function azureDeps(): Record<string, unknown> {
+  if (!azureDepsExports) {
+    const loaded = loadWithCompiledCode(path.join(__dirname, "azure-deps.js"), process.env);
+    if (loaded.store) process.once("exit", loaded.store);
+    azureDepsExports = loaded.exports;
+  }
+  return azureDepsExports;
+}
+
+/** True when NODE_DISABLE_COMPILE_CACHE turns compiled-code caches off. */
+export function compiledCodeDisabled(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.NODE_DISABLE_COMPILE_CACHE?.trim());
+}
+
+/** The folder of the compiled code, inside the user's cache folder. */
+export function compiledCodeFolder(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(defaultCacheFolder(env), "compiled");
+}
+
+/**
+ * Node ≥ 22.1 keeps V8's compiled code of the modules it loads from here on
+ * (the emulator's, for one) when asked to: it is asked to keep it in the same
+ * folder, once a command has made that folder (never in the shared temporary
+ * folder, its default). Older Node has no `module.enableCompileCache`.
+ */
+export function enableNodeCompileCache(env: NodeJS.ProcessEnv = process.env): void {
+  const enable = (nodeModule as { enableCompileCache?: (directory?: string) => unknown }).enableCompileCache;
+  if (!enable || compiledCodeDisabled(env) || process.platform === "win32") return;
+  const folder = compiledCodeFolder(env);
+  if (safeFolder(folder)) enable(folder);
+}
+
+/** A module loaded by {@link loadWithCompiledCode}. */
+export interface LoadedModule {
+  exports: Record<string, unknown>;
+  /** Compiled code of an earlier run was used. */
+  fromCompiledCode: boolean;
+  /** Stores this run's compiled code for the next one; present when there was none to use. Never throws. */
+  store?: () => void;
+}
+
+/**
+ * Runs the CommonJS file `file` as `require` would, with the compiled code of an
+ * earlier run when a safe one is in `folder`. Call `store` (if any) when the
+ * command is done, so the code of the functions it ran is stored too.
+ */
+export function loadWithCompiledCode(file: string, env: NodeJS.ProcessEnv, folder = compiledCodeFolder(env)): LoadedModule {
+  const load = createRequire(file);
+  const plain = (): LoadedModule => ({ exports: load(file) as Record<string, unknown>, fromCompiledCode: false });
+  if (compiledCodeDisabled(env) || process.platform === "win32") return plain();
+  let source: string;
+  try {
+    source = readFileSync(file, "utf8");
+  } catch {
+    return plain();
+  }
+  const cacheFile = path.join(folder, `${createHash("sha256").update(`${process.version}\0${process.arch}\0`).update(source).digest("hex").slice(0, 40)}.v8`);
+  const cached = readOwnFile(cacheFile, folder);
+  const script = new Script(`${WRAPPER[0]}${source}${WRAPPER[1]}`, { filename: file, cachedData: cached });
+  // A module as require makes one, in require's cache, so any other require of the file gets this one.
+  const mod = new Module(file);
+  mod.filename = file;
+  load.cache[file] = mod;
+  try {
+    (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, load, mod, file, path.dirname(file));
+  } catch (error) {
+    delete load.cache[file];
+    throw error;
+  }
+  mod.loaded = true;
+  const fromCompiledCode = cached !== undefined && !script.cachedDataRejected;
+  return { exports: mod.exports as Record<string, unknown>, fromCompiledCode, ...(fromCompiledCode ? {} : { store: () => storeCompiledCode(script, cacheFile, folder) }) };
+}
+
+/** The file's bytes, when it and its folder belong to this user and nobody else may write them; else undefined. */
+function readOwnFile(file: string, folder: string): Buffer | undefined {
+  if (!safeFolder(folder)) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.uid !== process.getuid?.() || (stat.mode & GROUP_OR_OTHER_WRITE) !== 0) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A real folder (not a link) of this user that no one else may write to. */
+function safeFolder(folder: string): boolean {
+  try {
+    const stat = lstatSync(folder);
+    return stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & GROUP_OR_OTHER_WRITE) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes the script's compiled code (owner-only, through a temporary file renamed over the entry); never throws. */
+function storeCompiledCode(script: Script, file: string, folder: string): void {
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    if (!safeFolder(folder)) return;
+    const data = script.createCachedData();
+    // O_EXCL: a file or link planted under the temporary name makes this fail instead of being followed.
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      writeSync(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    pruneStale(folder, file);
+  } catch {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // nothing was written
+    }
+  }
+}
+
+/** Removes the folder's compiled code older than a week, other than `keep` (code of an older bundle or Node). */
+function pruneStale(folder: string, keep: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(folder)) {
+    const file = path.join(folder, name);
+    if (!CODE_FILE.test(name) || file === keep) continue;
+    try {
+      if (now - lstatSync(file).mtimeMs > STALE_MS) unlinkSync(file);
+    } catch {
+      // another process removed it
+    }
+  }
+}
