@@ -1,25 +1,30 @@
 /**
- * Bundles the command line for the package's `bin` with esbuild, into two files
- * over what tsc wrote in bootstrap/dist/cli/:
+ * Bundles the command line for the package's `bin` with esbuild, into three
+ * files over what tsc wrote in bootstrap/dist/cli/:
  *
- * - `main.js`: bootstrap/src/cli/main.ts and everything of ours it reaches, plus
+ * - `main.js` (the bin): bootstrap/src/cli/bin.ts, a few kilobytes that load
+ *   cli.js with V8's compiled code of the last run (cli/compiled-code.ts).
+ * - `cli.js`: bootstrap/src/cli/main.ts and everything of ours it reaches, plus
  *   commander. `--version`, `--help`, `cache clear` and a token served from the
- *   shared cache read this one file and nothing else.
+ *   shared cache read these two files and nothing else.
  * - `azure-deps.js`: the Azure credential chain (@azure/identity), the Key Vault
  *   client, MSAL and the SDK's HTTP client (@azure/core-rest-pipeline, which our
  *   Entra ID requests use too) with their dependencies, each behind a getter, so a command
- *   loads only the packages it uses, from one file instead of some three hundred.
+ *   loads only the packages it uses, from one file instead of some three hundred,
+ *   also with the compiled code of the last run.
  *
- * main.js reaches the Azure packages only through azure-deps.js (see the plugin
- * below); our flows are imported lazily and the bundle keeps them lazy. The
- * library entry points (bootstrap/dist/index.js and its types) are tsc's output,
- * unchanged, and load the packages from node_modules as before.
+ * cli.js reaches the Azure packages only through azure-deps.js (see the plugin
+ * below); our flows are imported lazily and the bundle keeps them lazy. Each
+ * loader knows the SHA-256 of the file it loads from the build (esbuild's
+ * `define`). The library entry points (bootstrap/dist/index.js and its types)
+ * are tsc's output, unchanged, and load the packages from node_modules as before.
  *
  * esbuild is a dev dependency whose native binary comes in an optional
  * dependency package (@esbuild/<platform>-<arch>), so it needs no install script.
  */
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,19 +46,8 @@ const azureThroughDeps = {
   },
 };
 
-await build({
-  ...common,
-  entryPoints: [path.join(here, "src", "cli", "main.ts")],
-  outfile: path.join(outDir, "main.js"),
-  // `open` and node-forge are for the browser sign-in and the emulator only; the emulator is its own entry point.
-  external: ["open", "node-forge", "partner-center-sam", "partner-center-sam/*"],
-  plugins: [azureThroughDeps],
-  // main.ts checks `require.main === module`, which is what the bundle's own module is.
-  logOverride: { "commonjs-variable-in-esm": "silent" },
-});
-
-// tsc's source map of main.js describes the file the bundle replaced.
-rmSync(path.join(outDir, "main.js.map"), { force: true });
+/** SHA-256 of a bundle file, for the loader's file names (see compiled-code.ts). */
+const hashOf = (file) => createHash("sha256").update(readFileSync(path.join(outDir, file), "utf8")).digest("hex");
 
 await build({
   ...common,
@@ -68,3 +62,27 @@ await build({
   // 17 ms). The HTTP pipeline reads it on every request to ask whether the body is a FormData; none of ours is.
   define: { FormData: "undefined" },
 });
+
+await build({
+  ...common,
+  entryPoints: [path.join(here, "src", "cli", "main.ts")],
+  outfile: path.join(outDir, "cli.js"),
+  // `open` and node-forge are for the browser sign-in and the emulator only; the emulator is its own entry point.
+  external: ["open", "node-forge", "partner-center-sam", "partner-center-sam/*"],
+  plugins: [azureThroughDeps],
+  define: { PCSAM_BUNDLE_HASHES: JSON.stringify({ "azure-deps.js": hashOf("azure-deps.js") }) },
+  // main.ts checks `require.main === module`: false in cli.js, which the bin (below) runs.
+  logOverride: { "commonjs-variable-in-esm": "silent" },
+});
+
+await build({
+  ...common,
+  entryPoints: [path.join(here, "src", "cli", "bin.ts")],
+  outfile: path.join(outDir, "main.js"),
+  define: { PCSAM_BUNDLE_HASHES: JSON.stringify({ "cli.js": hashOf("cli.js") }) },
+});
+
+chmodSync(path.join(outDir, "main.js"), 0o755);
+
+// tsc's source maps describe the files the bundles replaced.
+for (const name of ["main.js.map", "bin.js", "bin.js.map", "bin.d.ts", "bin.d.ts.map"]) rmSync(path.join(outDir, name), { force: true });

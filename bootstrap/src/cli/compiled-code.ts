@@ -14,16 +14,22 @@
  * back to a plain `require`, silently: the command only loses the speed-up.
  * NODE_DISABLE_COMPILE_CACHE=1 turns it off (as it does Node's own).
  */
-import { createHash, randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import nodeModule, { Module, createRequire } from "node:module";
 import path from "node:path";
 import { Script } from "node:vm";
-import { defaultCacheFolder } from "../entra/token-cache";
+import { defaultCacheFolder } from "../core/cache-folder";
 
 /** Compiled code not rewritten for this long is of a bundle or Node no longer in use: removed when new code is stored. */
 const STALE_MS = 7 * 24 * 60 * 60 * 1000;
-const CODE_FILE = /^[0-9a-f]{40}\.v8$/;
+const CODE_FILE = /^[0-9a-f]{40}-v\d+\.\d+\.\d+-[a-z0-9]+\.v8$/;
+
+/**
+ * SHA-256 of each bundle file, written in by bootstrap/bundle-cli.mjs (esbuild's
+ * `define`), so the bin need not hash half a megabyte on every start; tsc's
+ * output has none and hashes the file it loads.
+ */
+declare const PCSAM_BUNDLE_HASHES: Record<string, string> | undefined;
 /** Unix permission bits that let anyone but the owner write. */
 const GROUP_OR_OTHER_WRITE = 0o022;
 /** The parameters Node gives a CommonJS module's code. */
@@ -88,9 +94,11 @@ export function loadWithCompiledCode(file: string, env: NodeJS.ProcessEnv, folde
   } catch {
     return plain();
   }
-  const cacheFile = path.join(folder, `${createHash("sha256").update(`${process.version}\0${process.arch}\0`).update(source).digest("hex").slice(0, 40)}.v8`);
+  const cacheFile = path.join(folder, `${contentHash(file, source).slice(0, 40)}-${process.version}-${process.arch}.v8`);
   const cached = readOwnFile(cacheFile, folder);
-  const script = new Script(`${WRAPPER[0]}${source}${WRAPPER[1]}`, { filename: file, cachedData: cached });
+  // A leading `#!` line is only valid at the very start of a script: it becomes a comment (line numbers stay).
+  const code = source.startsWith("#!") ? `//${source.slice(2)}` : source;
+  const script = new Script(`${WRAPPER[0]}${code}${WRAPPER[1]}`, { filename: file, cachedData: cached });
   // A module as require makes one, in require's cache, so any other require of the file gets this one.
   const mod = new Module(file);
   mod.filename = file;
@@ -104,6 +112,13 @@ export function loadWithCompiledCode(file: string, env: NodeJS.ProcessEnv, folde
   mod.loaded = true;
   const fromCompiledCode = cached !== undefined && !script.cachedDataRejected;
   return { exports: mod.exports as Record<string, unknown>, fromCompiledCode, ...(fromCompiledCode ? {} : { store: () => storeCompiledCode(script, cacheFile, folder) }) };
+}
+
+/** The SHA-256 (hex) of the file's text: the one the build wrote in, else computed. */
+function contentHash(file: string, source: string): string {
+  const built = typeof PCSAM_BUNDLE_HASHES === "undefined" ? undefined : PCSAM_BUNDLE_HASHES[path.basename(file)];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return built ?? (require("node:crypto") as typeof import("node:crypto")).createHash("sha256").update(source).digest("hex");
 }
 
 /** The file's bytes, when it and its folder belong to this user and nobody else may write them; else undefined. */
@@ -138,12 +153,12 @@ function safeFolder(folder: string): boolean {
 
 /** Writes the script's compiled code (owner-only, through a temporary file renamed over the entry); never throws. */
 function storeCompiledCode(script: Script, file: string, folder: string): void {
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     if (!safeFolder(folder)) return;
     const data = script.createCachedData();
-    // O_EXCL: a file or link planted under the temporary name makes this fail instead of being followed.
+    // O_EXCL: a file or link planted under the temporary name makes this fail instead of being followed (and nothing is stored).
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
       writeSync(fd, data);

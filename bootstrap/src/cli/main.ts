@@ -117,8 +117,11 @@ export function ignoreBrokenPipes(streams: NodeJS.WriteStream[] = [process.stdou
   }
 }
 
-if (require.main === module) {
+/** Runs the command line as the `partner-center-sam` executable: with this process's arguments, then exits. */
+export function runAsBin(): void {
   enableNodeCompileCache();
   ignoreBrokenPipes();
   exitWith(main(process.argv));
 }
+
+if (require.main === module) runAsBin();

@@ -15,14 +15,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { defaultCacheFolder } from "../core/cache-folder";
+
+export { CACHE_FOLDER_NAME, defaultCacheFolder } from "../core/cache-folder";
 
 /** The environment variable that turns the shared cache off (`1`, `true` or `yes`). */
 export const NO_CACHE_ENV = "PARTNER_CENTER_SAM_NO_CACHE";
 
-/** The folder's name inside the user's cache folder. */
-export const CACHE_FOLDER_NAME = "partner-center-sam";
 
 /** The format of an entry; a file with another version is dropped. */
 const ENTRY_VERSION = 1;
@@ -59,19 +59,6 @@ export interface SharedTokenCacheOptions {
   /** A token is served until this long before it expires (ms). Default 5 minutes. */
   expiryMarginMs?: number;
   now?: () => number;
-}
-
-/**
- * The user's cache folder for this package: `$XDG_CACHE_HOME/partner-center-sam`
- * (or `~/.cache/…`) on Linux and other Unix systems, `~/Library/Caches/…` on
- * macOS, `%LOCALAPPDATA%\partner-center-sam` on Windows.
- */
-export function defaultCacheFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = os.homedir()): string {
-  if (platform === "win32") return path.win32.join(env.LOCALAPPDATA || path.win32.join(home, "AppData", "Local"), CACHE_FOLDER_NAME);
-  if (platform === "darwin") return path.posix.join(home, "Library", "Caches", CACHE_FOLDER_NAME);
-  // XDG Base Directory: a relative XDG_CACHE_HOME is invalid and must be ignored.
-  const xdg = env.XDG_CACHE_HOME;
-  return path.posix.join(xdg && path.posix.isAbsolute(xdg) ? xdg : path.posix.join(home, ".cache"), CACHE_FOLDER_NAME);
 }
 
 /** True when PARTNER_CENTER_SAM_NO_CACHE turns the shared cache off. */

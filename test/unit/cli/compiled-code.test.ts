@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { compiledCodeFolder, loadWithCompiledCode as loadHere } from "../../../bootstrap/src/cli/compiled-code";
 import { removeScratchDirs, scratchDir } from "../../support/fixtures";
 
@@ -52,7 +53,7 @@ describe("loadWithCompiledCode", () => {
     const first = loadWithCompiledCode(file, env, folder);
     expect(first).toEqual({ exports: { answer: 42, name: file, fs: "function" }, fromCompiledCode: false, stored: true });
     const [name] = cacheFiles(folder);
-    expect(name).toMatch(/^[0-9a-f]{40}\.v8$/);
+    expect(name).toBe(`${createHash("sha256").update(readFileSync(file, "utf8")).digest("hex").slice(0, 40)}-${process.version}-${process.arch}.v8`);
     expect(statSync(path.join(folder, name!)).mode & 0o777).toBe(0o600);
     expect(statSync(folder).mode & 0o777).toBe(0o700);
 
@@ -110,8 +111,8 @@ describe("loadWithCompiledCode", () => {
   it("removes compiled code of other bundles or Node versions not written for a week when it stores new code", () => {
     const { file, folder } = fixture();
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    const stale = path.join(folder, `${"a".repeat(40)}.v8`);
-    const recent = path.join(folder, `${"b".repeat(40)}.v8`);
+    const stale = path.join(folder, `${"a".repeat(40)}-v20.0.0-x64.v8`);
+    const recent = path.join(folder, `${"b".repeat(40)}-v22.1.0-arm64.v8`);
     const other = path.join(folder, "notes.txt");
     for (const f of [stale, recent, other]) writeFileSync(f, "x", { mode: 0o600 });
     const eightDaysAgo = (Date.now() - 8 * 24 * 60 * 60 * 1000) / 1000;
