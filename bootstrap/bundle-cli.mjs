@@ -34,6 +34,17 @@ const outDir = path.join(here, "dist", "cli");
 const AZURE = ["@azure/identity", "@azure/keyvault-secrets", "@azure/msal-node", "@azure/core-rest-pipeline"];
 const common = { bundle: true, platform: "node", format: "cjs", target: "node20", logLevel: "error" };
 
+/**
+ * cli.js runs through vm.Script (compiled-code.ts), where import() has no loader: its one import() of an ES module
+ * stays in tsc's output of core/import-esm.ts, which Node loads itself (bootstrap/dist/core/, in the package).
+ */
+const esmImportInTscOutput = {
+  name: "esm-import-in-tsc-output",
+  setup(b) {
+    b.onResolve({ filter: /\/core\/import-esm$/ }, () => ({ path: "../core/import-esm.js", external: true }));
+  },
+};
+
 /** Loads azure-deps.js with the compiled code of the last run (see the file). */
 const loader = path.join(here, "src", "cli", "compiled-code.ts");
 
@@ -69,11 +80,16 @@ await build({
   outfile: path.join(outDir, "cli.js"),
   // `open` and node-forge are for the browser sign-in and the emulator only; the emulator is its own entry point.
   external: ["open", "node-forge", "partner-center-sam", "partner-center-sam/*"],
-  plugins: [azureThroughDeps],
+  plugins: [azureThroughDeps, esmImportInTscOutput],
   define: { PCSAM_BUNDLE_HASHES: JSON.stringify({ "azure-deps.js": hashOf("azure-deps.js") }) },
   // main.ts checks `require.main === module`: false in cli.js, which the bin (below) runs.
   logOverride: { "commonjs-variable-in-esm": "silent" },
 });
+
+// An import() would fail in cli.js (see esmImportInTscOutput).
+if (/[^\w.$]import\(/.test(readFileSync(path.join(outDir, "cli.js"), "utf8"))) {
+  throw new Error("cli.js contains an import(): import ES modules through bootstrap/src/core/import-esm.ts, CommonJS ones with require");
+}
 
 await build({
   ...common,

@@ -134,7 +134,8 @@ describe("customers without DelegatedAdminRelationship.Read.All", () => {
       const result = await runCli("customers", ["--outputs", writeOutputsFile(narrow), "--json"], narrow.childEnv());
       expect(result.code).toBe(3);
       expect(result.stderr).toContain("lacks the delegated permission DelegatedAdminRelationship.Read.All");
-      expect(result.stderr).toContain("pulumi config set --path 'graphScopes[0]' DelegatedAdminRelationship.Read.All");
+      // Appended after the stack's own entries: index 0 would replace the first of them.
+      expect(result.stderr).toContain("pulumi config set --path 'graphScopes[N]' DelegatedAdminRelationship.Read.All` with N their number (0 for none)");
       expect(result.stderr).toContain("`partner-center-sam bootstrap`");
       const doc = JSON.parse(result.stdout) as { gdapUnavailable: { reason: string }; customers: Health[] };
       expect(doc.gdapUnavailable.reason).toBe("permission");

@@ -35,6 +35,7 @@ function recorderEnv(name: CliName, extra: Record<string, string | undefined> = 
 const CLI_BIN = path.join(process.cwd(), "bootstrap", "dist", "cli", "main.js");
 const CLI_BUNDLE = path.join(process.cwd(), "bootstrap", "dist", "cli", "cli.js");
 const AZURE_DEPS = path.join(process.cwd(), "bootstrap", "dist", "cli", "azure-deps.js");
+const IMPORT_ESM = path.join(process.cwd(), "bootstrap", "dist", "core", "import-esm.js");
 /** Modules a command loads besides Node's own and the test's preloads. */
 const loadedBeyondPreloads = (modules: string[]) => modules.filter((m) => !/[\\/]test[\\/]support[\\/]/.test(m));
 
@@ -62,7 +63,8 @@ describe("the commands' module graph", () => {
     await cli.done;
 
     const modules = loadedModules(file);
-    expect(loadedBeyondPreloads(modules)).toEqual([CLI_BIN, CLI_BUNDLE, AZURE_DEPS]);
+    // and the one file that imports the ES-module-only `open` for the browser (see core/import-esm.ts)
+    expect(loadedBeyondPreloads(modules)).toEqual([CLI_BIN, CLI_BUNDLE, AZURE_DEPS, IMPORT_ESM]);
     expect(forbiddenModules(modules)).toEqual([]);
   });
 

@@ -70,7 +70,8 @@ export function bootstrapCommand(runF: (options: BootstrapCommandOptions) => Pro
 
 /** Asks `question` on stderr and reads one line from stdin: true for y or yes. */
 async function askYesNo(question: string): Promise<boolean> {
-  const { createInterface } = await import("node:readline/promises");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createInterface } = require("node:readline/promises") as typeof import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
     return /^\s*y(es)?\s*$/i.test(await rl.question(question));

@@ -98,6 +98,8 @@ export function loadWithCompiledCode(file: string, env: NodeJS.ProcessEnv, folde
   const cached = readOwnFile(cacheFile, folder);
   // A leading `#!` line is only valid at the very start of a script: it becomes a comment (line numbers stay).
   const code = source.startsWith("#!") ? `//${source.slice(2)}` : source;
+  // import() has no loader in such a script (Node offers one only as an experimental option): the bundle has none of
+  // its own (bundle-cli.mjs checks) and imports its one ES module through core/import-esm.ts.
   const script = new Script(`${WRAPPER[0]}${code}${WRAPPER[1]}`, { filename: file, cachedData: cached });
   // A module as require makes one, in require's cache, so any other require of the file gets this one.
   const mod = new Module(file);

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { ExitCode } from "../core/errors";
 import { setRun } from "./run-command";
+import { emulatorModule } from "./emulator";
 
 /** What `demo` runs with. */
 export interface DemoCommandOptions {
@@ -25,7 +26,7 @@ export function demoCommand(runF: (options: DemoCommandOptions) => Promise<numbe
   return setRun(
     command,
     async (cmd, { signal }) => {
-      const { demoIsUnattended } = await import("partner-center-sam/emulator");
+      const { demoIsUnattended } = emulatorModule();
       return runF({ unattended: demoIsUnattended(cmd.opts<{ unattended?: boolean }>().unattended === true), signal: signal ?? new AbortController().signal });
     },
     { cancelOnSignals: true },
@@ -34,7 +35,7 @@ export function demoCommand(runF: (options: DemoCommandOptions) => Promise<numbe
 
 /** Runs the demo; exit 0 when every step behaved as expected. */
 export async function demoRun(options: DemoCommandOptions): Promise<number> {
-  const { runDemo } = await import("partner-center-sam/emulator");
+  const { runDemo } = emulatorModule();
   const result = await runDemo(options);
   return result.ok ? ExitCode.Ok : ExitCode.Failure;
 }

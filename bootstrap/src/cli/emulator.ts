@@ -58,7 +58,7 @@ export function emulatorCommand(runF: (options: EmulatorCommandOptions) => Promi
 
 /** Serves the emulator until the signal aborts. */
 export async function emulatorRun(options: EmulatorCommandOptions): Promise<number> {
-  const { serveEmulator } = await import("partner-center-sam/emulator");
+  const { serveEmulator } = emulatorModule();
   try {
     await serveEmulator(options);
   } catch (error) {
@@ -69,4 +69,13 @@ export async function emulatorRun(options: EmulatorCommandOptions): Promise<numb
     throw error;
   }
   return ExitCode.Ok;
+}
+
+/**
+ * The emulator (`partner-center-sam/emulator`, CommonJS), loaded when a command needs it: a plain require, which the
+ * command line's bundle keeps as it is (see cli/compiled-code.ts on why not import()).
+ */
+export function emulatorModule(): typeof import("partner-center-sam/emulator") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("partner-center-sam/emulator") as typeof import("partner-center-sam/emulator");
 }

@@ -113,7 +113,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   gdap_permission_missing: entry(
     ActionNeeded,
     "The app cannot read GDAP relationships: its Microsoft Graph token lacks DelegatedAdminRelationship.Read.All.",
-    "Add it: `pulumi config set --path 'graphScopes[0]' DelegatedAdminRelationship.Read.All`, run `pulumi up`, then `partner-center-sam bootstrap` so the stored refresh token carries it.",
+    "Add it to the stack's graphScopes after the entries it has (`pulumi config get graphScopes`): `pulumi config set --path 'graphScopes[N]' DelegatedAdminRelationship.Read.All` with N their number (0 for none), run `pulumi up`, then `partner-center-sam bootstrap` so the stored refresh token carries it.",
     "SamError",
   ),
   // Failures of the services or the network (exit 1)

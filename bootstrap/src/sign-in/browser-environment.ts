@@ -4,6 +4,7 @@
  * takes the pasted redirect address at once (as `--no-browser` does) instead of
  * saying "Opening the browser…" and waiting for a sign-in that cannot happen.
  */
+import { importEsm } from "../core/import-esm";
 
 /** Where the command runs: the environment and platform (the process's own by default; injected by tests and library callers). */
 export interface BrowserEnvironment {
@@ -45,7 +46,7 @@ export function browserUnavailableReason(where: BrowserEnvironment): string | un
  * keeps running. It never keeps the process alive.
  */
 export async function openSystemBrowser(url: string): Promise<void> {
-  const { default: open } = await import("open");
+  const { default: open } = await importEsm<typeof import("open", { with: { "resolution-mode": "import" } })>("open");
   const opener = await open(url, { wait: false });
   await new Promise<void>((resolve, reject) => {
     opener.once("error", reject);
