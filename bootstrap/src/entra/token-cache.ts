@@ -13,10 +13,10 @@
  * temporary file that is renamed over the entry, so two processes filling the same
  * entry at once leave one whole entry, never a mix.
  */
-import { createHash, randomBytes } from "node:crypto";
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import path from "node:path";
 import { defaultCacheFolder } from "../core/cache-folder";
+import { nodeCrypto } from "../core/lazy-builtins";
 
 export { CACHE_FOLDER_NAME, defaultCacheFolder } from "../core/cache-folder";
 
@@ -68,7 +68,7 @@ export function sharedCacheDisabled(env: NodeJS.ProcessEnv = process.env): boole
 
 /** The file name of an entry: a hash, so the file name tells nothing about the vault or tenant. */
 export function entryFileName(key: TokenCacheKey): string {
-  return `${createHash("sha256").update(keyText(key)).digest("hex")}.json`;
+  return `${nodeCrypto().createHash("sha256").update(keyText(key)).digest("hex")}.json`;
 }
 
 function keyText(key: TokenCacheKey): string {
@@ -126,7 +126,7 @@ export class SharedTokenCache {
       tenantId: token.tenantId,
       scopes: token.scopes,
     });
-    const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    const temp = `${file}.${process.pid}.${nodeCrypto().randomBytes(6).toString("hex")}.tmp`;
     try {
       // O_EXCL: a file (or symlink) planted under the temporary name makes this fail instead of being followed.
       const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);

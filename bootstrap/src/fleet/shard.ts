@@ -6,7 +6,7 @@
  * Kubernetes Indexed Job, `JOB_COMPLETION_INDEX + 1`) computes the same split,
  * and shards 1..N together hold every customer exactly once.
  */
-import { createHash } from "node:crypto";
+import { nodeCrypto } from "../core/lazy-builtins";
 
 /** Shard `index` (1-based) of `count`. */
 export interface Shard {
@@ -19,7 +19,7 @@ export const MAX_SHARDS = 10_000;
 
 /** The shard (1..count) a tenant id falls in. */
 export function shardOf(tenantId: string, count: number): number {
-  const digest = createHash("sha256").update(tenantId.trim().toLowerCase(), "utf8").digest();
+  const digest = nodeCrypto().createHash("sha256").update(tenantId.trim().toLowerCase(), "utf8").digest();
   return 1 + (digest.readUInt32BE(0) % count);
 }
 

@@ -12,7 +12,7 @@
  *   the exact body bytes when a secret is set (GitHub's X-Hub-Signature-256 is
  *   the model: `sha256=<hex>`).
  */
-import { createHmac } from "node:crypto";
+import { nodeCrypto } from "../core/lazy-builtins";
 import { headline, type NotifyMessage } from "./message";
 import type { TargetKind } from "./targets";
 
@@ -21,7 +21,7 @@ export const SIGNATURE_HEADER = "X-Partner-Center-Sam-Signature";
 
 /** `sha256=<hex HMAC-SHA256 of body>` with `secret` as the key. */
 export function signBody(body: string, secret: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
+  return `sha256=${nodeCrypto().createHmac("sha256", secret).update(body, "utf8").digest("hex")}`;
 }
 
 /** The facts every receiver shows, as label/value pairs. */

@@ -11,7 +11,7 @@
  *   origin than the first request is refused for the same reason.
  */
 import { networkProblem, networkProblemError } from "../core/network-problems";
-import { randomUUID } from "node:crypto";
+import { nodeCrypto } from "../core/lazy-builtins";
 import { partnerCenterScope } from "../core/contract";
 import { abortError, catalogError } from "../core/error-catalogue";
 import { ExitCode, SamError, ServiceError } from "../core/errors";
@@ -235,7 +235,7 @@ export class ApiClient {
    */
   async send(request: ApiRequest): Promise<ApiAnswer> {
     const resolved = this.resolve(request.target, request.scopes);
-    return this.sendTo(resolved, request, request.correlationId ?? randomUUID());
+    return this.sendTo(resolved, request, request.correlationId ?? nodeCrypto().randomUUID());
   }
 
   /**
@@ -246,7 +246,7 @@ export class ApiClient {
    */
   async call(request: ApiRequest & { all?: boolean }): Promise<{ body: unknown; answer: ApiAnswer; pages: number }> {
     const resolved = this.resolve(request.target, request.scopes);
-    const correlationId = request.correlationId ?? randomUUID();
+    const correlationId = request.correlationId ?? nodeCrypto().randomUUID();
     const method = request.method ?? "GET";
     let answer = await this.sendTo(resolved, request, correlationId);
     if (answer.status < 200 || answer.status > 299) throw failure(answer, method);
@@ -288,7 +288,7 @@ export class ApiClient {
   private async sendTo(resolved: ResolvedTarget, request: ApiRequest, correlationId: string): Promise<ApiAnswer> {
     const method = request.method ?? "GET";
     // One MS-RequestId per request, kept across its retries: Partner Center uses it for idempotency.
-    const requestId = randomUUID();
+    const requestId = nodeCrypto().randomUUID();
     const url = resolved.url.toString();
     const what = `${resolved.service === "other" ? resolved.url.host : `${resolved.service} ${resolved.url.host}`} (${method} ${resolved.url.pathname})`;
     let forceRefresh = false;

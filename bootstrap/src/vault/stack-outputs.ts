@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { nodeFsPromises } from "../core/lazy-builtins";
 import type { SecretNames } from "../core/contract";
 import { catalogError } from "../core/error-catalogue";
 import { checkUrl, describeValue, isGuid, isSecretName, sharedSecretNameProblems, URL_RULES, type UrlRule } from "../core/validate";
@@ -53,7 +53,7 @@ export async function loadStackOutputs(source: StackOutputSource): Promise<Stack
 async function readOutputsFile(file: string): Promise<unknown> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await nodeFsPromises().readFile(file);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "it does not exist" : (error as Error).message;
     throw catalogError("outputs_file_unreadable", {
