@@ -1,17 +1,19 @@
 /**
- * Loads the bundled Azure SDKs (`azure-deps.js`, see bootstrap/bundle-cli.mjs)
- * with V8's compiled code of the last run, kept in the user's cache folder, so a
- * command that talks to the vault skips most of parsing and compiling them
+ * Loads the command line's bundle files — `cli.js` from the bin, `azure-deps.js`
+ * (the Azure SDKs) on the first vault or Entra ID call; see
+ * bootstrap/bundle-cli.mjs — with V8's compiled code of the last run, kept in the
+ * user's cache folder, so a command skips most of parsing and compiling them
  * (measured with `npm run bench`). This is what Node ≥ 22.1's
- * `module.enableCompileCache` does for ordinary modules, done for this one file
- * on every Node, and taken after the command ran, so it also holds the functions
- * the command called. The compiled code is not secret, but it is code: it lives
- * in `compiled/` of the cache folder, which must belong to the user and be closed
- * to others (0700) like the token cache, and a file that belongs to someone else,
- * is writable by others or is a symbolic link is never used. V8 refuses code of
- * another V8 version or with other flags; the file's name carries a hash of the
- * bundle, the Node version and the architecture. Anything that goes wrong falls
- * back to a plain `require`, silently: the command only loses the speed-up.
+ * `module.enableCompileCache` does for ordinary modules, done for these files on
+ * every Node, and taken after the command ran, so it also holds the functions the
+ * command called. The compiled code is not secret, but it is code: it lives in
+ * `compiled/` of the cache folder, which must belong to the user and be closed to
+ * others (0700) like the token cache, and a file that belongs to someone else, is
+ * writable by others or is a symbolic link is never used. V8 refuses code of
+ * another V8 version or with other flags, or for a source of another length; the
+ * file's name carries the SHA-256 of the bundle file (from the build), the Node
+ * version and the architecture. Anything that goes wrong falls back to a plain
+ * `require`, silently: the command only loses the speed-up.
  * NODE_DISABLE_COMPILE_CACHE=1 turns it off (as it does Node's own).
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
