@@ -8,8 +8,6 @@
 import { roleTemplateId } from "../core/entra-roles";
 import { catalogError } from "../core/error-catalogue";
 import { ExitCode, SamError } from "../core/errors";
-import { HostThrottle } from "../core/host-throttle";
-import { ApiClient } from "../partner-center/api-client";
 import { mergeEstate, listPartnerCenterCustomers } from "../fleet/estate";
 import { runFleet, type FleetSummary } from "../fleet/fleet";
 import type { CustomerHealth, Verdict } from "../fleet/health";
@@ -17,8 +15,8 @@ import { selectCustomers, type FleetCustomer } from "../fleet/selection";
 import type { Shard } from "../fleet/shard";
 import { checkCustomer, readPartnerView, type PartnerView } from "../fleet/sweep";
 import type { ApiFlowOptions } from "./call-flow";
+import { openFleetRun } from "./fleet-run";
 import { withDeadline } from "./flow-deadline";
-import { openTokenProvider } from "./token-flow";
 import { describeSource, resolveTarget } from "../vault/vault-target";
 
 /** Options of {@link runCustomers}. */
@@ -62,11 +60,7 @@ export async function runCustomers(options: CustomersFlowOptions): Promise<Custo
     const where = await resolveTarget(options.source);
     if (!where.outputs) throw catalogError("invalid_options", { message: "customers needs the stack outputs (customerGraphScopes, customerInclude, gdapRoles): pass --stack or --outputs, not --vault-uri." });
     const { outputs } = where;
-    const { graphEndpoint } = where;
-    const provider = openTokenProvider(where, options);
-    const throttle = new HostThrottle({ onPause: (host, ms) => progress.note(`${host} answered 429: every request to it waits ${Math.ceil(ms / 1000)} s (one throttle for the whole run).`) });
-    const getToken: ConstructorParameters<typeof ApiClient>[0]["getToken"] = (r) => provider.getAccessToken({ scopes: r.scopes, tenantId: r.tenantId, forceRefresh: r.forceRefresh, signal: r.signal ?? deadline.signal });
-    const partner = new ApiClient({ partnerCenterEndpoint: where.partnerCenterEndpoint, graphEndpoint, getToken, deadline, throttle, onRetry: (m) => progress.note(m) });
+    const { provider, partner, fleet } = openFleetRun(where, { ...options, notePartnerRetries: true }, deadline);
 
     progress.step(`Reading the partner's customers (Partner Center) and GDAP relationships (Microsoft Graph)`);
     const graphScope = `${partner.graphEndpoint}/.default`;
@@ -97,17 +91,7 @@ export async function runCustomers(options: CustomersFlowOptions): Promise<Custo
     const counts: CustomersReport["counts"] = { total: selected.length, ok: 0, attention: 0, broken: 0 };
     const customers: CustomerHealth[] = [];
     const settings = { partnerClient: partner, view, customerGraphScopes: outputs.customerGraphScopes ?? [], requiredRoleIds, warnDays: options.warnDays, now };
-    const run = runFleet(selected, (ctx) => checkCustomer(ctx, settings), {
-      partnerCenterEndpoint: where.partnerCenterEndpoint,
-      graphEndpoint,
-      getToken,
-      deadline,
-      throttle,
-      concurrency: options.concurrency,
-      maxFailures: options.maxFailures,
-      signal: deadline.signal,
-      onRetry: (m) => progress.note(m),
-    });
+    const run = runFleet(selected, (ctx) => checkCustomer(ctx, settings), fleet);
     let done = 0;
     let next = await run.next();
     for (; !next.done; next = await run.next()) {

@@ -7,15 +7,15 @@
  */
 import { catalogError } from "../core/error-catalogue";
 import { SamError } from "../core/errors";
-import { HostThrottle } from "../core/host-throttle";
-import { ApiCallError, ApiClient, serviceError } from "../partner-center/api-client";
+import { ApiCallError, serviceError } from "../partner-center/api-client";
 import { listPartnerCenterCustomers } from "../fleet/estate";
 import { runFleet, type FleetSummary } from "../fleet/fleet";
 import { matches, selectCustomers, type FleetCustomer } from "../fleet/selection";
 import type { Shard } from "../fleet/shard";
 import type { CallFlowOptions } from "./call-flow";
+import { openFleetRun } from "./fleet-run";
 import { withDeadline } from "./flow-deadline";
-import { expandScopes, openTokenProvider } from "./token-flow";
+import { expandScopes } from "./token-flow";
 import { describeSource, resolveTarget } from "../vault/vault-target";
 
 /** Options of {@link runFanOut}. */
@@ -51,12 +51,8 @@ export async function runFanOut(options: FanOutFlowOptions): Promise<FanOutResul
     progress.step(describeSource(options.source));
     const where = await resolveTarget(options.source);
     const outputs = where.outputs;
-    const { graphEndpoint } = where;
-    const provider = openTokenProvider(where, options);
-    const throttle = new HostThrottle({ onPause: (host, ms) => progress.note(`${host} answered 429: every request to it waits ${Math.ceil(ms / 1000)} s (one throttle for the whole run).`) });
-    const getToken: ConstructorParameters<typeof ApiClient>[0]["getToken"] = (r) => provider.getAccessToken({ scopes: r.scopes, tenantId: r.tenantId, forceRefresh: r.forceRefresh, signal: r.signal ?? deadline.signal });
-    const partner = new ApiClient({ partnerCenterEndpoint: where.partnerCenterEndpoint, graphEndpoint, getToken, deadline, throttle });
-    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint, graphEndpoint) : undefined;
+    const { partner, fleet } = openFleetRun(where, options, deadline);
+    const scopes = options.scopes?.length ? expandScopes(options.scopes, where.partnerCenterEndpoint, where.graphEndpoint) : undefined;
     // Checked before any token: an unknown host without --scope never gets near one.
     const resolved = partner.resolve(options.target, scopes);
     if (resolved.service === "Partner Center" || resolved.scopes.some((s) => s.startsWith(`${where.partnerCenterEndpoint}/`))) {
@@ -81,17 +77,7 @@ export async function runFanOut(options: FanOutFlowOptions): Promise<FanOutResul
 
     const failed: FanOutResult["failed"] = [];
     let succeeded = 0;
-    const run = runFleet(selected, (ctx) => ctx.call({ target: options.target, method: options.method, body: options.body, headers: options.headers, scopes, all: options.all }), {
-      partnerCenterEndpoint: where.partnerCenterEndpoint,
-      graphEndpoint,
-      getToken,
-      deadline,
-      throttle,
-      concurrency: options.concurrency,
-      maxFailures: options.maxFailures,
-      signal: deadline.signal,
-      onRetry: (m) => progress.note(m),
-    });
+    const run = runFleet(selected, (ctx) => ctx.call({ target: options.target, method: options.method, body: options.body, headers: options.headers, scopes, all: options.all }), fleet);
     let next = await run.next();
     for (; !next.done; next = await run.next()) {
       const r = next.value;
