@@ -16,75 +16,17 @@
  * accepts the text or a 409), and the default page size of `/v1/customers` (here
  * {@link PartnerCenterEmulator.customersPageSize}).
  *
+ * Its option and record shapes are in ./partner-center-types, re-exported here.
+ *
  * Never logs; the call log carries no tokens.
  */
 import { randomUUID } from "node:crypto";
 import type http from "node:http";
 import { AccessTokenError, type EntraEmulator } from "./entra";
-import { LoopbackServer, bearerToken, readBody, requestUrl, sendJson, type ServerTls } from "./http";
+import { LoopbackServer, bearerToken, readBody, requestUrl, sendJson } from "./http";
+import type { ApplicationGrant, EmulatedCustomer, OrganizationProfile, PartnerCenterCall, PartnerCenterEmulatorOptions } from "./partner-center-types";
 
-/** The organization profile the stand-in returns. */
-export interface OrganizationProfile {
-  id: string;
-  companyName: string;
-  email: string;
-  tenantId?: string;
-  domain?: string;
-  language?: string;
-  culture?: string;
-  defaultAddress: {
-    country: string;
-    city: string;
-    state?: string;
-    addressLine1: string;
-    postalCode: string;
-    firstName?: string;
-    lastName?: string;
-    phoneNumber?: string;
-  };
-  attributes: { objectType: "OrganizationProfile"; etag?: string };
-}
-
-/** Options of {@link PartnerCenterEmulator}. */
-export interface PartnerCenterEmulatorOptions {
-  tls: ServerTls;
-  entra: EntraEmulator;
-  /** Fields to override in the default Contoso profile. */
-  organization?: Partial<OrganizationProfile>;
-}
-
-/** A customer of the partner, as `GET /v1/customers` lists it. */
-export interface EmulatedCustomer {
-  /** The customer id, which is also its Entra tenant id. */
-  id: string;
-  companyName: string;
-  domain: string;
-}
-
-/** One application grant of a consent, as the CPV API takes it. */
-export interface ApplicationGrant {
-  enterpriseApplicationId: string;
-  /** Comma-separated scope names, e.g. "User.Read,Directory.Read.All". */
-  scope: string;
-}
-
-/** One API call (no tokens). */
-export interface PartnerCenterCall {
-  method: string;
-  path: string;
-  /** The query string, e.g. "?size=2&seekOperation=Next" ("" when none). */
-  search: string;
-  status: number;
-  /** The MS-RequestId and MS-CorrelationId headers the caller sent. */
-  requestId?: string;
-  correlationId?: string;
-  /** Whether the request carried an Authorization header (never its value). */
-  authorized: boolean;
-  /** Partner Center error code when the call failed, e.g. "900421". */
-  code?: string;
-  /** `upn` of a token that verified. */
-  user?: string;
-}
+export type { ApplicationGrant, EmulatedCustomer, OrganizationProfile, PartnerCenterCall, PartnerCenterEmulatorOptions } from "./partner-center-types";
 
 /** Error code Partner Center returns for App+User calls without MFA. */
 export const MFA_REQUIRED_CODE = "900421";
