@@ -35,10 +35,16 @@ function rsaKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.
   return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
 }
 
-function serialNumber(): string {
-  // Positive (high bit clear), 16 bytes: what RFC 5280 asks of a serial.
+/**
+ * A certificate serial: 16 random bytes, positive (high bit clear) as RFC 5280
+ * asks, and with a first byte that is not zero. node-forge writes the bytes as
+ * the DER INTEGER as they are, and a leading zero byte before one under 0x80 is
+ * padding DER forbids: OpenSSL then refuses the certificate ("illegal padding"),
+ * which made one certificate in 256 unreadable.
+ */
+export function serialNumber(): string {
   const bytes = randomBytes(16);
-  bytes[0] &= 0x7f;
+  bytes[0] = (bytes[0]! & 0x7f) || 0x01;
   return bytes.toString("hex");
 }
 
