@@ -16,11 +16,12 @@
  * `require`, silently: the command only loses the speed-up.
  * NODE_DISABLE_COMPILE_CACHE=1 turns it off (as it does Node's own).
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import nodeModule, { Module, createRequire } from "node:module";
 import path from "node:path";
 import { Script } from "node:vm";
 import { defaultCacheFolder } from "../core/cache-folder";
+import { writeOwnerOnlyFile } from "../core/owner-only-file";
 
 /** Compiled code not rewritten for this long is of a bundle or Node no longer in use: removed when new code is stored. */
 const STALE_MS = 7 * 24 * 60 * 60 * 1000;
@@ -155,28 +156,15 @@ function safeFolder(folder: string): boolean {
   }
 }
 
-/** Writes the script's compiled code (owner-only, through a temporary file renamed over the entry); never throws. */
+/** Writes the script's compiled code (owner-only, whole or not at all); never throws. */
 function storeCompiledCode(script: Script, file: string, folder: string): void {
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     if (!safeFolder(folder)) return;
-    const data = script.createCachedData();
-    // O_EXCL: a file or link planted under the temporary name makes this fail instead of being followed (and nothing is stored).
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
+    writeOwnerOnlyFile(file, script.createCachedData());
     pruneStale(folder, file);
   } catch {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // nothing was written
-    }
+    // nothing stored: the next command compiles again
   }
 }
 

@@ -13,10 +13,11 @@
  * temporary file that is renamed over the entry, so two processes filling the same
  * entry at once leave one whole entry, never a mix.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { defaultCacheFolder } from "../core/cache-folder";
 import { nodeCrypto } from "../core/lazy-builtins";
+import { writeOwnerOnlyFile } from "../core/owner-only-file";
 
 export { CACHE_FOLDER_NAME, defaultCacheFolder } from "../core/cache-folder";
 
@@ -126,18 +127,9 @@ export class SharedTokenCache {
       tenantId: token.tenantId,
       scopes: token.scopes,
     });
-    const temp = `${file}.${process.pid}.${nodeCrypto().randomBytes(6).toString("hex")}.tmp`;
     try {
-      // O_EXCL: a file (or symlink) planted under the temporary name makes this fail instead of being followed.
-      const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      try {
-        writeSync(fd, body);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, file);
+      writeOwnerOnlyFile(file, body);
     } catch (error) {
-      tryUnlink(temp);
       this.warnOnce(`The token cache in ${this.folder} could not be written (${describe(error)}); the command goes on without it.`);
     }
   }
