@@ -95,7 +95,7 @@ export class TimeoutNetworkClient implements INetworkModule {
       const reason: unknown = request.signal.aborted ? request.signal.reason : error;
       if (reason instanceof TimeoutError) throw new AuthError("network_error", "", `${reason.what ? reason.message : `${what}: ${reason.reason}`}.`);
       // Keeps the cause, so a name that does not resolve or an untrusted certificate gets its own fix.
-      throw Object.assign(new AuthError("network_error", "", `${what} could not be reached: ${transportCode(error) ?? (error as Error).message}.`), { cause: error, url: origin });
+      throw Object.assign(new AuthError("network_error", "", `${what} could not be reached: ${transportCode(error) ?? (error as Error).message.replace(/\.$/, "")}.`), { cause: error, url: origin });
     } finally {
       request.done();
     }
