@@ -28,13 +28,7 @@ export interface ServeEmulatorOptions {
 }
 
 /** What the emulator prints at start, as `--json` prints it. */
-export interface EmulatorAnnouncement {
-  authorityHost: string;
-  keyVaultUri: string;
-  partnerCenterEndpoint: string;
-  graphEndpoint: string;
-  tenantId: string;
-  clientId: string;
+export interface EmulatorAnnouncement extends Pick<Emulator, "authorityHost" | "keyVaultUri" | "partnerCenterEndpoint" | "graphEndpoint" | "tenantId" | "clientId"> {
   outputsFile: string;
   caCertificateFile: string;
   env: Record<string, string>;
